@@ -1,0 +1,173 @@
+package org.epoll4j;
+
+/**
+ * One fd watched by one {@link Reactor}: its interest, trigger mode and handler.
+ *
+ * <p>Epoll carries the registration's token, {@code (generation << 32) | slot}, never the bare fd, so an event that
+ * arrives after {@link #cancel()} or after the fd number was reused is dropped rather than delivered to the wrong
+ * handler. Methods that change the registration must be called on the reactor's thread (from a handler, a task or
+ * a timer), or while no thread is running the reactor.
+ */
+public final class Registration {
+    final Reactor reactor;
+    final int fd;
+    final int slot;
+    final int generation;
+    final Handler handler;
+    final boolean oneshot;
+    final boolean exclusive;
+    Interest interest;
+    TriggerMode mode;
+    boolean valid = true;
+    private Object attachment;
+
+    Registration(Reactor reactor, int fd, int slot, int generation, Interest interest, TriggerMode mode,
+                 Handler handler, boolean oneshot, boolean exclusive) {
+        this.reactor = reactor;
+        this.fd = fd;
+        this.slot = slot;
+        this.generation = generation;
+        this.interest = interest;
+        this.mode = mode;
+        this.handler = handler;
+        this.oneshot = oneshot;
+        this.exclusive = exclusive;
+    }
+
+    /** The token epoll carries for this registration. */
+    long token() {
+        return ((long) generation << 32) | (slot & 0xFFFFFFFFL);
+    }
+
+    /** The epoll bits for the current interest, mode and options. */
+    int epollBits() {
+        int bits = interest.bits();
+        if (mode == TriggerMode.EDGE) {
+            bits |= org.epoll4j.internal.LibC.EPOLLET;
+        }
+        if (oneshot) {
+            bits |= org.epoll4j.internal.LibC.EPOLLONESHOT;
+        }
+        if (exclusive) {
+            bits |= org.epoll4j.internal.LibC.EPOLLEXCLUSIVE;
+        }
+        return bits;
+    }
+
+    /** The reactor this registration belongs to. */
+    public Reactor reactor() {
+        return reactor;
+    }
+
+    /** The watched file descriptor. */
+    public int fd() {
+        return fd;
+    }
+
+    /** The handler events go to. */
+    public Handler handler() {
+        return handler;
+    }
+
+    /** The current interest. */
+    public Interest interest() {
+        return interest;
+    }
+
+    /** The current trigger mode. */
+    public TriggerMode triggerMode() {
+        return mode;
+    }
+
+    /** Whether this is an EPOLLONESHOT registration. */
+    public boolean isOneshot() {
+        return oneshot;
+    }
+
+    /** Whether this is an EPOLLEXCLUSIVE registration. */
+    public boolean isExclusive() {
+        return exclusive;
+    }
+
+    /** {@code false} once cancelled, failed, superseded by a reuse of its fd, or its reactor closed. */
+    public boolean isValid() {
+        return valid;
+    }
+
+    /**
+     * Changes the interest. Calls epoll_ctl only when the interest actually changes.
+     *
+     * @param newInterest the new interest
+     * @return this registration
+     * @throws EpollException        if epoll_ctl fails (e.g. EBADF: the fd was closed)
+     * @throws IllegalStateException if the registration is no longer valid, is EXCLUSIVE, or this is not the
+     *                               reactor's thread
+     */
+    public Registration interest(Interest newInterest) throws EpollException {
+        if (newInterest != interest) {
+            reactor.modify(this, newInterest, mode);
+        }
+        return this;
+    }
+
+    /**
+     * Changes the trigger mode (epoll_ctl MOD with or without EPOLLET).
+     *
+     * @param newMode the new mode
+     * @return this registration
+     * @throws EpollException        if epoll_ctl or the non-blocking check fails
+     * @throws IllegalStateException as for {@link #interest(Interest)}, or if EDGE is asked for a blocking fd
+     */
+    public Registration triggerMode(TriggerMode newMode) throws EpollException {
+        if (newMode != mode) {
+            reactor.modify(this, interest, newMode);
+        }
+        return this;
+    }
+
+    /**
+     * Re-arms a ONESHOT registration after it fired (epoll_ctl MOD with the current interest).
+     *
+     * @return this registration
+     * @throws EpollException        if epoll_ctl fails
+     * @throws IllegalStateException if this is not a ONESHOT registration or is no longer valid
+     */
+    public Registration rearm() throws EpollException {
+        if (!oneshot) {
+            throw new IllegalStateException("rearm() on fd " + fd + ": not a ONESHOT registration");
+        }
+        reactor.modify(this, interest, mode);
+        return this;
+    }
+
+    /**
+     * Stops watching the fd (epoll_ctl DEL) and calls the handler's {@link Handler#onClosed} with a {@code null}
+     * cause. The fd itself stays open: it belongs to the caller. Does nothing if already ended.
+     */
+    public void cancel() {
+        reactor.cancel(this, null, true);
+    }
+
+    /** An object the application associates with this registration. */
+    public Object attachment() {
+        return attachment;
+    }
+
+    /**
+     * Associates an object with this registration.
+     *
+     * @param attachment the object, or {@code null}
+     * @return the previous attachment
+     */
+    public Object attach(Object attachment) {
+        Object old = this.attachment;
+        this.attachment = attachment;
+        return old;
+    }
+
+    @Override
+    public String toString() {
+        return "Registration[fd=" + fd + ", " + interest + ", " + mode + (oneshot ? ", ONESHOT" : "")
+                + (exclusive ? ", EXCLUSIVE" : "") + (valid ? "" : ", ended") + "]";
+    }
+}

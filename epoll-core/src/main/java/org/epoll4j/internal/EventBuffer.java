@@ -1,0 +1,132 @@
+package org.epoll4j.internal;
+
+import com.sun.jna.Platform;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The native {@code struct epoll_event} array that epoll_wait fills, read through a direct ByteBuffer view.
+ *
+ * <p>The struct is packed (12 bytes, data at offset 4) on x86_64 and naturally aligned (16 bytes, data at offset 8)
+ * elsewhere. {@link #verifyLayout()} checks the choice against the kernel once per process.
+ */
+public final class EventBuffer {
+    /** Size of one {@code struct epoll_event} on this architecture. */
+    public static final int EVENT_SIZE = Platform.isIntel() && Platform.is64Bit() ? 12 : 16;
+    /** Offset of {@code data.u64} in the struct. */
+    public static final int DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
+
+    private static volatile boolean layoutVerified;
+
+    private ByteBuffer buffer;
+    private long address;
+    private int capacity;
+
+    /** An array with room for {@code capacity} events. */
+    public EventBuffer(int capacity) {
+        allocate(capacity);
+    }
+
+    private void allocate(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("event capacity must be >= 1: " + capacity);
+        }
+        this.buffer = NativeMemory.allocate(capacity * EVENT_SIZE);
+        this.address = NativeMemory.address(buffer);
+        this.capacity = capacity;
+    }
+
+    /** Room for this many events. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** The native address to pass to epoll_wait. */
+    public long address() {
+        return address;
+    }
+
+    /** Replaces the array with a larger one (the old contents are not kept). */
+    public void grow(int newCapacity) {
+        if (newCapacity > capacity) {
+            allocate(newCapacity);
+        }
+    }
+
+    /** The event bits of entry {@code i}. */
+    public int events(int i) {
+        return buffer.getInt(i * EVENT_SIZE);
+    }
+
+    /** The {@code data.u64} of entry {@code i}. */
+    public long data(int i) {
+        return buffer.getLong(i * EVENT_SIZE + DATA_OFFSET);
+    }
+
+    /** Writes one entry, as epoll_ctl reads it (used to pass a single event to the kernel). */
+    public void set(int i, int events, long data) {
+        buffer.putInt(i * EVENT_SIZE, events);
+        buffer.putLong(i * EVENT_SIZE + DATA_OFFSET, data);
+    }
+
+    /**
+     * Registers eventfds with known tokens on a private epoll instance and checks that epoll_wait hands back those
+     * tokens through this layout. Runs once per process; throws {@link IllegalStateException} on a mismatch, rather
+     * than letting a wrong layout deliver events to the wrong handler.
+     */
+    public static void verifyLayout() {
+        if (layoutVerified) {
+            return;
+        }
+        synchronized (EventBuffer.class) {
+            if (layoutVerified) {
+                return;
+            }
+            long[] tokens = {0x0123456789ABCDEFL, 0x7EDCBA9876543210L, 0x00000001FFFFFFFFL};
+            int ep = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+            if (ep < 0) {
+                throw new IllegalStateException("epoll layout self-test: epoll_create1: " + Errno.describe(LibC.errno()));
+            }
+            int[] fds = new int[tokens.length];
+            try {
+                EventBuffer one = new EventBuffer(1);
+                ByteBuffer counter = NativeMemory.allocate(8);
+                counter.putLong(0, 1);
+                for (int i = 0; i < tokens.length; i++) {
+                    fds[i] = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+                    one.set(0, LibC.EPOLLIN, tokens[i]);
+                    if (fds[i] < 0 || LibC.epoll_ctl(ep, LibC.EPOLL_CTL_ADD, fds[i], one.address()) != 0
+                            || LibC.write(fds[i], NativeMemory.address(counter), 8) != 8) {
+                        throw new IllegalStateException("epoll layout self-test: " + Errno.describe(LibC.errno()));
+                    }
+                }
+                EventBuffer out = new EventBuffer(tokens.length + 1);
+                int n = LibC.epoll_wait(ep, out.address(), out.capacity(), 1000);
+                java.util.Set<Long> want = new java.util.HashSet<>();
+                for (long t : tokens) {
+                    want.add(t);
+                }
+                java.util.Set<Long> got = new java.util.HashSet<>();
+                for (int i = 0; i < Math.max(n, 0); i++) {
+                    got.add(out.data(i));
+                    if ((out.events(i) & LibC.EPOLLIN) == 0) {
+                        got.add(-1L);
+                    }
+                }
+                if (!got.equals(want)) {
+                    throw new IllegalStateException("struct epoll_event layout mismatch on " + System.getProperty("os.arch")
+                            + " (size " + EVENT_SIZE + ", data at " + DATA_OFFSET + "): expected tokens " + want
+                            + ", decoded " + got);
+                }
+                layoutVerified = true;
+            } finally {
+                for (int fd : fds) {
+                    if (fd > 0) {
+                        LibC.close(fd);
+                    }
+                }
+                LibC.close(ep);
+            }
+        }
+    }
+}
