@@ -72,6 +72,8 @@ public final class LibC {
     public static final int SHUT_RDWR = 2;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_DONTWAIT = 0x40;
+    public static final int O_RDONLY = 0;
+    public static final int IOV_MAX = 1024;
 
     public static final int SOL_SOCKET = 1;
     public static final int SO_REUSEADDR = 2;
@@ -117,6 +119,8 @@ public final class LibC {
     public static native long send(int fd, long buf, long len, int flags);
 
     public static native long recv(int fd, long buf, long len, int flags);
+
+    public static native long sendmsg(int fd, long msghdr, int flags);
 
     public static native long sendfile(int outFd, int inFd, long offsetPtr, long count);
 

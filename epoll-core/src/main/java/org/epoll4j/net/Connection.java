@@ -1,0 +1,827 @@
+package org.epoll4j.net;
+
+import org.epoll4j.EpollException;
+import org.epoll4j.Handler;
+import org.epoll4j.Interest;
+import org.epoll4j.Reactor;
+import org.epoll4j.Ready;
+import org.epoll4j.Registration;
+import org.epoll4j.Timeout;
+import org.epoll4j.TriggerMode;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.Sockets;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One non-blocking stream connection (TCP or Unix-domain) on a {@link Reactor}.
+ *
+ * <p><b>Reads</b> go into a buffer shared by all connections of the reactor and are handed to
+ * {@link ConnectionHandler#onData}; a read shorter than the buffer ends the turn (no extra read just to see EAGAIN),
+ * except when the peer's FIN came with the event. {@link #pauseReading()} stops reading (backpressure toward the
+ * peer). <b>Writes</b> go straight to the socket when nothing is queued; what the socket does not take is copied
+ * into the connection's queue and sent with gathering writes when it becomes writable. Crossing the high watermark
+ * turns the connection unwritable ({@link ConnectionHandler#onWritabilityChanged}); bytes are never dropped.
+ * Sends use MSG_NOSIGNAL: a peer that resets never raises SIGPIPE; the connection closes with EPIPE or ECONNRESET.
+ *
+ * <p>Methods are safe from any thread: off the reactor's thread, {@link #write} copies the bytes and hands them to
+ * the reactor in call order, and {@link #close()} and friends are queued likewise.
+ */
+public final class Connection {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final Interest READ_INTEREST = Interest.READ.with(Interest.READ_HANGUP);
+    private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE);
+
+    private final Reactor reactor;
+    private final NetContext ctx;
+    private final int fd;
+    private final ConnectionConfig config;
+    private final ConnectionHandler handler;
+    private final TcpServer server;
+    private final WriteQueue queue;
+    private final boolean edge;
+    private final boolean idleChecks;
+    private final Runnable readAgain = this::readAgain;
+    private final Runnable idleCheck = this::checkIdle;
+    private Registration registration;
+    private CompletableFuture<Connection> connectFuture;
+    private SocketAddress remoteHint;
+
+    private volatile boolean closed;
+    private boolean connecting;
+    private boolean closing;
+    private boolean shutdownPending;
+    private volatile boolean outputShutdown;
+    private boolean inputClosed;
+    private boolean readPaused;
+    private boolean writable = true;
+    private Throwable closeCause;
+    private long bytesRead;
+    private long bytesWritten;
+    private long lastReadNanos;
+    private long lastWriteNanos;
+    private Timeout idleTimer;
+    private SocketAddress localAddress;
+    private SocketAddress remoteAddress;
+    private Object attachment;
+
+    private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server) {
+        this.reactor = reactor;
+        this.ctx = NetContext.of(reactor);
+        this.fd = fd;
+        this.config = config;
+        this.handler = handler;
+        this.server = server;
+        this.queue = new WriteQueue(ctx);
+        this.edge = config.trigger() == TriggerMode.EDGE;
+        this.idleChecks = config.hasIdleTimeouts();
+    }
+
+    /** Wraps an accepted socket; on the reactor thread. */
+    static Connection accepted(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler,
+                               TcpServer server) throws EpollException {
+        Connection c = new Connection(reactor, fd, config, handler, server);
+        c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
+        c.opened();
+        return c;
+    }
+
+    /** Wraps a connecting client socket; on the reactor thread. */
+    static Connection connecting(Reactor reactor, int fd, SocketAddress remote, ConnectionConfig config,
+                                 ConnectionHandler handler, CompletableFuture<Connection> future,
+                                 Duration connectTimeout) {
+        Connection c = new Connection(reactor, fd, config, handler, null);
+        c.connectFuture = future;
+        c.remoteHint = remote;
+        try {
+            boolean now = Sockets.connect(fd, remote);
+            c.connecting = !now;
+            c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : now ? READ_INTEREST : Interest.WRITE,
+                    config.trigger(), c.io);
+            if (now) {
+                c.opened();
+            } else if (connectTimeout != null && !connectTimeout.isZero()) {
+                reactor.schedule(connectTimeout, () -> {
+                    if (c.connecting) {
+                        c.closeNow(new EpollException("connect(fd=" + fd + ", " + remote + ") after "
+                                + connectTimeout.toMillis() + " ms", Errno.ETIMEDOUT));
+                    }
+                });
+            }
+        } catch (Throwable e) {
+            c.closeNow(e);
+        }
+        return c;
+    }
+
+    private void opened() {
+        if (idleChecks) {
+            lastReadNanos = lastWriteNanos = System.nanoTime();
+            scheduleIdle(shortestIdle());
+        }
+        if (server != null) {
+            server.connectionOpened();
+        }
+        if (connectFuture != null) {
+            connectFuture.complete(this);
+        }
+        try {
+            handler.onOpen(this);
+        } catch (Throwable t) {
+            closeNow(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ events
+
+    private final Handler io = new Handler() {
+        @Override
+        public void onReady(Registration reg, Ready ready) throws Exception {
+            if (connecting) {
+                finishConnect();
+                return;
+            }
+            boolean hangup = ready.isHangup() || ready.isError();
+            if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
+                read(ready.isReadHangup() || hangup);
+            }
+            if (closed) {
+                return;
+            }
+            if (ready.isWritable() && !queue.isEmpty()) {
+                flush();
+            }
+            if (!closed && hangup) {
+                int err = ready.isError() ? Sockets.soError(fd) : 0;
+                closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err)
+                        : queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
+                        + queue.bytes() + " bytes unsent", Errno.EPIPE));
+            }
+        }
+
+        @Override
+        public void onClosed(Registration reg, Throwable cause) {
+            if (!closed) {
+                closed = true;
+                closeCause = cause;
+                finish();
+            }
+        }
+    };
+
+    private void finishConnect() {
+        connecting = false;
+        int err;
+        try {
+            err = Sockets.soError(fd);
+        } catch (EpollException e) {
+            closeNow(e);
+            return;
+        }
+        if (err != 0) {
+            closeNow(new EpollException("connect(fd=" + fd + ", " + remoteHint + ")", err));
+            return;
+        }
+        if (!edge) {
+            updateInterest();
+        }
+        if (!closed) {
+            opened();
+        }
+    }
+
+    private void read(boolean drain) throws Exception {
+        int budget = config.readBudget();
+        ByteBuffer buf = ctx.readBuffer;
+        long addr = ctx.readAddress;
+        int cap = buf.capacity();
+        while (true) {
+            long n = LibC.read(fd, addr, cap);
+            if (n > 0) {
+                bytesRead += n;
+                if (idleChecks) {
+                    lastReadNanos = System.nanoTime();
+                }
+                buf.clear().limit((int) n);
+                handler.onData(this, buf);
+                if (closed || readPaused || closing || inputClosed) {
+                    return;
+                }
+                if (n < cap && !drain) {
+                    return;
+                }
+                if (--budget == 0) {
+                    if (edge) {
+                        // EDGE will not report the unread rest again: come back after other work.
+                        reactor.execute(readAgain);
+                    }
+                    return;
+                }
+            } else if (n == 0) {
+                peerShutdown();
+                return;
+            } else {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return;
+                }
+                if (err != Errno.EINTR) {
+                    closeNow(new EpollException("read(fd=" + fd + ")", err));
+                    return;
+                }
+            }
+        }
+    }
+
+    private void readAgain() {
+        if (closed || readPaused || inputClosed || connecting) {
+            return;
+        }
+        try {
+            read(true);
+        } catch (Throwable t) {
+            closeNow(t);
+        }
+    }
+
+    private void peerShutdown() throws Exception {
+        inputClosed = true;
+        if (!edge) {
+            updateInterest();
+        }
+        handler.onReadHangup(this);
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /**
+     * Writes {@code src}'s remaining bytes: straight to the socket when nothing is queued, the rest queued. On
+     * return {@code src} is fully consumed (its position at its limit). Never blocks and never drops bytes; check
+     * {@link #isWritable()} or {@link ConnectionHandler#onWritabilityChanged} to bound memory.
+     *
+     * @param src the bytes; heap or direct
+     * @throws ClosedConnectionException if the connection is closed, closing, or its output was shut down
+     */
+    public void write(ByteBuffer src) {
+        if (!reactor.inEventLoop()) {
+            checkWritable("write");
+            byte[] copy = new byte[src.remaining()];
+            src.get(copy);
+            onLoop(() -> {
+                if (!closed && !closing && !shutdownPending && !outputShutdown) {
+                    write0(ByteBuffer.wrap(copy));
+                }
+            });
+            return;
+        }
+        checkWritable("write");
+        write0(src);
+    }
+
+    /**
+     * Writes {@code bytes}.
+     *
+     * @param bytes the bytes
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void write(byte[] bytes) {
+        write(ByteBuffer.wrap(bytes));
+    }
+
+    /**
+     * Writes {@code text} as UTF-8.
+     *
+     * @param text the text
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void write(String text) {
+        write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void checkWritable(String op) {
+        if (closed || closing) {
+            throw new ClosedConnectionException(op + " on closed " + this);
+        }
+        if (outputShutdown || shutdownPending) {
+            throw new ClosedConnectionException(op + " after shutdownOutput() on " + this);
+        }
+    }
+
+    private void write0(ByteBuffer src) {
+        if (!src.hasRemaining()) {
+            return;
+        }
+        if (queue.isEmpty() && !connecting) {
+            if (!sendNow(src)) {
+                return; // failed: closed with the cause
+            }
+            if (!src.hasRemaining()) {
+                return;
+            }
+        }
+        queue.add(src);
+        if (!edge) {
+            updateInterest();
+        }
+        if (writable && queue.bytes() > config.highWatermark()) {
+            writable = false;
+            fireWritability(false);
+        }
+    }
+
+    /** Sends what the socket takes now; false if the connection failed (and was closed). */
+    private boolean sendNow(ByteBuffer src) {
+        while (src.hasRemaining()) {
+            long addr;
+            int len;
+            boolean direct = src.isDirect();
+            if (direct) {
+                addr = ctx.address(src) + src.position();
+                len = src.remaining();
+            } else {
+                len = Math.min(src.remaining(), ctx.bounce.capacity());
+                ctx.bounce.put(0, src, src.position(), len);
+                addr = ctx.bounceAddress;
+            }
+            long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL);
+            if (n < 0) {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return true;
+                }
+                if (err == Errno.EINTR) {
+                    continue;
+                }
+                closeNow(new EpollException("send(fd=" + fd + ", " + len + " bytes)", err));
+                return false;
+            }
+            src.position(src.position() + (int) n);
+            bytesWritten += n;
+            if (idleChecks) {
+                lastWriteNanos = System.nanoTime();
+            }
+            if (n < len) {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    private void flush() {
+        long before = queue.bytes();
+        boolean done;
+        try {
+            done = queue.flush(fd);
+        } catch (IOException e) {
+            closeNow(e);
+            return;
+        }
+        long sent = before - queue.bytes();
+        bytesWritten += sent;
+        if (sent > 0 && idleChecks) {
+            lastWriteNanos = System.nanoTime();
+        }
+        if (!writable && queue.bytes() <= config.lowWatermark()) {
+            writable = true;
+            fireWritability(true);
+        }
+        if (done && !closed) {
+            if (!edge) {
+                updateInterest();
+            }
+            if (shutdownPending) {
+                doShutdownOutput();
+            }
+            if (closing) {
+                closeNow(null);
+            }
+        }
+    }
+
+    private void fireWritability(boolean nowWritable) {
+        try {
+            handler.onWritabilityChanged(this, nowWritable);
+        } catch (Throwable t) {
+            closeNow(t);
+        }
+    }
+
+    /**
+     * Sends {@code count} bytes of the file at {@code path} from {@code position} with sendfile(2): the bytes go
+     * from the page cache to the socket without passing through Java. Queued in order with other writes.
+     *
+     * @param path     a regular file
+     * @param position the first byte to send
+     * @param count    how many bytes
+     * @throws IOException               if the file cannot be opened
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void sendFile(Path path, long position, long count) throws IOException {
+        checkRange(position, count);
+        int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC);
+        if (file < 0) {
+            throw new EpollException("open(" + path + ", O_RDONLY)", LibC.errno());
+        }
+        enqueueFile(file, null, position, count);
+    }
+
+    /**
+     * Sends {@code count} bytes of {@code channel} from {@code position}, straight from a memory mapping of the
+     * file (the JDK does not expose a FileChannel's fd, so sendfile(2) is kept for {@link #sendFile(Path, long,
+     * long)}). The channel must stay open until the bytes are sent; the caller closes it.
+     *
+     * @param channel  a readable file channel
+     * @param position the first byte to send
+     * @param count    how many bytes
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void sendFile(FileChannel channel, long position, long count) {
+        checkRange(position, count);
+        enqueueFile(-1, channel, position, count);
+    }
+
+    private static void checkRange(long position, long count) {
+        if (position < 0 || count < 0) {
+            throw new IllegalArgumentException("sendFile: position and count must be >= 0: position=" + position
+                    + ", count=" + count);
+        }
+    }
+
+    private void enqueueFile(int file, FileChannel channel, long position, long count) {
+        try {
+            checkWritable("sendFile");
+        } catch (ClosedConnectionException e) {
+            if (file >= 0) {
+                LibC.close(file);
+            }
+            throw e;
+        }
+        onLoop(() -> {
+            if (closed || closing || outputShutdown || shutdownPending) {
+                if (file >= 0) {
+                    LibC.close(file);
+                }
+                return;
+            }
+            boolean wasEmpty = queue.isEmpty();
+            queue.addFile(file, channel, position, count);
+            if (wasEmpty && !connecting) {
+                flush();
+            } else if (!edge) {
+                updateInterest();
+            }
+            if (!closed && writable && queue.bytes() > config.highWatermark()) {
+                writable = false;
+                fireWritability(false);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ flow control and closing
+
+    /** Stops reading: the kernel buffers fill and TCP pushes back on the peer. Idempotent. */
+    public void pauseReading() {
+        onLoop(() -> {
+            if (!readPaused) {
+                readPaused = true;
+                if (!edge) {
+                    updateInterest();
+                }
+            }
+        });
+    }
+
+    /** Resumes reading after {@link #pauseReading()}; anything that arrived meanwhile is delivered. */
+    public void resumeReading() {
+        onLoop(() -> {
+            if (readPaused && !closed) {
+                readPaused = false;
+                if (edge) {
+                    reactor.execute(readAgain); // an edge may have come and gone while paused
+                } else {
+                    updateInterest();
+                }
+            }
+        });
+    }
+
+    /**
+     * Half-closes: sends FIN after every queued byte; the connection can still read. Further writes fail.
+     */
+    public void shutdownOutput() {
+        onLoop(() -> {
+            if (closed || outputShutdown || shutdownPending) {
+                return;
+            }
+            if (queue.isEmpty()) {
+                doShutdownOutput();
+            } else {
+                shutdownPending = true;
+            }
+        });
+    }
+
+    private void doShutdownOutput() {
+        shutdownPending = false;
+        outputShutdown = true;
+        if (LibC.shutdown(fd, LibC.SHUT_WR) != 0) {
+            int err = LibC.errno();
+            if (err != Errno.ENOTCONN) {
+                closeNow(new EpollException("shutdown(fd=" + fd + ", SHUT_WR)", err));
+                return;
+            }
+        }
+        if (inputClosed && queue.isEmpty()) {
+            closeNow(null); // both directions done
+        }
+    }
+
+    /**
+     * Closes gracefully: stops reading, sends every queued byte, then closes. {@link ConnectionHandler#onClose}
+     * follows with a {@code null} cause (or the error that interrupted the flush). A peer that never reads keeps
+     * the connection in this state until an idle timeout or {@link #abort()}. Idempotent.
+     */
+    public void close() {
+        onLoop(() -> {
+            if (closed) {
+                return;
+            }
+            if (queue.isEmpty()) {
+                closeNow(null);
+            } else if (!closing) {
+                closing = true;
+                if (!edge) {
+                    updateInterest();
+                }
+            }
+        });
+    }
+
+    /** Closes at once with a reset (SO_LINGER 0 then close: the peer sees ECONNRESET); queued bytes are dropped. */
+    public void abort() {
+        onLoop(() -> {
+            if (!closed) {
+                try {
+                    Sockets.lingerZero(fd);
+                } catch (EpollException ignored) {
+                    // the socket is going away either way
+                }
+                closeNow(null);
+            }
+        });
+    }
+
+    /**
+     * Closes at once, dropping queued bytes, and reports {@code cause} to {@link ConnectionHandler#onClose}.
+     *
+     * @param cause why, or {@code null}
+     */
+    public void closeWith(Throwable cause) {
+        onLoop(() -> closeNow(cause));
+    }
+
+    private void closeNow(Throwable cause) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeCause = cause;
+        if (registration != null && registration.isValid()) {
+            registration.cancel();
+        }
+        finish();
+    }
+
+    private void finish() {
+        queue.clear();
+        if (idleTimer != null) {
+            idleTimer.cancel();
+            idleTimer = null;
+        }
+        LibC.close(fd);
+        if (server != null && !connecting && connectFuture == null) {
+            server.connectionClosed();
+        }
+        if (connectFuture != null && !connectFuture.isDone()) {
+            connectFuture.completeExceptionally(closeCause != null ? closeCause
+                    : new ClosedConnectionException("closed before connecting: " + this));
+        }
+        try {
+            handler.onClose(this, closeCause);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.WARNING, "onClose of " + this + " failed", t);
+        }
+    }
+
+    private void updateInterest() {
+        if (registration == null || !registration.isValid()) {
+            return;
+        }
+        Interest want = connecting ? Interest.WRITE
+                : (readPaused || inputClosed || closing) ? Interest.NONE : READ_INTEREST;
+        if (!queue.isEmpty()) {
+            want = want.with(Interest.WRITE);
+        }
+        try {
+            registration.interest(want);
+        } catch (EpollException e) {
+            closeNow(e);
+        }
+    }
+
+    /** Runs {@code action} on the reactor thread: now if this is it, else queued. */
+    private void onLoop(Runnable action) {
+        if (reactor.inEventLoop()) {
+            action.run();
+            return;
+        }
+        try {
+            reactor.execute(() -> {
+                try {
+                    action.run();
+                } catch (Throwable t) {
+                    closeNow(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            if (!closed) {
+                throw new ClosedConnectionException("reactor of " + this + " is closed");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ idle timeouts
+
+    private long shortestIdle() {
+        long min = Long.MAX_VALUE;
+        for (Duration d : new Duration[]{config.readIdleTimeout(), config.writeIdleTimeout(),
+                config.allIdleTimeout()}) {
+            if (!d.isZero()) {
+                min = Math.min(min, d.toNanos());
+            }
+        }
+        return min;
+    }
+
+    private void scheduleIdle(long nanos) {
+        idleTimer = reactor.schedule(Duration.ofNanos(Math.max(nanos, 1_000_000)), idleCheck);
+    }
+
+    private void checkIdle() {
+        idleTimer = null;
+        if (closed) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        long readIdle = config.readIdleTimeout().toNanos();
+        long writeIdle = config.writeIdleTimeout().toNanos();
+        long allIdle = config.allIdleTimeout().toNanos();
+        try {
+            if (readIdle > 0) {
+                long left = lastReadNanos + readIdle - now;
+                if (left <= 0) {
+                    lastReadNanos = now;
+                    handler.onIdle(this, IdleState.READER_IDLE);
+                    left = readIdle;
+                }
+                next = Math.min(next, left);
+            }
+            if (writeIdle > 0 && !closed) {
+                long left = lastWriteNanos + writeIdle - now;
+                if (left <= 0) {
+                    lastWriteNanos = now;
+                    handler.onIdle(this, IdleState.WRITER_IDLE);
+                    left = writeIdle;
+                }
+                next = Math.min(next, left);
+            }
+            if (allIdle > 0 && !closed) {
+                long left = Math.max(lastReadNanos, lastWriteNanos) + allIdle - now;
+                if (left <= 0) {
+                    lastReadNanos = lastWriteNanos = now;
+                    handler.onIdle(this, IdleState.ALL_IDLE);
+                    left = allIdle;
+                }
+                next = Math.min(next, left);
+            }
+        } catch (Throwable t) {
+            closeNow(t);
+        }
+        if (!closed) {
+            scheduleIdle(next);
+        }
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /** The reactor this connection runs on. */
+    public Reactor reactor() {
+        return reactor;
+    }
+
+    /** The socket's fd (for diagnostics; do not read or write it directly). */
+    public int fd() {
+        return fd;
+    }
+
+    /** The configuration this connection runs with. */
+    public ConnectionConfig config() {
+        return config;
+    }
+
+    /** Whether the connection is not yet closed (it may be closing gracefully). */
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /** Whether queued output is at or below the high watermark (see {@link ConnectionHandler#onWritabilityChanged}). */
+    public boolean isWritable() {
+        return writable;
+    }
+
+    /** Bytes queued for sending (not yet accepted by the kernel). Loop thread only for an exact value. */
+    public long queuedBytes() {
+        return queue.bytes();
+    }
+
+    /** Whether {@link #pauseReading()} is in effect. */
+    public boolean isReadingPaused() {
+        return readPaused;
+    }
+
+    /** Whether the peer's FIN has been read. */
+    public boolean isInputClosed() {
+        return inputClosed;
+    }
+
+    /** Whether {@link #shutdownOutput()} has taken effect. */
+    public boolean isOutputShutdown() {
+        return outputShutdown;
+    }
+
+    /** Bytes read so far. */
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    /** Bytes the kernel accepted so far. */
+    public long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** The local address, or {@code null} if the socket cannot tell (closed). */
+    public SocketAddress localAddress() {
+        if (localAddress == null && !closed) {
+            try {
+                localAddress = Sockets.localAddress(fd);
+            } catch (EpollException e) {
+                return null;
+            }
+        }
+        return localAddress;
+    }
+
+    /** The peer's address, or {@code null} if the socket cannot tell (not connected, closed). */
+    public SocketAddress remoteAddress() {
+        if (remoteAddress == null && !closed) {
+            try {
+                remoteAddress = Sockets.remoteAddress(fd);
+            } catch (EpollException e) {
+                return remoteHint;
+            }
+        }
+        return remoteAddress != null ? remoteAddress : remoteHint;
+    }
+
+    /** The object the application associated with this connection. */
+    public Object attachment() {
+        return attachment;
+    }
+
+    /**
+     * Associates an object with this connection, e.g. per-connection protocol state.
+     *
+     * @param attachment the object, or {@code null}
+     * @return the previous attachment
+     */
+    public Object attach(Object attachment) {
+        Object old = this.attachment;
+        this.attachment = attachment;
+        return old;
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[fd=" + fd + (closed ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,147 @@
+package org.epoll4j.net;
+
+import org.epoll4j.TriggerMode;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Per-connection behaviour: trigger mode, write watermarks, read budget and idle timeouts. Immutable; each
+ * {@code withX} returns a copy.
+ */
+public final class ConnectionConfig {
+    private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.LEVEL, 32 * 1024, 64 * 1024,
+            16, Duration.ZERO, Duration.ZERO, Duration.ZERO);
+
+    private final TriggerMode trigger;
+    private final int lowWatermark;
+    private final int highWatermark;
+    private final int readBudget;
+    private final Duration readIdle;
+    private final Duration writeIdle;
+    private final Duration allIdle;
+
+    private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, Duration readIdle,
+                             Duration writeIdle, Duration allIdle) {
+        this.trigger = trigger;
+        this.lowWatermark = low;
+        this.highWatermark = high;
+        this.readBudget = readBudget;
+        this.readIdle = readIdle;
+        this.writeIdle = writeIdle;
+        this.allIdle = allIdle;
+    }
+
+    /** LEVEL trigger, watermarks 32 KiB / 64 KiB, 16 reads per event, no idle timeouts. */
+    public static ConnectionConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * The trigger mode of the connection's registration.
+     *
+     * @param mode LEVEL or EDGE
+     * @return a copy with that mode
+     */
+    public ConnectionConfig withTrigger(TriggerMode mode) {
+        return new ConnectionConfig(Objects.requireNonNull(mode, "trigger"), lowWatermark, highWatermark, readBudget,
+                readIdle, writeIdle, allIdle);
+    }
+
+    /**
+     * Write watermarks: when queued bytes exceed {@code high} the connection turns unwritable
+     * ({@link ConnectionHandler#onWritabilityChanged}); when they drop to {@code low} or below it turns writable
+     * again.
+     *
+     * @param low  0 &le; low &lt; high
+     * @param high the high watermark in bytes
+     * @return a copy with those watermarks
+     */
+    public ConnectionConfig withWriteWatermarks(int low, int high) {
+        if (low < 0 || high <= low) {
+            throw new IllegalArgumentException("write watermarks need 0 <= low < high: low=" + low + ", high=" + high);
+        }
+        return new ConnectionConfig(trigger, low, high, readBudget, readIdle, writeIdle, allIdle);
+    }
+
+    /**
+     * The most read calls one readiness event may make before other connections get their turn.
+     *
+     * @param reads 1 or more
+     * @return a copy with that budget
+     */
+    public ConnectionConfig withReadBudget(int reads) {
+        if (reads < 1) {
+            throw new IllegalArgumentException("read budget must be >= 1: " + reads);
+        }
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, readIdle, writeIdle, allIdle);
+    }
+
+    /**
+     * Idle timeouts: a connection that reads nothing for {@code readIdle}, writes nothing for {@code writeIdle}, or
+     * does neither for {@code allIdle} gets {@link ConnectionHandler#onIdle} (by default: closed with an
+     * {@link IdleTimeoutException}). {@link Duration#ZERO} turns one off.
+     *
+     * @param readIdle  read-idle limit, or zero
+     * @param writeIdle write-idle limit, or zero
+     * @param allIdle   limit on neither reading nor writing, or zero
+     * @return a copy with those timeouts
+     */
+    public ConnectionConfig withIdleTimeouts(Duration readIdle, Duration writeIdle, Duration allIdle) {
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, nonNegative(readIdle, "readIdle"),
+                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"));
+    }
+
+    private static Duration nonNegative(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative()) {
+            throw new IllegalArgumentException(what + " must not be negative: " + d);
+        }
+        return d;
+    }
+
+    /** The trigger mode. */
+    public TriggerMode trigger() {
+        return trigger;
+    }
+
+    /** The low write watermark in bytes. */
+    public int lowWatermark() {
+        return lowWatermark;
+    }
+
+    /** The high write watermark in bytes. */
+    public int highWatermark() {
+        return highWatermark;
+    }
+
+    /** Read calls per readiness event. */
+    public int readBudget() {
+        return readBudget;
+    }
+
+    /** The read-idle timeout, zero when off. */
+    public Duration readIdleTimeout() {
+        return readIdle;
+    }
+
+    /** The write-idle timeout, zero when off. */
+    public Duration writeIdleTimeout() {
+        return writeIdle;
+    }
+
+    /** The all-idle timeout, zero when off. */
+    public Duration allIdleTimeout() {
+        return allIdle;
+    }
+
+    boolean hasIdleTimeouts() {
+        return !readIdle.isZero() || !writeIdle.isZero() || !allIdle.isZero();
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectionConfig[" + trigger + ", watermarks=" + lowWatermark + "/" + highWatermark + ", readBudget="
+                + readBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle + "/" + allIdle + "]";
+    }
+}

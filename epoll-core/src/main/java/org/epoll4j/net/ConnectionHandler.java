@@ -1,0 +1,80 @@
+package org.epoll4j.net;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What a server or client does with its connections. All methods run on the connection's reactor thread and must
+ * not block. Only {@link #onData} is required.
+ *
+ * <p>A method that throws closes the connection with that throwable as the cause ({@link #onClose} sees it); other
+ * connections are not affected.
+ */
+@FunctionalInterface
+public interface ConnectionHandler {
+    /**
+     * The connection is established (accepted, or a client's connect completed).
+     *
+     * @param connection the new connection
+     * @throws Exception any failure closes the connection
+     */
+    default void onOpen(Connection connection) throws Exception {
+    }
+
+    /**
+     * Bytes arrived. {@code data} is a view of a buffer shared by every connection of the reactor, valid only
+     * during this call: consume it, or copy what you keep. Passing it straight to {@link Connection#write} is fine.
+     *
+     * @param connection the connection
+     * @param data       the bytes read, from position to limit
+     * @throws Exception any failure closes the connection
+     */
+    void onData(Connection connection, ByteBuffer data) throws Exception;
+
+    /**
+     * The connection's queued output crossed a watermark: {@code false} above the high watermark (stop writing,
+     * e.g. pause reading from whatever produces the data), {@code true} once it drained to the low watermark.
+     *
+     * @param connection the connection
+     * @param writable   whether writing is welcome again
+     * @throws Exception any failure closes the connection
+     */
+    default void onWritabilityChanged(Connection connection, boolean writable) throws Exception {
+    }
+
+    /**
+     * The peer shut down its writing side (FIN). Every byte it sent has been delivered to {@link #onData}. The
+     * connection can still write. The default closes gracefully (queued bytes are sent first); override to keep
+     * writing, then call {@link Connection#close()} or {@link Connection#shutdownOutput()} yourself.
+     *
+     * @param connection the connection
+     * @throws Exception any failure closes the connection
+     */
+    default void onReadHangup(Connection connection) throws Exception {
+        connection.close();
+    }
+
+    /**
+     * An idle timeout of the connection's {@link ConnectionConfig} expired. The default closes the connection with
+     * an {@link IdleTimeoutException}.
+     *
+     * @param connection the idle connection
+     * @param state      which timeout expired
+     * @throws Exception any failure closes the connection
+     */
+    default void onIdle(Connection connection, IdleState state) throws Exception {
+        connection.closeWith(new IdleTimeoutException(state, state + " for " + connection + ""));
+    }
+
+    /**
+     * The connection is closed; called exactly once, also for a client whose connect failed (then without
+     * {@link #onOpen}).
+     *
+     * @param connection the closed connection
+     * @param cause      {@code null} after a local {@link Connection#close()}; otherwise what ended it: an
+     *                   {@link org.epoll4j.EpollException} such as ECONNRESET, EPIPE or ECONNREFUSED, an
+     *                   {@link IdleTimeoutException}, a throwable from this handler, or a
+     *                   {@link org.epoll4j.ClosedReactorException}
+     */
+    default void onClose(Connection connection, Throwable cause) {
+    }
+}

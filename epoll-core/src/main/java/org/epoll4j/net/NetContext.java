@@ -1,0 +1,98 @@
+package org.epoll4j.net;
+
+import org.epoll4j.Reactor;
+import org.epoll4j.internal.NativeMemory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * Memory shared by every connection of one reactor: the read buffer (so an idle connection holds none), a bounce
+ * buffer for heap-buffer writes, the iovec/msghdr area for gathering writes and a small pool of write-queue chunks.
+ * Used only on that reactor's thread.
+ */
+final class NetContext {
+    static final int READ_BUFFER_SIZE = 64 * 1024;
+    static final int CHUNK_SIZE = 16 * 1024;
+    static final int MAX_IOV = 64;
+    private static final int MAX_POOLED_CHUNKS = 256;
+    private static final int MSGHDR_SIZE = 56;
+    private static final Map<Reactor, NetContext> CONTEXTS = new WeakHashMap<>();
+
+    final ByteBuffer readBuffer = NativeMemory.allocate(READ_BUFFER_SIZE);
+    final long readAddress = NativeMemory.address(readBuffer);
+    final ByteBuffer bounce = NativeMemory.allocate(READ_BUFFER_SIZE);
+    final long bounceAddress = NativeMemory.address(bounce);
+    /** iovec[MAX_IOV] followed by one struct msghdr whose msg_iov points at it. */
+    final ByteBuffer iov = NativeMemory.allocate(MAX_IOV * 16 + MSGHDR_SIZE + 8);
+    final long iovAddress = NativeMemory.address(iov);
+    final long msghdrAddress = iovAddress + MAX_IOV * 16;
+    /** Scratch for sendfile's off_t. */
+    final long offsetAddress = msghdrAddress + MSGHDR_SIZE;
+    private final ArrayDeque<Chunk> pool = new ArrayDeque<>();
+    private ByteBuffer lastDirect;
+    private long lastDirectAddress;
+
+    private NetContext() {
+        iov.putLong(MAX_IOV * 16 + 16, iovAddress); // msg_iov; msg_name/namelen/control/flags stay 0
+    }
+
+    static NetContext of(Reactor reactor) {
+        synchronized (CONTEXTS) {
+            return CONTEXTS.computeIfAbsent(reactor, r -> new NetContext());
+        }
+    }
+
+    /** Sets msg_iovlen before a sendmsg over the first {@code count} iovecs. */
+    void iovCount(int count) {
+        iov.putLong(MAX_IOV * 16 + 24, count);
+    }
+
+    void iov(int i, long address, long length) {
+        iov.putLong(i * 16, address);
+        iov.putLong(i * 16 + 8, length);
+    }
+
+    void offset(long value) {
+        iov.putLong(MAX_IOV * 16 + MSGHDR_SIZE, value);
+    }
+
+    long offset() {
+        return iov.getLong(MAX_IOV * 16 + MSGHDR_SIZE);
+    }
+
+    /** The native address of a direct buffer, remembering the last one asked for (usually the same buffer). */
+    long address(ByteBuffer direct) {
+        if (direct == readBuffer) {
+            return readAddress;
+        }
+        if (direct != lastDirect) {
+            lastDirectAddress = NativeMemory.address(direct);
+            lastDirect = direct;
+        }
+        return lastDirectAddress;
+    }
+
+    Chunk takeChunk() {
+        Chunk c = pool.pollFirst();
+        if (c == null) {
+            c = new Chunk();
+        }
+        c.buffer.clear().limit(0);
+        return c;
+    }
+
+    void releaseChunk(Chunk c) {
+        if (pool.size() < MAX_POOLED_CHUNKS) {
+            pool.addFirst(c);
+        }
+    }
+
+    /** A direct write-queue chunk; bytes [position, limit) are waiting to be sent. */
+    static final class Chunk {
+        final ByteBuffer buffer = NativeMemory.allocate(CHUNK_SIZE);
+        final long address = NativeMemory.address(buffer);
+    }
+}
