@@ -1,0 +1,251 @@
+package org.epoll4j.net;
+
+import org.epoll4j.internal.LibC;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A typed socket option: its name, its Java value type, the {@code setsockopt(2)} level and option name it maps to,
+ * the values it accepts, and how its value is encoded ({@code int} or {@code struct linger}) and decoded.
+ *
+ * <p>The set is closed: the constants below are the only instances. Values are put into a {@link SocketOptions} set,
+ * which validates them and applies them to a socket; {@link SocketOptions#read(int, SocketOption)} reads one back.
+ *
+ * <p>{@code SO_LINGER} is a {@link Duration}: whole seconds {@code 0..32767} turn lingering on with that timeout
+ * ({@link Duration#ZERO} means an abortive close: {@code close(2)} discards unsent data and sends RST), and
+ * {@link #LINGER_OFF} turns lingering off (the default: close returns at once and the kernel sends the rest in the
+ * background).
+ *
+ * @param <T> the type of the option's value
+ */
+public final class SocketOption<T> {
+    /**
+     * The {@code SO_LINGER} value that turns lingering off ({@code l_onoff = 0}). It is a negative duration (-1 s)
+     * so it can never be mistaken for a timeout; no other negative duration is accepted.
+     */
+    public static final Duration LINGER_OFF = Duration.ofSeconds(-1);
+
+    private enum Kind { BOOLEAN, INT, SECONDS, MILLIS, LINGER }
+
+    /** Disable Nagle's algorithm: small writes go out at once. */
+    public static final SocketOption<Boolean> TCP_NODELAY =
+            new SocketOption<>(0, "TCP_NODELAY", Boolean.class, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, Kind.BOOLEAN, 0, 1);
+    /** Send TCP keep-alive probes on an idle connection. */
+    public static final SocketOption<Boolean> SO_KEEPALIVE =
+            new SocketOption<>(1, "SO_KEEPALIVE", Boolean.class, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, Kind.BOOLEAN, 0, 1);
+    /** Idle time before the first keep-alive probe: whole seconds {@code 1..32767}. */
+    public static final SocketOption<Duration> TCP_KEEPIDLE =
+            new SocketOption<>(2, "TCP_KEEPIDLE", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPIDLE, Kind.SECONDS, 1, 32767);
+    /** Time between keep-alive probes: whole seconds {@code 1..32767}. */
+    public static final SocketOption<Duration> TCP_KEEPINTVL =
+            new SocketOption<>(3, "TCP_KEEPINTVL", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPINTVL, Kind.SECONDS, 1, 32767);
+    /** Unanswered keep-alive probes before the connection is dropped: {@code 1..127}. */
+    public static final SocketOption<Integer> TCP_KEEPCNT =
+            new SocketOption<>(4, "TCP_KEEPCNT", Integer.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPCNT, Kind.INT, 1, 127);
+    /** Allow binding a local address still in TIME_WAIT. Set it before {@code bind(2)}. */
+    public static final SocketOption<Boolean> SO_REUSEADDR =
+            new SocketOption<>(5, "SO_REUSEADDR", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, Kind.BOOLEAN, 0, 1);
+    /** Allow several sockets to bind the same address and port (the kernel balances between them). Before bind. */
+    public static final SocketOption<Boolean> SO_REUSEPORT =
+            new SocketOption<>(6, "SO_REUSEPORT", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, Kind.BOOLEAN, 0, 1);
+    /**
+     * Receive buffer size in bytes, {@code 1..2147483647}. The kernel caps it at {@code net.core.rmem_max}, doubles it
+     * for bookkeeping overhead and enforces a minimum, so reading it back gives about twice the value set.
+     */
+    public static final SocketOption<Integer> SO_RCVBUF =
+            new SocketOption<>(7, "SO_RCVBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_RCVBUF, Kind.INT, 1, Integer.MAX_VALUE);
+    /**
+     * Send buffer size in bytes, {@code 1..2147483647}. The kernel caps it at {@code net.core.wmem_max}, doubles it
+     * for bookkeeping overhead and enforces a minimum, so reading it back gives about twice the value set.
+     */
+    public static final SocketOption<Integer> SO_SNDBUF =
+            new SocketOption<>(8, "SO_SNDBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_SNDBUF, Kind.INT, 1, Integer.MAX_VALUE);
+    /**
+     * Linger on close: whole seconds {@code 0..32767} ({@link Duration#ZERO} = abortive close with RST), or
+     * {@link #LINGER_OFF}. A positive value makes {@code close(2)} block up to that long even on a non-blocking
+     * socket (Linux ignores {@code O_NONBLOCK} here), so on a reactor thread prefer {@code ZERO} or {@code LINGER_OFF}.
+     */
+    public static final SocketOption<Duration> SO_LINGER =
+            new SocketOption<>(9, "SO_LINGER", Duration.class, LibC.SOL_SOCKET, LibC.SO_LINGER, Kind.LINGER, 0, 32767);
+    /**
+     * How long transmitted data may stay unacknowledged before the connection is dropped: whole milliseconds
+     * {@code 0..2147483647}; {@link Duration#ZERO} means the system default.
+     */
+    public static final SocketOption<Duration> TCP_USER_TIMEOUT =
+            new SocketOption<>(10, "TCP_USER_TIMEOUT", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_USER_TIMEOUT,
+                    Kind.MILLIS, 0, Integer.MAX_VALUE);
+
+    private static final SocketOption<?>[] ALL = {
+            TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR, SO_REUSEPORT,
+            SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT};
+    private static final List<SocketOption<?>> VALUES = List.of(ALL);
+
+    /** Number of options; {@link #ordinal} is in {@code 0..COUNT-1}. */
+    static final int COUNT = ALL.length;
+
+    private final int ordinal;
+    private final String name;
+    private final Class<T> type;
+    private final int level;
+    private final int optname;
+    private final Kind kind;
+    private final long min;
+    private final long max;
+    private final String allowed;
+
+    private SocketOption(int ordinal, String name, Class<T> type, int level, int optname, Kind kind, long min,
+                         long max) {
+        this.ordinal = ordinal;
+        this.name = name;
+        this.type = type;
+        this.level = level;
+        this.optname = optname;
+        this.kind = kind;
+        this.min = min;
+        this.max = max;
+        this.allowed = switch (kind) {
+            case BOOLEAN -> "true or false";
+            case INT -> min + ".." + max;
+            case SECONDS -> "whole seconds " + min + ".." + max;
+            case MILLIS -> "whole milliseconds " + min + ".." + max;
+            case LINGER -> "whole seconds " + min + ".." + max + " or SocketOption.LINGER_OFF";
+        };
+    }
+
+    /** Every option, in the order {@link SocketOptions#applyTo(int)} applies them. */
+    public static List<SocketOption<?>> values() {
+        return VALUES;
+    }
+
+    /** The option's name, as in the C headers, e.g. {@code TCP_NODELAY}. */
+    public String name() {
+        return name;
+    }
+
+    /** The Java type of the option's value: {@code Boolean}, {@code Integer} or {@code Duration}. */
+    public Class<T> type() {
+        return type;
+    }
+
+    /** The option's name. */
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    // ---- package-private: used by SocketOptions ----
+
+    static SocketOption<?> byOrdinal(int ordinal) {
+        return ALL[ordinal];
+    }
+
+    int ordinal() {
+        return ordinal;
+    }
+
+    int level() {
+        return level;
+    }
+
+    int optname() {
+        return optname;
+    }
+
+    /** Bytes of the native value: 8 for {@code struct linger}, 4 for an {@code int}. */
+    int size() {
+        return kind == Kind.LINGER ? 8 : 4;
+    }
+
+    /**
+     * Checks a value against the option's type and range.
+     *
+     * @throws NullPointerException     naming the option, for a null value
+     * @throws IllegalArgumentException naming the option, the value and the allowed range
+     */
+    T check(Object value) {
+        if (value == null) {
+            throw new NullPointerException(name + " value must not be null");
+        }
+        if (!type.isInstance(value)) {
+            throw new IllegalArgumentException(name + " takes " + type.getSimpleName() + " values, not "
+                    + value.getClass().getName() + ": " + value);
+        }
+        T v = type.cast(value);
+        boolean ok = switch (kind) {
+            case BOOLEAN -> true;
+            case INT -> {
+                int i = (Integer) v;
+                yield i >= min && i <= max;
+            }
+            case SECONDS -> wholeSecondsInRange((Duration) v);
+            case MILLIS -> {
+                Duration d = (Duration) v;
+                yield !d.isNegative() && d.getNano() % 1_000_000 == 0 && d.getSeconds() <= max / 1000
+                        && d.toMillis() <= max;
+            }
+            case LINGER -> LINGER_OFF.equals(v) || wholeSecondsInRange((Duration) v);
+        };
+        if (!ok) {
+            throw new IllegalArgumentException(name + " must be " + allowed + ": " + format(v));
+        }
+        return v;
+    }
+
+    private boolean wholeSecondsInRange(Duration d) {
+        return d.getNano() == 0 && d.getSeconds() >= min && d.getSeconds() <= max;
+    }
+
+    /** Writes an already checked value at offset 0 of {@code buf} and returns its length in bytes. */
+    int encode(ByteBuffer buf, T value) {
+        switch (kind) {
+            case BOOLEAN -> buf.putInt(0, (Boolean) value ? 1 : 0);
+            case INT -> buf.putInt(0, (Integer) value);
+            case SECONDS -> buf.putInt(0, (int) ((Duration) value).getSeconds());
+            case MILLIS -> buf.putInt(0, (int) ((Duration) value).toMillis());
+            case LINGER -> {
+                Duration d = (Duration) value;
+                boolean on = !LINGER_OFF.equals(d);
+                buf.putInt(0, on ? 1 : 0); // l_onoff
+                buf.putInt(4, on ? (int) d.getSeconds() : 0); // l_linger
+                return 8;
+            }
+        }
+        return 4;
+    }
+
+    /** Reads the value getsockopt(2) left at offset 0 of {@code buf}. */
+    T decode(ByteBuffer buf) {
+        int i = buf.getInt(0);
+        Object v = switch (kind) {
+            case BOOLEAN -> i != 0;
+            case INT -> i;
+            case SECONDS -> Duration.ofSeconds(Integer.toUnsignedLong(i));
+            case MILLIS -> Duration.ofMillis(Integer.toUnsignedLong(i));
+            case LINGER -> i == 0 ? LINGER_OFF : Duration.ofSeconds(Integer.toUnsignedLong(buf.getInt(4)));
+        };
+        return type.cast(v);
+    }
+
+    /** The value as messages show it: {@code 30s}, {@code 1500ms}, {@code off} for {@link #LINGER_OFF}. */
+    String format(Object value) {
+        if (value instanceof Duration d) {
+            if (kind == Kind.LINGER && LINGER_OFF.equals(d)) {
+                return "off";
+            }
+            return formatDuration(d);
+        }
+        return String.valueOf(value);
+    }
+
+    static String formatDuration(Duration d) {
+        if (d.getNano() == 0) {
+            return d.getSeconds() + "s";
+        }
+        if (d.getNano() % 1_000_000 == 0 && Math.abs(d.getSeconds()) < Long.MAX_VALUE / 1000 - 1) {
+            return d.toMillis() + "ms";
+        }
+        return d.toString();
+    }
+}
