@@ -608,7 +608,7 @@ public final class Connection {
             idleTimer = null;
         }
         LibC.close(fd);
-        if (server != null && !connecting && connectFuture == null) {
+        if (server != null) {
             server.connectionClosed();
         }
         if (connectFuture != null && !connectFuture.isDone()) {
