@@ -1,0 +1,58 @@
+package org.epoll4j.readme;
+
+import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.NativeMemory;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs the README's usage example and checks that the README still shows exactly this code. */
+class ReadmeExampleTest {
+    private static final Path SOURCE = Path.of("src/test/java/org/epoll4j/readme/ReadmeExample.java");
+    private static final Path README = Path.of("../README.md");
+
+    @Test
+    void readmeShowsTheCompiledExample() throws Exception {
+        String source = Files.readString(SOURCE, StandardCharsets.UTF_8);
+        int begin = source.indexOf("// README-BEGIN\n");
+        int end = source.indexOf("// README-END");
+        assertTrue(begin >= 0 && end > begin, "markers missing in " + SOURCE);
+        String example = source.substring(begin + "// README-BEGIN\n".length(), end);
+        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        assertTrue(readme.contains("```java\n" + example + "```\n"),
+                "README.md's usage example differs from " + SOURCE + "; copy the code between the markers");
+    }
+
+    @Test
+    void reportsReadableFd() throws Exception {
+        int efd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        assertTrue(efd >= 0);
+        try {
+            CompletableFuture<Boolean> readable = ReadmeExample.whenReadable(efd, Duration.ofSeconds(30));
+            ByteBuffer one = NativeMemory.allocate(8).putLong(0, 1);
+            assertEquals(8, LibC.write(efd, NativeMemory.address(one), 8));
+            assertTrue(readable.get(10, TimeUnit.SECONDS));
+        } finally {
+            LibC.close(efd);
+        }
+    }
+
+    @Test
+    void timesOutOnQuietFd() throws Exception {
+        int efd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        assertTrue(efd >= 0);
+        try {
+            assertFalse(ReadmeExample.whenReadable(efd, Duration.ofMillis(20)).get(10, TimeUnit.SECONDS));
+        } finally {
+            LibC.close(efd);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package org.epoll4j.jmh;
+
+import org.epoll4j.internal.EventBuffer;
+import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.NativeMemory;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The cost of single JNA direct-mapped libc calls as epoll4j makes them: primitive arguments, addresses as
+ * {@code long}, errno read only after a failure.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Thread)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class LibCBenchmark {
+    private int epfd;
+    private EventBuffer events;
+    private int[] pair = new int[2];
+    private int emptyFd;
+    private ByteBuffer buf;
+    private long bufAddr;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        epfd = check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
+        events = new EventBuffer(64);
+        ByteBuffer fds = NativeMemory.allocate(8);
+        check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0,
+                NativeMemory.address(fds)), "socketpair");
+        pair[0] = fds.getInt(0);
+        pair[1] = fds.getInt(4);
+        // An empty non-blocking eventfd: every read fails with EAGAIN.
+        emptyFd = check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
+        buf = NativeMemory.allocate(64);
+        bufAddr = NativeMemory.address(buf);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        LibC.close(epfd);
+        LibC.close(pair[0]);
+        LibC.close(pair[1]);
+        LibC.close(emptyFd);
+    }
+
+    private static int check(int rc, String call) {
+        if (rc < 0) {
+            throw new IllegalStateException(call + " failed: errno " + LibC.errno());
+        }
+        return rc;
+    }
+
+    /** epoll_wait on an epoll instance with nothing registered, timeout 0: returns 0. */
+    @Benchmark
+    public int epollWaitNothingReady() {
+        return LibC.epoll_wait(epfd, events.address(), events.capacity(), 0);
+    }
+
+    /** write 64 bytes into one end of a UNIX socketpair and read them back from the other. */
+    @Benchmark
+    public long socketpairWriteRead64() {
+        long w = LibC.write(pair[0], bufAddr, 64);
+        long r = LibC.read(pair[1], bufAddr, 64);
+        if (w != 64 || r != 64) {
+            throw new IllegalStateException("short transfer: write " + w + ", read " + r);
+        }
+        return r;
+    }
+
+    /** read() on an empty non-blocking eventfd: -1, and errno EAGAIN read after the failure. */
+    @Benchmark
+    public int readEagain() {
+        long r = LibC.read(emptyFd, bufAddr, 8);
+        return r < 0 ? LibC.errno() : (int) r;
+    }
+}
