@@ -21,8 +21,8 @@ import java.util.stream.Stream;
  *
  * <p>JUnit Jupiter classes use {@code @ExtendWith(FdLeakCheck.class)}; jqwik classes (the jqwik engine ignores
  * Jupiter extensions) use {@code @AddLifecycleHook(FdLeakCheck.class)}. Descriptors the JVM opens lazily and keeps
- * for its lifetime (jar files and shared libraries opened by class loading) are not counted, so the first class that
- * touches a new library is not blamed for it.
+ * for its lifetime (see {@link #isIgnored}) are not counted, so the first class that touches a new library is not
+ * blamed for it. A failure lists the new descriptors with their {@code /proc/self/fd} link targets.
  */
 public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, AroundContainerHook {
     private static final Path FD_DIR = Path.of("/proc/self/fd");
@@ -69,10 +69,15 @@ public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, A
         return fds;
     }
 
-    /** Class loading's jars and libraries, and the directory handle of the listing itself. */
+    /**
+     * Descriptors the JVM and its native libraries open once and keep for the life of the process: jars and shared
+     * libraries (class loading), the JDK's own files, the entropy devices (SecureRandom seeding), libffi's deleted
+     * trampoline file (JNA callbacks), and the directory handle of this very listing.
+     */
     private static boolean isIgnored(String target) {
         return target.endsWith(".jar") || target.endsWith(".so") || target.contains(".so.")
-                || target.startsWith(System.getProperty("java.home")) || target.matches("/proc/\\d+/fd");
+                || target.startsWith(System.getProperty("java.home")) || target.matches("/proc/\\d+/fd")
+                || target.matches("/dev/u?random") || target.matches(".*/ffi\\w+ \\(deleted\\)");
     }
 
     private static void check(String what, Map<Integer, String> before) {
