@@ -115,8 +115,9 @@ public final class Registration {
      *
      * @param newMode the new mode
      * @return this registration
-     * @throws EpollException        if epoll_ctl or the non-blocking check fails
-     * @throws IllegalStateException as for {@link #interest(Interest)}, or if EDGE is asked for a blocking fd
+     * @throws EpollException            if epoll_ctl or the non-blocking check fails
+     * @throws IllegalStateException     as for {@link #interest(Interest)}
+     * @throws IllegalArgumentException  if EDGE is asked for a blocking fd
      */
     public Registration triggerMode(TriggerMode newMode) throws EpollException {
         if (newMode != mode) {

@@ -2,7 +2,10 @@ package org.epoll4j;
 
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
+import org.epoll4j.testutil.FdLeakCheck;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -12,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+@ExtendWith(FdLeakCheck.class)
+@Timeout(30)
 class ReactorSmokeTest {
     @Test
     void eventfdReadableTaskAndTimer() throws Exception {
