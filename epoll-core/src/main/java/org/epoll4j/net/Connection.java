@@ -148,7 +148,10 @@ public final class Connection {
         public void onReady(Registration reg, Ready ready) throws Exception {
             if (connecting) {
                 finishConnect();
-                return;
+                if (closed || connecting || ready.isWritable() && !ready.isReadable()) {
+                    return;
+                }
+                // Under EDGE the connect's event may also carry the first data's edge: handle it now.
             }
             boolean hangup = ready.isHangup() || ready.isError();
             if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
