@@ -68,6 +68,10 @@ public final class TcpServer implements AutoCloseable {
             this.registration = reactor.register(fd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
         } catch (EpollException | RuntimeException e) {
             Sockets.closeQuietly(fd);
+            if (reserveFd >= 0) {
+                LibC.close(reserveFd);
+                reserveFd = -1;
+            }
             throw e;
         }
         this.listenFd = fd;
