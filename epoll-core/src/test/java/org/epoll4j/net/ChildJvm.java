@@ -22,6 +22,7 @@ final class ChildJvm implements AutoCloseable {
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Thread reader;
+    private Path stderr;
 
     private ChildJvm(Process process) {
         this.process = process;
@@ -57,8 +58,16 @@ final class ChildJvm implements AutoCloseable {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main.getName());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        return new ChildJvm(pb.start());
+        Path log = Files.createTempFile("child-" + main.getSimpleName(), ".stderr");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
+        try {
+            ChildJvm child = new ChildJvm(pb.start());
+            child.stderr = log;
+            return child;
+        } catch (IOException e) {
+            Files.deleteIfExists(log);
+            throw e;
+        }
     }
 
     long pid() {
@@ -80,11 +89,21 @@ final class ChildJvm implements AutoCloseable {
             }
             if (line.equals(EOF)) {
                 lines.add(EOF);
-                throw new AssertionError("child " + pid() + " ended before printing '" + prefix + "'");
+                throw new AssertionError("child " + pid() + " ended before printing '" + prefix + "'; stderr: "
+                        + stderr());
             }
             if (line.startsWith(prefix)) {
                 return line;
             }
+        }
+    }
+
+    /** What the child wrote to stderr so far (it goes to a temporary file, deleted on close). */
+    String stderr() {
+        try {
+            return Files.readString(stderr);
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
         }
     }
 
@@ -115,6 +134,7 @@ final class ChildJvm implements AutoCloseable {
         } finally {
             process.getOutputStream().close();
             process.getInputStream().close();
+            Files.deleteIfExists(stderr);
         }
     }
 
