@@ -114,6 +114,11 @@ final class ChildJvm implements AutoCloseable {
         out.flush();
     }
 
+    /** Closes the child's stdin (it reads EOF). */
+    void closeStdin() throws IOException {
+        process.getOutputStream().close();
+    }
+
     /** User plus system CPU time of the child, in clock ticks (from /proc/PID/stat). */
     long cpuTicks() throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));

@@ -51,5 +51,9 @@ public final class StormClientMain {
             ch.close();
         }
         System.out.println("closed");
+        System.out.flush();
+        while (in.readLine() != null) {
+            // exit only once the parent closes our stdin: it has read "closed" by then
+        }
     }
 }

@@ -60,6 +60,7 @@ class TenThousandConnectionsTest {
             assertTrue(closed.await(30, TimeUnit.SECONDS), () -> closed.getCount() + " connections still open");
             assertEquals(0, NetTests.onLoop(reactor, server::activeConnections));
             assertEquals("closed", clients.expect("", Duration.ofSeconds(10)));
+            clients.closeStdin();
             assertTrue(clients.process().waitFor(10, TimeUnit.SECONDS));
             assertEquals(0, clients.process().exitValue());
         } finally {
