@@ -41,6 +41,12 @@ import java.util.function.Supplier;
 public final class TcpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TcpServer.class.getName());
     private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(100);
+    /*
+     * Described now: out of fds, the JVM cannot open a .class file from a directory classpath, so loading Errno
+     * for the first time in the EMFILE path throws NoClassDefFoundError (and would close the listener).
+     */
+    private static final String EMFILE_TEXT = Errno.describe(Errno.EMFILE);
+    private static final String ENFILE_TEXT = Errno.describe(Errno.ENFILE);
 
     private final Reactor reactor;
     private final Builder settings;
@@ -68,6 +74,10 @@ public final class TcpServer implements AutoCloseable {
             this.registration = reactor.register(fd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
         } catch (EpollException | RuntimeException e) {
             Sockets.closeQuietly(fd);
+            if (reserveFd >= 0) {
+                LibC.close(reserveFd);
+                reserveFd = -1;
+            }
             throw e;
         }
         this.listenFd = fd;
@@ -318,8 +328,13 @@ public final class TcpServer implements AutoCloseable {
             }
             reserveFd = openReserve();
         }
-        LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + Errno.describe(err) + "; closed "
-                + (rejected - before) + " waiting connection(s)");
+        try {
+            String text = err == Errno.EMFILE ? EMFILE_TEXT : ENFILE_TEXT;
+            LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + text + "; closed "
+                    + (rejected - before) + " waiting connection(s)");
+        } catch (Throwable logFailed) {
+            // Logging may itself need an fd (config file, log file): never let it cost the listener.
+        }
         if (reserveFd < 0) {
             pauseAccepting(); // no reserve to shed with next time: back off instead of spinning
         }

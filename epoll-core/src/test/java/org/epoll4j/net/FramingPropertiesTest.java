@@ -1,0 +1,184 @@
+package org.epoll4j.net;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.From;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.epoll4j.testutil.FdLeakCheck;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Decoders fed directly: random frames cut at random chunk boundaries arrive intact and in order. */
+@AddLifecycleHook(FdLeakCheck.class)
+class FramingPropertiesTest {
+    private static final int MAX_LINE = 300;
+
+    @Provide
+    Arbitrary<byte[]> lineContent() {
+        // Any byte but '\n'; a trailing '\r' would be stripped, so lines never end in one.
+        return Arbitraries.bytes().filter(b -> b != '\n').array(byte[].class).ofMaxSize(MAX_LINE)
+                .filter(a -> a.length == 0 || a[a.length - 1] != '\r');
+    }
+
+    @Provide
+    Arbitrary<byte[]> payload() {
+        return Arbitraries.bytes().array(byte[].class).ofMaxSize(3000);
+    }
+
+    /** Splits {@code stream} into chunks at boundaries chosen by {@code seed}; heap or direct, at random offsets. */
+    static List<ByteBuffer> chunks(byte[] stream, long seed, int maxChunk) {
+        Random r = new Random(seed);
+        List<ByteBuffer> out = new ArrayList<>();
+        int pos = 0;
+        while (pos < stream.length) {
+            int n = Math.min(stream.length - pos, 1 + r.nextInt(maxChunk));
+            int pad = r.nextInt(4);
+            ByteBuffer b = r.nextBoolean() ? ByteBuffer.allocate(n + 2 * pad) : ByteBuffer.allocateDirect(n + 2 * pad);
+            b.position(pad).put(stream, pos, n).flip().position(pad);
+            out.add(b);
+            pos += n;
+        }
+        return out;
+    }
+
+    static byte[] bytes(ByteBuffer b) {
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return a;
+    }
+
+    @Property(tries = 300)
+    void linesSurviveAnyChunking(@ForAll @Size(max = 40) List<@From("lineContent") byte[]> lines,
+                                 @ForAll boolean crlf, @ForAll long seed, @ForAll @IntRange(min = 1, max = 700) int maxChunk)
+            throws Exception {
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        for (byte[] l : lines) {
+            stream.writeBytes(l);
+            stream.writeBytes(crlf ? new byte[] {'\r', '\n'} : new byte[] {'\n'});
+        }
+        LineDecoder d = new LineDecoder(MAX_LINE);
+        List<byte[]> got = new ArrayList<>();
+        for (ByteBuffer chunk : chunks(stream.toByteArray(), seed, maxChunk)) {
+            int end = chunk.limit();
+            d.decode(null, chunk, (c, line) -> got.add(bytes(line)));
+            assertEquals(end, chunk.position(), "chunk consumed");
+            assertEquals(end, chunk.limit(), "limit restored");
+        }
+        assertEquals(lines.size(), got.size());
+        for (int i = 0; i < lines.size(); i++) {
+            assertArrayEquals(lines.get(i), got.get(i), "line " + i);
+        }
+        assertEquals(0, d.pending(), "nothing held once every line is complete");
+    }
+
+    @Property(tries = 200)
+    void anOverlongLineFailsNamingTheLimit(@ForAll @IntRange(min = 1, max = 200) int max,
+                                           @ForAll @IntRange(min = 1, max = 50) int over,
+                                           @ForAll long seed, @ForAll @IntRange(min = 1, max = 64) int maxChunk) {
+        byte[] stream = new byte[max + over + 1];
+        Arrays.fill(stream, (byte) 'x');
+        stream[stream.length - 1] = '\n';
+        LineDecoder d = new LineDecoder(max);
+        FrameTooLongException e = assertThrows(FrameTooLongException.class, () -> {
+            for (ByteBuffer chunk : chunks(stream, seed, maxChunk)) {
+                d.decode(null, chunk, (c, line) -> fail("no line expected, got " + line.remaining() + " bytes"));
+            }
+        });
+        assertEquals(max, e.limit());
+        assertTrue(e.getMessage().contains("limit of " + max + " bytes"), e.getMessage());
+        assertTrue(d.pending() <= max + 1, "never buffers beyond the limit");
+    }
+
+    @Example
+    void lineOfExactlyTheLimitPassesEvenWithCrSplitOff() throws Exception {
+        LineDecoder d = new LineDecoder(3);
+        List<String> got = new ArrayList<>();
+        FrameListener<ByteBuffer> l = (c, b) -> got.add(StandardCharsets.US_ASCII.decode(b).toString());
+        d.decode(null, ByteBuffer.wrap("abc\r".getBytes(StandardCharsets.US_ASCII)), l);
+        assertEquals(4, d.pending());
+        d.decode(null, ByteBuffer.wrap("\nde\n\n".getBytes(StandardCharsets.US_ASCII)), l);
+        assertEquals(List.of("abc", "de", ""), got);
+        assertEquals(0, d.pending());
+        assertThrows(FrameTooLongException.class,
+                () -> d.decode(null, ByteBuffer.wrap("abcd".getBytes(StandardCharsets.US_ASCII)), l));
+        assertThrows(IllegalArgumentException.class, () -> new LineDecoder(0));
+    }
+
+    @Example
+    void aWholeLineIsAViewOfTheReadBufferNotACopy() throws Exception {
+        ByteBuffer data = ByteBuffer.wrap("one\ntwo\nthr".getBytes(StandardCharsets.US_ASCII));
+        LineDecoder d = new LineDecoder(100);
+        List<ByteBuffer> seen = new ArrayList<>();
+        d.decode(null, data, (c, line) -> seen.add(line));
+        assertEquals(2, seen.size());
+        assertSame(data, seen.get(0), "whole lines are handed over in place");
+        assertEquals(3, d.pending(), "only the tail was copied");
+    }
+
+    @Property(tries = 300)
+    void lengthFramesSurviveAnyChunking(@ForAll @Size(max = 30) List<@From("payload") byte[]> payloads,
+                                        @ForAll long seed, @ForAll @IntRange(min = 1, max = 5000) int maxChunk)
+            throws Exception {
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        for (byte[] p : payloads) {
+            ByteBuffer f = LengthFieldDecoder.frame(ByteBuffer.wrap(p));
+            assertEquals(4 + p.length, f.remaining());
+            stream.writeBytes(bytes(f));
+        }
+        LengthFieldDecoder d = new LengthFieldDecoder(3000);
+        List<byte[]> got = new ArrayList<>();
+        for (ByteBuffer chunk : chunks(stream.toByteArray(), seed, maxChunk)) {
+            int end = chunk.limit();
+            d.decode(null, chunk, (c, frame) -> got.add(bytes(frame)));
+            assertEquals(end, chunk.position());
+        }
+        assertEquals(payloads.size(), got.size());
+        for (int i = 0; i < payloads.size(); i++) {
+            assertArrayEquals(payloads.get(i), got.get(i), "frame " + i);
+        }
+        assertEquals(0, d.pending());
+    }
+
+    @Property(tries = 100)
+    void anOverlongLengthFailsBeforeBuffering(@ForAll @IntRange(min = 0, max = 1000) int max,
+                                              @ForAll @IntRange(min = 1) int over, @ForAll long seed) {
+        long len = (long) max + over;
+        byte[] stream = {(byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len, 1, 2, 3};
+        LengthFieldDecoder d = new LengthFieldDecoder(max);
+        FrameTooLongException e = assertThrows(FrameTooLongException.class, () -> {
+            for (ByteBuffer chunk : chunks(stream, seed, 3)) {
+                d.decode(null, chunk, (c, f) -> fail("no frame expected"));
+            }
+        });
+        assertEquals(max, e.limit());
+        assertTrue(e.getMessage().contains("limit of " + max + " bytes"), e.getMessage());
+        assertEquals(0, d.pending());
+    }
+
+    @Example
+    void lengthPrefixIsBigEndianAndUnsigned() {
+        ByteBuffer f = LengthFieldDecoder.frame(ByteBuffer.wrap(new byte[300]));
+        assertEquals(0, f.get(0));
+        assertEquals(0, f.get(1));
+        assertEquals(1, f.get(2));
+        assertEquals(44, f.get(3));
+        LengthFieldDecoder d = new LengthFieldDecoder(Integer.MAX_VALUE);
+        ByteBuffer huge = ByteBuffer.wrap(new byte[] {(byte) 0xff, 0, 0, 0});
+        FrameTooLongException e = assertThrows(FrameTooLongException.class, () -> d.decode(null, huge, (c, x) -> { }));
+        assertTrue(e.getMessage().contains("4278190080"), e.getMessage());
+    }
+}

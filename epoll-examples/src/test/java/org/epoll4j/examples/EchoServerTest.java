@@ -1,0 +1,121 @@
+package org.epoll4j.examples;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The echo example: options, and the server run as a subprocess (echo, SIGTERM summary). */
+@Timeout(60)
+class EchoServerTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
+
+    private static final class Captured {
+        final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+        final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+        final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
+
+        String out() {
+            return outBytes.toString(StandardCharsets.UTF_8);
+        }
+
+        String err() {
+            return errBytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void helpPrintsUsageAndExitsZero() throws Exception {
+        Captured c = new Captured();
+        assertEquals(0, EchoServer.run(new String[] {"--help"}, c.out, c.err));
+        assertTrue(c.out().startsWith("usage: echo"), c.out());
+        assertTrue(c.out().contains("--port P") && c.out().contains("--trigger"), c.out());
+        assertEquals("", c.err());
+    }
+
+    @Test
+    void badOptionsExitTwoWithAMessage() throws Exception {
+        String[][] bad = {{"--bogus"}, {"--port"}, {"--port", "70000"}, {"--port", "x"}, {"--trigger", "sideways"}};
+        for (String[] args : bad) {
+            Captured c = new Captured();
+            assertEquals(2, EchoServer.run(args, c.out, c.err), String.join(" ", args));
+            assertTrue(c.err().startsWith("echo: "), c.err());
+            assertEquals("", c.out());
+        }
+    }
+
+    @Test
+    void subprocessEchoesAndStopsCleanlyOnSigterm() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "echo", "--port", "0", "--trigger", "edge"));
+        // stdout goes to a file: reading a pipe after the process exits races the JDK's draining of it.
+        Path stdout = Files.createTempFile("echo", ".out");
+        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String first = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (first == null) { // observing the child: poll its output with a deadline
+                List<String> out = Files.readAllLines(stdout);
+                if (!out.isEmpty() && Files.readString(stdout).contains("\n")) {
+                    first = out.get(0);
+                } else {
+                    assertTrue(p.isAlive(), "echo exited early with " + (p.isAlive() ? 0 : p.exitValue()));
+                    assertTrue(System.nanoTime() < deadline, "no 'listening on' line within 30 s");
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // poll interval, not a sync point
+                }
+            }
+            Matcher m = LISTENING.matcher(String.valueOf(first));
+            assertTrue(m.matches(), "first line: " + first);
+            assertEquals("127.0.0.1", m.group(1));
+            int port = Integer.parseInt(m.group(2));
+
+            byte[] payload = new byte[200_000];
+            new Random(3).nextBytes(payload);
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+                s.setSoTimeout(10_000);
+                CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return s.getInputStream().readNBytes(payload.length);
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                s.getOutputStream().write(payload);
+                assertArrayEquals(payload, echoed.get(20, TimeUnit.SECONDS));
+            }
+
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
+            assertEquals(143, p.exitValue(), "the JVM's status for a SIGTERM it handled (128 + 15)");
+            List<String> all = Files.readAllLines(stdout);
+            List<String> rest = all.subList(1, all.size());
+            assertEquals(List.of("echo: stopped; 1 connections, " + payload.length + " bytes echoed"), rest);
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+            p.getOutputStream().close();
+            p.getInputStream().close();
+            Files.deleteIfExists(stdout);
+        }
+    }
+}
