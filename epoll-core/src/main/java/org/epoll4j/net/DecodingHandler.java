@@ -9,18 +9,11 @@ import java.nio.charset.StandardCharsets;
  * decoder's buffered tail when the connection closes. Serves exactly one connection.
  */
 final class DecodingHandler implements ConnectionHandler {
-    /** What the handler needs of a decoder. */
-    interface Decoder {
-        void decode(Connection connection, ByteBuffer data, FrameListener<ByteBuffer> listener) throws Exception;
-
-        void release();
-    }
-
-    private final Decoder decoder;
+    private final FrameDecoder decoder;
     private final FrameListener<ByteBuffer> listener;
     private Connection bound;
 
-    DecodingHandler(Decoder decoder, FrameListener<ByteBuffer> listener) {
+    DecodingHandler(FrameDecoder decoder, FrameListener<ByteBuffer> listener) {
         this.decoder = decoder;
         this.listener = listener;
     }

@@ -19,7 +19,7 @@ import java.util.Objects;
  * frame is complete. A length above the limit fails with a {@link FrameTooLongException} before anything of the
  * payload is buffered. One decoder serves one connection; it is not thread-safe.
  */
-public final class LengthFieldDecoder implements DecodingHandler.Decoder {
+public final class LengthFieldDecoder implements FrameDecoder {
     /** Bytes of the length prefix. */
     public static final int HEADER_LENGTH = 4;
 

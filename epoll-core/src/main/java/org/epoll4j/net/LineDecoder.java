@@ -19,7 +19,7 @@ import java.util.Objects;
  * as that is certain, without buffering more than the limit. One decoder serves one connection; it is not
  * thread-safe (use it on the connection's reactor thread).
  */
-public final class LineDecoder implements DecodingHandler.Decoder {
+public final class LineDecoder implements FrameDecoder {
     private static final int INITIAL_TAIL = 256;
 
     private final int maxLineLength;

@@ -148,11 +148,14 @@ final class WriteQueue {
             } else {
                 if (r.window == null || !r.window.hasRemaining()) {
                     long len = Math.min(r.remaining, MAP_WINDOW);
+                    // A mapping past the end of the file would send zeros (or fault): check the size first.
+                    long size = r.channel.size();
+                    if (r.position + len > size) {
+                        throw new EpollException("sendFile(fd=" + fd + "): file is " + size + " bytes, region ends at "
+                                + (r.position + r.remaining), Errno.EIO);
+                    }
                     r.window = r.channel.map(FileChannel.MapMode.READ_ONLY, r.position, len);
                     r.windowAddress = NativeMemory.address(r.window);
-                    if (r.window.remaining() < len) {
-                        throw new EpollException("sendFile: channel ended before the requested region", Errno.EIO);
-                    }
                 }
                 n = LibC.send(fd, r.windowAddress + r.window.position(), r.window.remaining(), LibC.MSG_NOSIGNAL);
                 if (n > 0) {
