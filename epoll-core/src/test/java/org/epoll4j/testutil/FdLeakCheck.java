@@ -1,0 +1,95 @@
+package org.epoll4j.testutil;
+
+import net.jqwik.api.lifecycle.AroundContainerHook;
+import net.jqwik.api.lifecycle.ContainerLifecycleContext;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Fails a test class that leaves more file descriptors open than it found: counts the entries of
+ * {@code /proc/self/fd} before the class's first test and after its last.
+ *
+ * <p>JUnit Jupiter classes use {@code @ExtendWith(FdLeakCheck.class)}; jqwik classes (the jqwik engine ignores
+ * Jupiter extensions) use {@code @AddLifecycleHook(FdLeakCheck.class)}. Descriptors the JVM opens lazily and keeps
+ * for its lifetime (see {@link #isIgnored}) are not counted, so the first class that touches a new library is not
+ * blamed for it. A failure lists the new descriptors with their {@code /proc/self/fd} link targets.
+ */
+public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, AroundContainerHook {
+    private static final Path FD_DIR = Path.of("/proc/self/fd");
+    private static final Map<String, Map<Integer, String>> BEFORE = new ConcurrentHashMap<>();
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        BEFORE.put(context.getUniqueId(), openFds());
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        check(context.getDisplayName(), BEFORE.remove(context.getUniqueId()));
+    }
+
+    @Override
+    public void beforeContainer(ContainerLifecycleContext context) {
+        BEFORE.put("jqwik:" + context.label(), openFds());
+    }
+
+    @Override
+    public void afterContainer(ContainerLifecycleContext context) {
+        check(context.label(), BEFORE.remove("jqwik:" + context.label()));
+    }
+
+    /** The process's open fds (number → link target), less those the JVM keeps for class loading. */
+    public static Map<Integer, String> openFds() {
+        Map<Integer, String> fds = new TreeMap<>();
+        try (Stream<Path> entries = Files.list(FD_DIR)) {
+            entries.forEach(p -> {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(p).toString();
+                } catch (IOException e) {
+                    return; // closed meanwhile (e.g. the directory handle of this very listing)
+                }
+                if (!isIgnored(target)) {
+                    fds.put(Integer.parseInt(p.getFileName().toString()), target);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return fds;
+    }
+
+    /**
+     * Descriptors the JVM and its native libraries open once and keep for the life of the process: jars and shared
+     * libraries (class loading), the JDK's own files, the entropy devices (SecureRandom seeding), libffi's deleted
+     * trampoline file (JNA callbacks), and the directory handle of this very listing.
+     */
+    private static boolean isIgnored(String target) {
+        return target.endsWith(".jar") || target.endsWith(".so") || target.contains(".so.")
+                || target.startsWith(System.getProperty("java.home")) || target.matches("/proc/\\d+/fd")
+                || target.matches("/dev/u?random") || target.matches(".*/ffi\\w+ \\(deleted\\)");
+    }
+
+    private static void check(String what, Map<Integer, String> before) {
+        if (before == null) {
+            return;
+        }
+        Map<Integer, String> after = openFds();
+        if (after.size() > before.size()) {
+            Map<Integer, String> added = new TreeMap<>(after);
+            added.keySet().removeAll(before.keySet());
+            throw new AssertionError(what + " leaked " + (after.size() - before.size()) + " file descriptor(s): "
+                    + before.size() + " open before, " + after.size() + " after; new: " + added);
+        }
+    }
+}
