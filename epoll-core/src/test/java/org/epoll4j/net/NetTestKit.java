@@ -134,8 +134,11 @@ final class NetTestKit {
             thread = reactor.start();
         }
 
-        static Loop start(String name) throws IOException {
-            return new Loop(name);
+        /** Starts the loop and returns once its thread is running it (so other threads cannot register directly). */
+        static Loop start(String name) throws Exception {
+            Loop loop = new Loop(name);
+            loop.call(() -> null);
+            return loop;
         }
 
         /** Runs {@code action} on the loop thread and returns its result. */

@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
 public final class ThreadLeakCheck implements BeforeAllCallback, AfterAllCallback, AroundContainerHook {
     /** Tests name their reactors with this prefix so their loop threads can be found. */
     public static final String REACTOR_PREFIX = "nettest-";
+    /** Test-framework threads that live for the rest of the run once started. */
+    private static final Set<String> FRAMEWORK_THREADS = Set.of("junit-jupiter-timeout-watcher");
     private static final Map<String, Set<Thread>> BEFORE = new ConcurrentHashMap<>();
 
     @Override
@@ -53,7 +55,8 @@ public final class ThreadLeakCheck implements BeforeAllCallback, AfterAllCallbac
         List<Thread> suspects = new ArrayList<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             boolean reactor = t.getName().startsWith(REACTOR_PREFIX);
-            if (t.isAlive() && (reactor || (!before.contains(t) && !t.isDaemon()))) {
+            if (t.isAlive() && (reactor || (!before.contains(t) && !t.isDaemon()
+                    && !FRAMEWORK_THREADS.contains(t.getName())))) {
                 suspects.add(t);
             }
         }
