@@ -237,6 +237,59 @@ final class NetTestKit {
         }
     }
 
+    /**
+     * A well-behaved producer: on open it writes {@code total} bytes of stream {@code seed} in {@code chunk}-sized
+     * writes while the connection is writable, stops when it turns unwritable, resumes when it turns writable, and
+     * closes gracefully once everything is written (if {@code closeWhenDone}).
+     */
+    static class Producer extends Tracking {
+        final long seed;
+        final long total;
+        final int chunk;
+        final boolean closeWhenDone;
+        /** Writability changes in order, per the callback. */
+        final BlockingQueue<Boolean> writability = new LinkedBlockingQueue<>();
+        /** The most bytes ever queued right after a write. */
+        volatile long maxQueued;
+        /** Bytes handed to write() so far (the last connection's). */
+        volatile long produced;
+
+        Producer(long seed, long total, int chunk, boolean closeWhenDone) {
+            this.seed = seed;
+            this.total = total;
+            this.chunk = chunk;
+            this.closeWhenDone = closeWhenDone;
+        }
+
+        @Override
+        public void onOpen(Connection c) throws Exception {
+            super.onOpen(c);
+            produce(c);
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection c, boolean writable) {
+            writability.add(writable);
+            if (writable) {
+                produce(c);
+            }
+        }
+
+        private void produce(Connection c) {
+            long pos = produced;
+            while (pos < total && c.isWritable() && c.isOpen()) {
+                int n = (int) Math.min(chunk, total - pos);
+                c.write(bytes(seed, pos, n));
+                pos += n;
+                produced = pos;
+                maxQueued = Math.max(maxQueued, c.queuedBytes());
+            }
+            if (pos == total && closeWhenDone && c.isOpen()) {
+                c.close();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ blocking clients
 
     static SocketChannel connect(SocketAddress address) throws IOException {
