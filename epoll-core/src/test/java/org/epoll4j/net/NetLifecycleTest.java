@@ -332,4 +332,52 @@ class NetLifecycleTest {
             server.close();
         }
     }
+    /**
+     * The server greets and closes at once, while the client's reactor is busy: the connect completion, the
+     * greeting and the FIN reach the client's epoll as one event. The client must still read the greeting and see
+     * the FIN, under EDGE too (where that event is the only one it will ever get).
+     */
+    @ParameterizedTest
+    @EnumSource(TriggerMode.class)
+    void clientReadsGreetingThatArrivesWithConnectCompletion(TriggerMode mode) throws Exception {
+        try (Loop serverLoop = Loop.start("greeter-" + mode); Loop clientLoop = Loop.start("greeted-" + mode)) {
+            java.util.concurrent.CountDownLatch greeted = new java.util.concurrent.CountDownLatch(1);
+            Tracking greeter = new Tracking() {
+                @Override
+                public void onOpen(Connection c) throws Exception {
+                    super.onOpen(c);
+                    c.write("hello");
+                    c.close();
+                    greeted.countDown();
+                }
+            };
+            TcpServer server = TcpServer.builder(serverLoop.reactor).handler(greeter).start();
+            StringBuffer got = new StringBuffer();
+            Tracking client = new Tracking() {
+                @Override
+                public void onData(Connection c, ByteBuffer data) {
+                    got.append(StandardCharsets.UTF_8.decode(data));
+                }
+            };
+            CompletableFuture<Connection> f = TcpClient.builder(clientLoop.reactor).remote(server.localAddress())
+                    .config(ConnectionConfig.defaults().withTrigger(mode)).handler(client).connect();
+            // runs right after the connect was started: keeps the client's reactor busy until the server is done
+            clientLoop.reactor.execute(() -> {
+                try {
+                    greeted.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertNull(greeter.nextClose().cause());
+            f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            Closed c = client.nextClose();
+            assertNull(c.cause(), () -> "cause: " + c.cause());
+            assertEquals("hello", got.toString());
+            assertTrue(c.connection().isInputClosed());
+            clientLoop.barrier();
+            client.assertClosedOnceEach(1);
+            server.close();
+        }
+    }
 }
