@@ -148,7 +148,11 @@ public final class Connection {
         public void onReady(Registration reg, Ready ready) throws Exception {
             if (connecting) {
                 finishConnect();
-                return;
+                if (closed) {
+                    return;
+                }
+                // Go on with the same event: bytes (or a FIN) that came with the connect completion must be read
+                // now, since under EDGE this event is the only notice of them.
             }
             boolean hangup = ready.isHangup() || ready.isError();
             if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
