@@ -41,24 +41,36 @@ class NetEchoPropertyTest {
                 .list().ofMinSize(1).ofMaxSize(20);
     }
 
-    @Property(tries = 12)
-    void levelEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll long seed) throws Exception {
-        echo(TriggerMode.LEVEL, writes, seed);
+    /** Server settings that change the code paths: reads per event, and how soon the echo pauses reading. */
+    @Provide
+    Arbitrary<ConnectionConfig> configs() {
+        Arbitrary<Integer> budgets = Arbitraries.integers().between(1, 16);
+        Arbitrary<Integer> highs = Arbitraries.of(1024, 64 * 1024, 1 << 20);
+        return net.jqwik.api.Combinators.combine(budgets, highs).as((budget, high) -> ConnectionConfig.defaults()
+                .withReadBudget(budget).withWriteWatermarks(high / 2, high));
     }
 
-    @Property(tries = 12)
-    void edgeEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll long seed) throws Exception {
-        echo(TriggerMode.EDGE, writes, seed);
+    @Property(tries = 50)
+    void levelEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
+                              @ForAll long seed) throws Exception {
+        echo(config.withTrigger(TriggerMode.LEVEL), writes, seed);
     }
 
-    private static void echo(TriggerMode mode, List<List<Integer>> writes, long seed) throws Exception {
+    @Property(tries = 50)
+    void edgeEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
+                             @ForAll long seed) throws Exception {
+        echo(config.withTrigger(TriggerMode.EDGE), writes, seed);
+    }
+
+    private static void echo(ConnectionConfig config, List<List<Integer>> writes, long seed) throws Exception {
+        TriggerMode mode = config.trigger();
         int n = writes.size();
         ExecutorService pool = Executors.newFixedThreadPool(2 * n);
         List<SocketChannel> channels = new ArrayList<>();
         try (Loop loop = Loop.start("echo-property-" + mode)) {
             Echo echo = new Echo();
             TcpServer server = TcpServer.builder(loop.reactor)
-                    .config(ConnectionConfig.defaults().withTrigger(mode))
+                    .config(config)
                     .handler(echo)
                     .start();
             List<Future<Long>> readers = new ArrayList<>();
@@ -97,7 +109,7 @@ class NetEchoPropertyTest {
                 long sent = writers.get(i).get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                 long received = readers.get(i).get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
                 assertEquals(writes.get(i).stream().mapToLong(Integer::longValue).sum(), sent);
-                assertEquals(sent, received, "bytes echoed on connection " + i + " (" + mode + ")");
+                assertEquals(sent, received, "bytes echoed on connection " + i + " (" + config + ")");
             }
             // every server-side connection closed gracefully after the peer's FIN, exactly once
             for (int i = 0; i < n; i++) {
