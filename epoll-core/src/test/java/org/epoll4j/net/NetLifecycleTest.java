@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.net.StandardSocketOptions;
@@ -26,6 +28,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.epoll4j.net.NetTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -377,6 +380,61 @@ class NetLifecycleTest {
             assertTrue(c.connection().isInputClosed());
             clientLoop.barrier();
             client.assertClosedOnceEach(1);
+            server.close();
+        }
+    }
+    enum Finish { CLOSE, SHUTDOWN_OUTPUT }
+
+    static Stream<Arguments> modesAndFinishes() {
+        return Stream.of(TriggerMode.values())
+                .flatMap(m -> Stream.of(Finish.values()).map(f -> Arguments.of(m, f)));
+    }
+
+    /**
+     * With a low watermark of 0, onWritabilityChanged(true) fires from the flush that emptied the queue. A handler
+     * that writes its last, large piece there and then closes (or shuts down output) must still get every byte out.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("modesAndFinishes")
+    void bytesWrittenInWritabilityCallbackBeforeCloseAreSent(TriggerMode mode, Finish finish) throws Exception {
+        int first = 16 << 20;
+        int last = 8 << 20;
+        try (Loop loop = Loop.start("lastwrite-" + mode + "-" + finish)) {
+            Tracking handler = new Tracking() {
+                boolean done;
+
+                @Override
+                public void onOpen(Connection c) throws Exception {
+                    super.onOpen(c);
+                    c.write(bytes(3, 0, first)); // far more than the socket takes: queued, unwritable
+                }
+
+                @Override
+                public void onWritabilityChanged(Connection c, boolean writable) {
+                    if (writable && !done) {
+                        done = true;
+                        c.write(bytes(3, first, last));
+                        if (finish == Finish.CLOSE) {
+                            c.close();
+                        } else {
+                            c.shutdownOutput();
+                        }
+                    }
+                }
+            };
+            TcpServer server = TcpServer.builder(loop.reactor).handler(handler)
+                    .config(ConnectionConfig.defaults().withTrigger(mode).withWriteWatermarks(0, 64 * 1024))
+                    .start();
+            try (SocketChannel ch = connect(server.localAddress())) {
+                handler.nextOpen();
+                assertEquals(first + last, readToEof(ch, new Verifier(3, "all of it")));
+                ch.shutdownOutput(); // for SHUTDOWN_OUTPUT: the peer's FIN completes the close
+                Closed c = handler.nextClose();
+                assertNull(c.cause(), () -> "cause: " + c.cause());
+                assertEquals(first + last, c.connection().bytesWritten());
+            }
+            loop.barrier();
+            handler.assertClosedOnceEach(1);
             server.close();
         }
     }
