@@ -397,6 +397,8 @@ public final class Connection {
         if (!writable && queue.bytes() <= config.lowWatermark()) {
             writable = true;
             fireWritability(true);
+            // the handler may have written more (and asked to close) in the callback: `done` is stale now
+            done = queue.isEmpty();
         }
         if (done && !closed) {
             if (!edge) {
