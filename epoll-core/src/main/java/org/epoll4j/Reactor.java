@@ -424,6 +424,14 @@ public final class Reactor implements Executor, AutoCloseable {
             }
         }, name);
         t.setDaemon(true);
+        // Claim the loop for the new thread now, so that from this return on other threads see it as running
+        // (registrations from them are refused instead of racing with the loop's first iteration).
+        if (!owner.compareAndSet(null, t)) {
+            Thread other = owner.get();
+            throw new IllegalStateException("start on " + name + ": already running on thread "
+                    + (other == null ? "?" : other.getName()));
+        }
+        loopThread = t;
         t.start();
         return t;
     }
@@ -437,9 +445,8 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     private void acquire(String op) {
-        ensureOpen(op);
         Thread me = Thread.currentThread();
-        if (!owner.compareAndSet(null, me)) {
+        if (owner.get() != me && !owner.compareAndSet(null, me)) {
             Thread other = owner.get();
             throw new IllegalStateException(op + " on " + name + ": already running on thread "
                     + (other == null ? "?" : other.getName()));
@@ -799,6 +806,11 @@ public final class Reactor implements Executor, AutoCloseable {
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return state.get() != OPEN;
+    }
+
+    /** Whether a thread is running the loop now ({@link #run()}, {@link #poll}, or the thread {@link #start()} made). */
+    public boolean isRunning() {
+        return owner.get() != null;
     }
 
     /** Whether the calling thread is the one running this reactor now. */

@@ -148,10 +148,11 @@ public final class Connection {
         public void onReady(Registration reg, Ready ready) throws Exception {
             if (connecting) {
                 finishConnect();
-                if (closed || connecting || ready.isWritable() && !ready.isReadable()) {
+                if (closed) {
                     return;
                 }
-                // Under EDGE the connect's event may also carry the first data's edge: handle it now.
+                // Go on with the same event: bytes (or a FIN) that came with the connect completion must be read
+                // now, since under EDGE this event is the only notice of them.
             }
             boolean hangup = ready.isHangup() || ready.isError();
             if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
@@ -396,6 +397,8 @@ public final class Connection {
         if (!writable && queue.bytes() <= config.lowWatermark()) {
             writable = true;
             fireWritability(true);
+            // the handler may have written more (and asked to close) in the callback: `done` is stale now
+            done = queue.isEmpty();
         }
         if (done && !closed) {
             if (!edge) {

@@ -65,21 +65,33 @@ public final class TcpServer implements AutoCloseable {
         this.settings = b;
         this.inet = b.address instanceof InetSocketAddress;
         int fd = Sockets.open(b.address);
+        boolean bound = false;
+        int reserve = -1;
         try {
             b.options.applyTo(fd);
             Sockets.bind(fd, b.address);
+            bound = true;
             Sockets.listen(fd, b.backlog);
             this.localAddress = Sockets.localAddress(fd);
-            this.reserveFd = openReserve();
+            reserve = openReserve();
             this.registration = reactor.register(fd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
         } catch (EpollException | RuntimeException e) {
+            // Undo everything: start() retries on the reactor's thread when register() refused this one, and that
+            // retry must find neither a leaked reserve fd nor our Unix-domain socket file (EADDRINUSE).
             Sockets.closeQuietly(fd);
-            if (reserveFd >= 0) {
-                LibC.close(reserveFd);
-                reserveFd = -1;
+            if (reserve >= 0) {
+                LibC.close(reserve);
+            }
+            if (bound && b.address instanceof UnixDomainSocketAddress u) {
+                try {
+                    java.nio.file.Files.deleteIfExists(u.getPath());
+                } catch (java.io.IOException ignored) {
+                    // best effort
+                }
             }
             throw e;
         }
+        this.reserveFd = reserve;
         this.listenFd = fd;
     }
 
@@ -226,12 +238,8 @@ public final class TcpServer implements AutoCloseable {
 
     /** Runs {@code action} on the reactor's thread (or here when no thread runs it) and returns its result. */
     static <T> T onReactor(Reactor reactor, EpollCallable<T> action) throws EpollException {
-        try {
+        if (reactor.inEventLoop() || !reactor.isRunning()) {
             return action.call();
-        } catch (IllegalStateException wrongThread) {
-            if (reactor.inEventLoop() || reactor.isClosed()) {
-                throw wrongThread;
-            }
         }
         CompletableFuture<T> f = new CompletableFuture<>();
         reactor.execute(() -> {

@@ -1,0 +1,133 @@
+package org.epoll4j.net;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import org.epoll4j.TriggerMode;
+import org.epoll4j.testutil.FdLeakCheck;
+import org.epoll4j.testutil.ThreadLeakCheck;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.epoll4j.net.NetTestKit.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Random byte streams, written in random chunks over many connections at once, come back from the echo server
+ * byte-exact, under LEVEL and EDGE triggering. Clients are blocking SocketChannels, one writer and one reader thread
+ * per connection; each writer half-closes when done and the reader reads to EOF, so extra bytes would show too.
+ */
+@AddLifecycleHook(FdLeakCheck.class)
+@AddLifecycleHook(ThreadLeakCheck.class)
+class NetEchoPropertyTest {
+    private static final int MAX_CHUNK = 70_000;
+
+    @Provide
+    Arbitrary<List<List<Integer>>> chunkings() {
+        // one list of write sizes per connection
+        return Arbitraries.integers().between(1, MAX_CHUNK).list().ofMinSize(1).ofMaxSize(6)
+                .list().ofMinSize(1).ofMaxSize(20);
+    }
+
+    /** Server settings that change the code paths: reads per event, and how soon the echo pauses reading. */
+    @Provide
+    Arbitrary<ConnectionConfig> configs() {
+        Arbitrary<Integer> budgets = Arbitraries.integers().between(1, 16);
+        Arbitrary<Integer> highs = Arbitraries.of(1024, 64 * 1024, 1 << 20);
+        return net.jqwik.api.Combinators.combine(budgets, highs).as((budget, high) -> ConnectionConfig.defaults()
+                .withReadBudget(budget).withWriteWatermarks(high / 2, high));
+    }
+
+    @Property(tries = 50)
+    void levelEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
+                              @ForAll long seed) throws Exception {
+        echo(config.withTrigger(TriggerMode.LEVEL), writes, seed);
+    }
+
+    @Property(tries = 50)
+    void edgeEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
+                             @ForAll long seed) throws Exception {
+        echo(config.withTrigger(TriggerMode.EDGE), writes, seed);
+    }
+
+    private static void echo(ConnectionConfig config, List<List<Integer>> writes, long seed) throws Exception {
+        TriggerMode mode = config.trigger();
+        int n = writes.size();
+        ExecutorService pool = Executors.newFixedThreadPool(2 * n);
+        List<SocketChannel> channels = new ArrayList<>();
+        try (Loop loop = Loop.start("echo-property-" + mode)) {
+            Echo echo = new Echo();
+            TcpServer server = TcpServer.builder(loop.reactor)
+                    .config(config)
+                    .handler(echo)
+                    .start();
+            List<Future<Long>> readers = new ArrayList<>();
+            List<Future<Long>> writers = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                SocketChannel ch = connect(server.localAddress());
+                channels.add(ch);
+                long stream = seed + i;
+                List<Integer> sizes = writes.get(i);
+                writers.add(pool.submit(() -> {
+                    long pos = 0;
+                    for (int size : sizes) {
+                        writeFully(ch, bytes(stream, pos, size));
+                        pos += size;
+                    }
+                    ch.shutdownOutput();
+                    return pos;
+                }));
+                readers.add(pool.submit(() -> {
+                    // random read sizes too
+                    SplittableRandom r = new SplittableRandom(stream * 31);
+                    Verifier v = new Verifier(stream, "connection " + stream);
+                    ByteBuffer b = ByteBuffer.allocate(MAX_CHUNK);
+                    while (true) {
+                        b.clear().limit(1 + r.nextInt(MAX_CHUNK));
+                        int got = ch.read(b);
+                        if (got < 0) {
+                            return v.position();
+                        }
+                        v.check(b.array(), 0, got);
+                    }
+                }));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            for (int i = 0; i < n; i++) {
+                long sent = writers.get(i).get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                long received = readers.get(i).get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+                assertEquals(writes.get(i).stream().mapToLong(Integer::longValue).sum(), sent);
+                assertEquals(sent, received, "bytes echoed on connection " + i + " (" + config + ")");
+            }
+            // every server-side connection closed gracefully after the peer's FIN, exactly once
+            for (int i = 0; i < n; i++) {
+                Closed c = echo.nextClose();
+                assertNull(c.cause(), () -> "close cause: " + c.cause());
+            }
+            loop.barrier();
+            echo.assertClosedOnceEach(n);
+            assertEquals(List.of(), loop.failures);
+            server.close();
+        } catch (TimeoutException e) {
+            fail("echo of " + n + " connections (" + mode + ") did not finish in " + WAIT_SECONDS + " s", e);
+        } finally {
+            for (SocketChannel ch : channels) {
+                ch.close();
+            }
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS), "client threads did not end");
+        }
+    }
+}
