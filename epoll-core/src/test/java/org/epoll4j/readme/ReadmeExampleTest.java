@@ -2,6 +2,8 @@ package org.epoll4j.readme;
 
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
+import org.epoll4j.Reactor;
+import org.epoll4j.net.TcpServer;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -21,14 +23,42 @@ class ReadmeExampleTest {
 
     @Test
     void readmeShowsTheCompiledExample() throws Exception {
-        String source = Files.readString(SOURCE, StandardCharsets.UTF_8);
+        assertReadmeShows(SOURCE);
+    }
+
+    @Test
+    void readmeShowsTheCompiledEchoExample() throws Exception {
+        assertReadmeShows(Path.of("src/test/java/org/epoll4j/readme/ReadmeEchoExample.java"));
+    }
+
+    @Test
+    void echoExampleEchoes() throws Exception {
+        try (Reactor reactor = Reactor.open()) {
+            TcpServer server = ReadmeEchoExample.start(reactor, 0);
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                    new java.net.InetSocketAddress("127.0.0.1", server.port()))) {
+                ByteBuffer out = ByteBuffer.wrap("ping\n".getBytes(StandardCharsets.UTF_8));
+                while (out.hasRemaining()) {
+                    ch.write(out);
+                }
+                ByteBuffer in = ByteBuffer.allocate(5);
+                while (in.hasRemaining()) {
+                    assertTrue(ch.read(in) > 0);
+                }
+                assertEquals("ping\n", new String(in.array(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private static void assertReadmeShows(Path file) throws Exception {
+        String source = Files.readString(file, StandardCharsets.UTF_8);
         int begin = source.indexOf("// README-BEGIN\n");
         int end = source.indexOf("// README-END");
-        assertTrue(begin >= 0 && end > begin, "markers missing in " + SOURCE);
+        assertTrue(begin >= 0 && end > begin, "markers missing in " + file);
         String example = source.substring(begin + "// README-BEGIN\n".length(), end);
         String readme = Files.readString(README, StandardCharsets.UTF_8);
         assertTrue(readme.contains("```java\n" + example + "```\n"),
-                "README.md's usage example differs from " + SOURCE + "; copy the code between the markers");
+                "README.md's usage example differs from " + file + "; copy the code between the markers");
     }
 
     @Test

@@ -28,6 +28,21 @@ public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, A
     private static final Path FD_DIR = Path.of("/proc/self/fd");
     private static final Map<String, Map<Integer, String>> BEFORE = new ConcurrentHashMap<>();
 
+    static {
+        // The JDK's NIO opens a socket on first use and keeps it for the life of the JVM (the "pre-close" socket
+        // that closing a channel with a blocked reader dup2()s over its fd). Open it now, before any class takes
+        // its baseline, or whichever class first touches a SocketChannel would be blamed for it.
+        try {
+            java.nio.channels.SocketChannel.open().close();
+            java.nio.channels.ServerSocketChannel.open().close();
+            java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+            pipe.sink().close();
+            pipe.source().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
         BEFORE.put(context.getUniqueId(), openFds());
