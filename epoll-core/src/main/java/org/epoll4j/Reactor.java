@@ -1,5 +1,6 @@
 package org.epoll4j;
 
+import org.epoll4j.internal.EpollPwait2;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventBuffer;
 import org.epoll4j.internal.LibC;
@@ -7,7 +8,6 @@ import org.epoll4j.internal.NativeMemory;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -60,13 +60,7 @@ public final class Reactor implements Executor, AutoCloseable {
     private final boolean debugEdgeStalls;
     private final BiConsumer<Registration, Throwable> errorHandler;
 
-    private Registration[] slots = new Registration[64];
-    private int[] generations = new int[64];
-    private int[] freeSlots = new int[64];
-    private int freeCount;
-    private int slotHighWater;
-    private Registration[] byFd = new Registration[64];
-    private int liveRegistrations;
+    private final RegistrationTable table = new RegistrationTable();
 
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final TimerQueue timers = new TimerQueue();
@@ -244,28 +238,22 @@ public final class Reactor implements Executor, AutoCloseable {
         if (mode == TriggerMode.EDGE) {
             requireNonBlocking(fd, "register");
         }
-        int slot = allocateSlot();
-        Registration r = new Registration(this, fd, slot, generations[slot], interest, mode, handler, oneshot,
+        int slot = table.allocate();
+        Registration r = new Registration(this, fd, slot, table.generation(slot), interest, mode, handler, oneshot,
                 exclusive);
         ctlEvent.set(0, r.epollBits(), r.token());
         if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, ctlEvent.address()) != 0) {
             int err = LibC.errno();
-            freeSlot(slot);
+            table.release(slot);
             throw new EpollException("epoll_ctl(ADD, fd=" + fd + ", " + interest + ", " + mode + ")", err);
         }
         // The kernel accepted an fd we still had a live registration for: that fd was closed (which removed it
         // from epoll) and its number reused. The old registration can never fire again; end it.
-        Registration previous = fd < byFd.length ? byFd[fd] : null;
-        if (previous != null && previous.valid) {
-            end(previous, new EpollException("fd " + fd + " closed without cancel() and reused", Errno.EBADF),
-                    false);
+        Registration previous = table.forFd(fd);
+        if (previous != null) {
+            end(previous, new EpollException("fd " + fd + " closed without cancel() and reused", Errno.EBADF));
         }
-        slots[slot] = r;
-        if (fd >= byFd.length) {
-            byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
-        }
-        byFd[fd] = r;
-        liveRegistrations++;
+        table.put(r);
         return r;
     }
 
@@ -302,40 +290,17 @@ public final class Reactor implements Executor, AutoCloseable {
             // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
             LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
         }
-        end(r, cause, true);
+        end(r, cause);
     }
 
-    private void end(Registration r, Throwable cause, boolean clearFd) {
+    private void end(Registration r, Throwable cause) {
         r.valid = false;
-        slots[r.slot] = null;
-        freeSlot(r.slot);
-        if (clearFd && r.fd < byFd.length && byFd[r.fd] == r) {
-            byFd[r.fd] = null;
-        }
-        liveRegistrations--;
+        table.remove(r);
         try {
             r.handler.onClosed(r, cause);
         } catch (Throwable t) {
             reportFailure(r, t);
         }
-    }
-
-    private int allocateSlot() {
-        if (freeCount > 0) {
-            return freeSlots[--freeCount];
-        }
-        if (slotHighWater == slots.length) {
-            int n = slots.length * 2;
-            slots = Arrays.copyOf(slots, n);
-            generations = Arrays.copyOf(generations, n);
-            freeSlots = Arrays.copyOf(freeSlots, n);
-        }
-        return slotHighWater++;
-    }
-
-    private void freeSlot(int slot) {
-        generations[slot]++;
-        freeSlots[freeCount++] = slot;
     }
 
     private void requireNonBlocking(int fd, String op) throws EpollException {
@@ -520,10 +485,10 @@ public final class Reactor implements Executor, AutoCloseable {
     private int waitOnce(long waitNanos, boolean precise) throws EpollException {
         epollWaits++;
         int n;
-        if (precise && Pwait2.AVAILABLE) {
+        if (precise && EpollPwait2.AVAILABLE) {
             timespec.putLong(0, waitNanos / 1_000_000_000L);
             timespec.putLong(8, waitNanos % 1_000_000_000L);
-            n = Pwait2.epoll_pwait2(epfd, events.address(), events.capacity(), timespecAddr, 0L, 0L);
+            n = EpollPwait2.epoll_pwait2(epfd, events.address(), events.capacity(), timespecAddr, 0L, 0L);
         } else {
             int millis = waitNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, (waitNanos + 999_999) / 1_000_000);
             n = LibC.epoll_wait(epfd, events.address(), events.capacity(), millis);
@@ -548,11 +513,8 @@ public final class Reactor implements Executor, AutoCloseable {
                 LibC.read(wakeFd, scratch8Addr, 8);
                 continue;
             }
-            int slot = (int) token;
-            // Re-read the table each time: a handler may have grown it or ended registrations.
-            Registration[] table = slots;
-            Registration r = slot >= 0 && slot < table.length ? table[slot] : null;
-            if (r == null || r.generation != (int) (token >>> 32)) {
+            Registration r = table.lookup(token); // per event: a handler may have ended or added registrations
+            if (r == null) {
                 staleEventsDropped++;
                 continue;
             }
@@ -776,10 +738,9 @@ public final class Reactor implements Executor, AutoCloseable {
         loopThread = Thread.currentThread();
         try {
             ClosedReactorException cause = new ClosedReactorException(name + " closed");
-            for (int i = 0; i < slotHighWater; i++) {
-                Registration r = slots[i];
-                if (r != null && r.valid) {
-                    end(r, cause, true);
+            for (Registration r : table.snapshot()) {
+                if (r.valid) {
+                    end(r, cause);
                 }
             }
             timers.clear();
@@ -827,7 +788,7 @@ public final class Reactor implements Executor, AutoCloseable {
     public ReactorStats stats() {
         return new ReactorStats(loopIterations, epollWaits, eventsDispatched, staleEventsDropped,
                 wakeupsWritten.get(), tasksRun, timersFired, handlerFailures, edgeStallsReported,
-                liveRegistrations, events.capacity());
+                table.size(), events.capacity());
     }
 
     private void ensureOpen(String op) {
@@ -846,31 +807,7 @@ public final class Reactor implements Executor, AutoCloseable {
 
     @Override
     public String toString() {
-        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + liveRegistrations
+        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + table.size()
                 + (isClosed() ? ", closed" : "") + "]";
-    }
-
-    /** epoll_pwait2 (Linux 5.11+, glibc 2.35+) for nanosecond timer waits, where present. */
-    private static final class Pwait2 {
-        static final boolean AVAILABLE;
-
-        static {
-            boolean ok;
-            try {
-                com.sun.jna.Native.register(Pwait2.class,
-                        com.sun.jna.NativeLibrary.getInstance(com.sun.jna.Platform.C_LIBRARY_NAME));
-                int ep = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-                ByteBuffer ts = NativeMemory.allocate(16);
-                ByteBuffer ev = NativeMemory.allocate(16);
-                ok = ep >= 0 && epoll_pwait2(ep, NativeMemory.address(ev), 1, NativeMemory.address(ts), 0, 0) == 0;
-                LibC.close(ep);
-            } catch (Throwable e) {
-                ok = false;
-            }
-            AVAILABLE = ok;
-        }
-
-        static native int epoll_pwait2(int epfd, long events, int maxEvents, long timespec, long sigmask,
-                                       long sigsetSize);
     }
 }

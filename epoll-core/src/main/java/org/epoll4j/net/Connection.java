@@ -6,7 +6,6 @@ import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
 import org.epoll4j.Ready;
 import org.epoll4j.Registration;
-import org.epoll4j.Timeout;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
@@ -49,9 +48,8 @@ public final class Connection {
     private final TcpServer server;
     private final WriteQueue queue;
     private final boolean edge;
-    private final boolean idleChecks;
+    private final IdleTimer idle;
     private final Runnable readAgain = this::readAgain;
-    private final Runnable idleCheck = this::checkIdle;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private SocketAddress remoteHint;
@@ -67,9 +65,6 @@ public final class Connection {
     private Throwable closeCause;
     private long bytesRead;
     private long bytesWritten;
-    private long lastReadNanos;
-    private long lastWriteNanos;
-    private Timeout idleTimer;
     private SocketAddress localAddress;
     private SocketAddress remoteAddress;
     private Object attachment;
@@ -83,7 +78,7 @@ public final class Connection {
         this.server = server;
         this.queue = new WriteQueue(ctx);
         this.edge = config.trigger() == TriggerMode.EDGE;
-        this.idleChecks = config.hasIdleTimeouts();
+        this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
     }
 
     /** Wraps an accepted socket; on the reactor thread. */
@@ -124,9 +119,8 @@ public final class Connection {
     }
 
     private void opened() {
-        if (idleChecks) {
-            lastReadNanos = lastWriteNanos = System.nanoTime();
-            scheduleIdle(shortestIdle());
+        if (idle != null) {
+            idle.start();
         }
         if (server != null) {
             server.connectionOpened();
@@ -212,8 +206,8 @@ public final class Connection {
             long n = LibC.read(fd, addr, cap);
             if (n > 0) {
                 bytesRead += n;
-                if (idleChecks) {
-                    lastReadNanos = System.nanoTime();
+                if (idle != null) {
+                    idle.read();
                 }
                 buf.clear().limit((int) n);
                 handler.onData(this, buf);
@@ -370,8 +364,8 @@ public final class Connection {
             }
             src.position(src.position() + (int) n);
             bytesWritten += n;
-            if (idleChecks) {
-                lastWriteNanos = System.nanoTime();
+            if (idle != null) {
+                idle.wrote();
             }
             if (n < len) {
                 return true;
@@ -391,8 +385,8 @@ public final class Connection {
         }
         long sent = before - queue.bytes();
         bytesWritten += sent;
-        if (sent > 0 && idleChecks) {
-            lastWriteNanos = System.nanoTime();
+        if (sent > 0 && idle != null) {
+            idle.wrote();
         }
         if (!writable && queue.bytes() <= config.lowWatermark()) {
             writable = true;
@@ -609,9 +603,8 @@ public final class Connection {
 
     private void finish() {
         queue.clear();
-        if (idleTimer != null) {
-            idleTimer.cancel();
-            idleTimer = null;
+        if (idle != null) {
+            idle.stop();
         }
         LibC.close(fd);
         if (server != null) {
@@ -665,67 +658,13 @@ public final class Connection {
         }
     }
 
-    // ------------------------------------------------------------------ idle timeouts
-
-    private long shortestIdle() {
-        long min = Long.MAX_VALUE;
-        for (Duration d : new Duration[]{config.readIdleTimeout(), config.writeIdleTimeout(),
-                config.allIdleTimeout()}) {
-            if (!d.isZero()) {
-                min = Math.min(min, d.toNanos());
-            }
-        }
-        return min;
+    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
+    void fail(Throwable cause) {
+        closeNow(cause);
     }
 
-    private void scheduleIdle(long nanos) {
-        idleTimer = reactor.schedule(Duration.ofNanos(Math.max(nanos, 1_000_000)), idleCheck);
-    }
-
-    private void checkIdle() {
-        idleTimer = null;
-        if (closed) {
-            return;
-        }
-        long now = System.nanoTime();
-        long next = Long.MAX_VALUE;
-        long readIdle = config.readIdleTimeout().toNanos();
-        long writeIdle = config.writeIdleTimeout().toNanos();
-        long allIdle = config.allIdleTimeout().toNanos();
-        try {
-            if (readIdle > 0) {
-                long left = lastReadNanos + readIdle - now;
-                if (left <= 0) {
-                    lastReadNanos = now;
-                    handler.onIdle(this, IdleState.READER_IDLE);
-                    left = readIdle;
-                }
-                next = Math.min(next, left);
-            }
-            if (writeIdle > 0 && !closed) {
-                long left = lastWriteNanos + writeIdle - now;
-                if (left <= 0) {
-                    lastWriteNanos = now;
-                    handler.onIdle(this, IdleState.WRITER_IDLE);
-                    left = writeIdle;
-                }
-                next = Math.min(next, left);
-            }
-            if (allIdle > 0 && !closed) {
-                long left = Math.max(lastReadNanos, lastWriteNanos) + allIdle - now;
-                if (left <= 0) {
-                    lastReadNanos = lastWriteNanos = now;
-                    handler.onIdle(this, IdleState.ALL_IDLE);
-                    left = allIdle;
-                }
-                next = Math.min(next, left);
-            }
-        } catch (Throwable t) {
-            closeNow(t);
-        }
-        if (!closed) {
-            scheduleIdle(next);
-        }
+    ConnectionHandler handler() {
+        return handler;
     }
 
     // ------------------------------------------------------------------ queries

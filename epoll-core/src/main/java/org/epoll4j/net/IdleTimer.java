@@ -1,0 +1,101 @@
+package org.epoll4j.net;
+
+import org.epoll4j.Timeout;
+
+import java.time.Duration;
+
+/**
+ * A connection's idle timeouts: one reactor timer, set for the nearest deadline. Reads and writes only record the
+ * time; the timer, when it fires, works out what is idle, tells the handler, and sets itself for the next deadline.
+ * So a busy connection costs a {@code nanoTime()} per read or write, not a timer operation.
+ */
+final class IdleTimer implements Runnable {
+    private final Connection connection;
+    private final long readIdle;
+    private final long writeIdle;
+    private final long allIdle;
+    private long lastRead;
+    private long lastWrite;
+    private Timeout timer;
+
+    IdleTimer(Connection connection, ConnectionConfig config) {
+        this.connection = connection;
+        this.readIdle = config.readIdleTimeout().toNanos();
+        this.writeIdle = config.writeIdleTimeout().toNanos();
+        this.allIdle = config.allIdleTimeout().toNanos();
+    }
+
+    void start() {
+        lastRead = lastWrite = System.nanoTime();
+        long first = Long.MAX_VALUE;
+        for (long limit : new long[]{readIdle, writeIdle, allIdle}) {
+            if (limit > 0) {
+                first = Math.min(first, limit);
+            }
+        }
+        schedule(first);
+    }
+
+    void stop() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    void read() {
+        lastRead = System.nanoTime();
+    }
+
+    void wrote() {
+        lastWrite = System.nanoTime();
+    }
+
+    private void schedule(long nanos) {
+        timer = connection.reactor().schedule(Duration.ofNanos(Math.max(nanos, 1_000_000)), this);
+    }
+
+    @Override
+    public void run() {
+        timer = null;
+        if (!connection.isOpen()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = Long.MAX_VALUE;
+        try {
+            if (readIdle > 0) {
+                long left = lastRead + readIdle - now;
+                if (left <= 0) {
+                    lastRead = now;
+                    connection.handler().onIdle(connection, IdleState.READER_IDLE);
+                    left = readIdle;
+                }
+                next = Math.min(next, left);
+            }
+            if (writeIdle > 0 && connection.isOpen()) {
+                long left = lastWrite + writeIdle - now;
+                if (left <= 0) {
+                    lastWrite = now;
+                    connection.handler().onIdle(connection, IdleState.WRITER_IDLE);
+                    left = writeIdle;
+                }
+                next = Math.min(next, left);
+            }
+            if (allIdle > 0 && connection.isOpen()) {
+                long left = Math.max(lastRead, lastWrite) + allIdle - now;
+                if (left <= 0) {
+                    lastRead = lastWrite = now;
+                    connection.handler().onIdle(connection, IdleState.ALL_IDLE);
+                    left = allIdle;
+                }
+                next = Math.min(next, left);
+            }
+        } catch (Throwable t) {
+            connection.fail(t);
+        }
+        if (connection.isOpen()) {
+            schedule(next);
+        }
+    }
+}
