@@ -108,20 +108,24 @@ public final class Sockets {
 
     /** The socket's local address (getsockname). */
     public static SocketAddress localAddress(int fd) throws EpollException {
-        Scratch s = SCRATCH.get();
-        s.addr.putInt(SockAddr.MAX_SIZE, SockAddr.MAX_SIZE);
-        if (LibC.getsockname(fd, s.addrAddress, s.lenAddress) != 0) {
-            throw new EpollException("getsockname(fd=" + fd + ")", LibC.errno());
-        }
-        return SockAddr.decode(s.addr, s.addr.getInt(SockAddr.MAX_SIZE));
+        return address(fd, LibC::getsockname, "getsockname");
     }
 
     /** The peer's address (getpeername). */
     public static SocketAddress remoteAddress(int fd) throws EpollException {
+        return address(fd, LibC::getpeername, "getpeername");
+    }
+
+    /** getsockname(2) or getpeername(2): same arguments, same result. */
+    private interface NameCall {
+        int call(int fd, long addr, long lenPtr);
+    }
+
+    private static SocketAddress address(int fd, NameCall call, String name) throws EpollException {
         Scratch s = SCRATCH.get();
         s.addr.putInt(SockAddr.MAX_SIZE, SockAddr.MAX_SIZE);
-        if (LibC.getpeername(fd, s.addrAddress, s.lenAddress) != 0) {
-            throw new EpollException("getpeername(fd=" + fd + ")", LibC.errno());
+        if (call.call(fd, s.addrAddress, s.lenAddress) != 0) {
+            throw new EpollException(name + "(fd=" + fd + ")", LibC.errno());
         }
         return SockAddr.decode(s.addr, s.addr.getInt(SockAddr.MAX_SIZE));
     }

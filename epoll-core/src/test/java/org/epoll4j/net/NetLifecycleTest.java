@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -402,6 +403,7 @@ class NetLifecycleTest {
     void bytesWrittenInWritabilityCallbackBeforeCloseAreSent(TriggerMode mode, Finish finish) throws Exception {
         int first = 16 << 20;
         int last = 8 << 20;
+        CountDownLatch queued = new CountDownLatch(1);
         try (Loop loop = Loop.start("lastwrite-" + mode + "-" + finish)) {
             Tracking handler = new Tracking() {
                 boolean done;
@@ -414,6 +416,9 @@ class NetLifecycleTest {
 
                 @Override
                 public void onWritabilityChanged(Connection c, boolean writable) {
+                    if (!writable) {
+                        queued.countDown();
+                    }
                     if (writable && !done) {
                         done = true;
                         c.write(bytes(3, first, last));
@@ -430,6 +435,9 @@ class NetLifecycleTest {
                     .start();
             try (SocketChannel ch = connect(server.localAddress())) {
                 handler.nextOpen();
+                // Read only once the first write is queued: a client reading from the start can keep up with the
+                // reactor and take all 16 MiB at once, and then the writability callback under test never runs.
+                assertTrue(queued.await(WAIT_SECONDS, TimeUnit.SECONDS), "the first write was queued");
                 assertEquals(first + last, readToEof(ch, new Verifier(3, "all of it")));
                 ch.shutdownOutput(); // for SHUTDOWN_OUTPUT: the peer's FIN completes the close
                 Closed c = handler.nextClose();
