@@ -68,7 +68,7 @@ class ReactorThreadingTest {
             ReactorStats stats = reactor.stats();
             assertTrue(stats.wakeupsWritten() <= (long) producers * perProducer,
                     "wakeups " + stats.wakeupsWritten());
-            assertTrue(stats.wakeupsWritten() > 0);
+            // No lower bound: a loop that never runs dry between tasks never sleeps, so it needs no wake-up at all.
             reactor.close();
             loop.join(5000);
             assertFalse(loop.isAlive());
@@ -231,8 +231,9 @@ class ReactorThreadingTest {
             Thread loop = reactor.start();
             AtomicInteger victimRuns = new AtomicInteger();
             CountDownLatch sentinel = new CountDownLatch(1);
-            Timeout victim = reactor.schedule(Duration.ofMillis(300), victimRuns::incrementAndGet);
-            reactor.schedule(Duration.ofMillis(400), sentinel::countDown);
+            // Wide margins: the cancel must land before the deadline even on a loaded machine.
+            Timeout victim = reactor.schedule(Duration.ofMillis(1500), victimRuns::incrementAndGet);
+            reactor.schedule(Duration.ofMillis(1600), sentinel::countDown);
             assertTrue(CompletableFuture.supplyAsync(victim::cancel).get(5, TimeUnit.SECONDS));
             assertFalse(victim.cancel(), "second cancel");
             assertTrue(sentinel.await(10, TimeUnit.SECONDS));
