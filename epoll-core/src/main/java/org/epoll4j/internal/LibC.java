@@ -73,7 +73,6 @@ public final class LibC {
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int O_RDONLY = 0;
-    public static final int IOV_MAX = 1024;
 
     public static final int SOL_SOCKET = 1;
     public static final int SO_REUSEADDR = 2;

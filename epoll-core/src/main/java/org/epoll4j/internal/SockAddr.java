@@ -1,6 +1,5 @@
 package org.epoll4j.internal;
 
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -117,10 +116,5 @@ public final class SockAddr {
 
     private static int port(ByteBuffer buf) {
         return ((buf.get(2) & 0xFF) << 8) | (buf.get(3) & 0xFF);
-    }
-
-    /** Whether {@code address} is an IPv4 one. */
-    public static boolean isInet4(SocketAddress address) {
-        return address instanceof InetSocketAddress isa && isa.getAddress() instanceof Inet4Address;
     }
 }

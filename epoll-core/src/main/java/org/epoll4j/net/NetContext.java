@@ -59,10 +59,6 @@ final class NetContext {
         iov.putLong(MAX_IOV * 16 + MSGHDR_SIZE, value);
     }
 
-    long offset() {
-        return iov.getLong(MAX_IOV * 16 + MSGHDR_SIZE);
-    }
-
     /** The native address of a direct buffer, remembering the last one asked for (usually the same buffer). */
     long address(ByteBuffer direct) {
         if (direct == readBuffer) {
