@@ -251,7 +251,7 @@ public final class Reactor implements Executor, AutoCloseable {
         // from epoll) and its number reused. The old registration can never fire again; end it.
         Registration previous = table.forFd(fd);
         if (previous != null) {
-            end(previous, new EpollException("fd " + fd + " closed without cancel() and reused", Errno.EBADF));
+            end(previous, new FdReusedException(fd));
         }
         table.put(r);
         return r;
