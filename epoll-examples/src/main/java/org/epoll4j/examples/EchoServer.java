@@ -1,28 +1,38 @@
 package org.epoll4j.examples;
 
-import org.epoll4j.Reactor;
-import org.epoll4j.TriggerMode;
 import org.epoll4j.net.Connection;
-import org.epoll4j.net.ConnectionConfig;
 import org.epoll4j.net.ConnectionHandler;
-import org.epoll4j.net.TcpServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.Locale;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 /**
- * The seed article's echo server rebuilt on epoll4j: one reactor, every byte read is written back. Nothing is lost
- * when a client reads slowly: writes the socket does not take are queued, and reading from a client pauses while
- * its queue is above the high watermark.
+ * The seed article's echo server rebuilt on epoll4j: every byte read is written back. Nothing is lost when a
+ * client reads slowly: writes the socket does not take are queued, and reading from a client pauses while its
+ * queue is above the high watermark.
  */
-public final class EchoServer {
-    private EchoServer() {
-    }
+@Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Echoes every byte back (try it with nc 127.0.0.1 7007).")
+public final class EchoServer implements Callable<Integer> {
+    static final int DEFAULT_PORT = 7007;
 
-    /** Echoes data back; pauses reading from a client that does not read its echoes. */
+    @Mixin
+    ServerOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Counted down by tests to stop the server without a signal. */
+    CountDownLatch stop;
+
+    /** Echoes data back; pauses reading from a client that does not read its echoes. One per reactor. */
     static final class EchoHandler implements ConnectionHandler {
         long connections;
         long bytes;
@@ -49,89 +59,19 @@ public final class EchoServer {
         }
     }
 
-    /**
-     * Parses the options, serves until SIGINT/SIGTERM, prints a summary.
-     *
-     * @param args {@code --port P --host H --trigger edge|level --help}
-     * @param out  where {@code listening on HOST:PORT} and the summary go
-     * @param err  where usage errors go
-     * @return the exit status
-     * @throws Exception if the server cannot start
-     */
-    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        String host = "127.0.0.1";
-        int port = 7007;
-        TriggerMode trigger = ConnectionConfig.defaults().trigger();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--help", "-h" -> {
-                    out.println("usage: echo [--port P] [--host H] [--trigger edge|level]\n"
-                            + "  --port P       port to listen on (default 7007; 0 = any free port)\n"
-                            + "  --host H       address to bind (default 127.0.0.1)\n"
-                            + "  --trigger T    edge or level (default " + trigger.name().toLowerCase(Locale.ROOT)
-                            + ")");
-                    return 0;
-                }
-                case "--port", "--host", "--trigger" -> {
-                    if (i + 1 >= args.length) {
-                        err.println("echo: " + a + " needs a value (try --help)");
-                        return 2;
-                    }
-                    String v = args[++i];
-                    try {
-                        if (a.equals("--port")) {
-                            port = Integer.parseInt(v);
-                            if (port < 0 || port > 65535) {
-                                throw new NumberFormatException();
-                            }
-                        } else if (a.equals("--host")) {
-                            host = v;
-                        } else {
-                            trigger = TriggerMode.valueOf(v.toUpperCase(Locale.ROOT));
-                        }
-                    } catch (IllegalArgumentException e) {
-                        err.println("echo: bad value for " + a + ": " + v + (a.equals("--port") ? " (0..65535)"
-                                : a.equals("--trigger") ? " (edge or level)" : ""));
-                        return 2;
-                    }
-                }
-                default -> {
-                    err.println("echo: unknown option " + a + " (try --help)");
-                    return 2;
-                }
-            }
-        }
-        Reactor reactor = Reactor.builder().name("echo").build();
-        EchoHandler handler = new EchoHandler();
-        TcpServer server;
-        try {
-            server = TcpServer.builder(reactor)
-                    .bind(new InetSocketAddress(InetAddress.getByName(host), port))
-                    .config(ConnectionConfig.defaults().withTrigger(trigger))
-                    .handler(handler)
-                    .start();
-        } catch (Exception e) {
-            reactor.close();
-            err.println("echo: cannot listen on " + host + ":" + port + ": " + e.getMessage());
-            return 1;
-        }
-        InetSocketAddress bound = (InetSocketAddress) server.localAddress();
-        out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort());
-        out.flush();
-        Thread main = Thread.currentThread();
-        Thread hook = new Thread(() -> {
-            reactor.close();
-            try {
-                main.join(5000);
-            } catch (InterruptedException ignored) {
-                Thread.currentThread().interrupt();
-            }
-        }, "echo-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        reactor.run();
-        out.println("echo: stopped; " + handler.connections + " connections, " + handler.bytes + " bytes echoed");
-        out.flush();
-        return 0;
+    @Override
+    public Integer call() throws Exception {
+        options.validate(spec);
+        List<EchoHandler> handlers = new CopyOnWriteArrayList<>();
+        return ServerRunner.serve("echo", options, DEFAULT_PORT, (i, b) -> {
+            EchoHandler h = new EchoHandler();
+            handlers.add(h);
+            b.handler(h);
+        }, () -> {
+            // Read after the reactors' threads ended: their plain counters are visible by then.
+            long connections = handlers.stream().mapToLong(h -> h.connections).sum();
+            long bytes = handlers.stream().mapToLong(h -> h.bytes).sum();
+            return connections + " connections, " + bytes + " bytes echoed";
+        }, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 }

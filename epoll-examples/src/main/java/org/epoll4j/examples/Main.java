@@ -1,35 +1,64 @@
 package org.epoll4j.examples;
 
-import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 
 /** Entry point of {@code epoll-examples.jar}: {@code java -jar epoll-examples.jar PROGRAM [options]}. */
-public final class Main {
-    private Main() {
-    }
+@Command(name = "java -jar epoll-examples.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Example programs built on epoll4j.",
+        subcommands = {EchoServer.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     /**
      * Runs the named example.
      *
      * @param args the example's name, then its options
-     * @throws Exception whatever the example throws
      */
-    public static void main(String[] args) throws Exception {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-            System.out.println("usage: java -jar epoll-examples.jar PROGRAM [options]\n\nprograms:\n"
-                    + "  echo    the seed article's echo server on epoll4j (echo --help for options)");
-            return;
+    public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        if (status != 0) {
+            System.exit(status); // not on success: a SIGTERM's shutdown hook may be waiting for us
         }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        switch (args[0]) {
-            case "echo":
-                int status = EchoServer.run(rest, System.out, System.err);
-                if (status != 0) {
-                    System.exit(status); // not on success: a SIGTERM's shutdown hook may be waiting for us
-                }
-                break;
-            default:
-                System.err.println("unknown program: " + args[0] + " (try --help)");
-                System.exit(2);
+    }
+
+    /**
+     * Parses {@code args} and runs the program they name; usage errors print a message and return 2.
+     *
+     * @param args the program's name, then its options
+     * @param out  standard output
+     * @param err  standard error
+     * @return the exit status
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        return commandLine(out, err).execute(args);
+    }
+
+    /** The command line with every program, writing to {@code out} and {@code err}. */
+    static CommandLine commandLine(PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        cl.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The version from the jar's manifest (the Maven project version), or "development" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"epoll4j examples " + (v != null ? v : "development")};
         }
     }
 }

@@ -44,19 +44,27 @@ class EchoServerTest {
     @Test
     void helpPrintsUsageAndExitsZero() throws Exception {
         Captured c = new Captured();
-        assertEquals(0, EchoServer.run(new String[] {"--help"}, c.out, c.err));
-        assertTrue(c.out().startsWith("usage: echo"), c.out());
-        assertTrue(c.out().contains("--port P") && c.out().contains("--trigger"), c.out());
+        assertEquals(0, Main.run(new String[] {"echo", "--help"}, c.out, c.err));
+        assertTrue(c.out().startsWith("Usage: java -jar epoll-examples.jar echo"), c.out());
+        assertTrue(c.out().contains("--port=PORT") && c.out().contains("--trigger=MODE")
+                && c.out().contains("--reactors=N"), c.out());
         assertEquals("", c.err());
     }
 
     @Test
     void badOptionsExitTwoWithAMessage() throws Exception {
-        String[][] bad = {{"--bogus"}, {"--port"}, {"--port", "70000"}, {"--port", "x"}, {"--trigger", "sideways"}};
-        for (String[] args : bad) {
+        String[][] bad = {{"--bogus"}, {"--port"}, {"--port", "70000"}, {"--port", "x"}, {"--trigger", "sideways"},
+                {"--reactors", "0"}};
+        String[] says = {"Unknown option: '--bogus'", "Missing required parameter for option '--port'",
+                "--port must be 0..65535: 70000", "Invalid value for option '--port': 'x' is not an int",
+                "'sideways' is not edge or level", "--reactors must be 1..1024: 0"};
+        for (int i = 0; i < bad.length; i++) {
+            String[] args = new String[bad[i].length + 1];
+            args[0] = "echo";
+            System.arraycopy(bad[i], 0, args, 1, bad[i].length);
             Captured c = new Captured();
-            assertEquals(2, EchoServer.run(args, c.out, c.err), String.join(" ", args));
-            assertTrue(c.err().startsWith("echo: "), c.err());
+            assertEquals(2, Main.run(args, c.out, c.err), String.join(" ", args));
+            assertTrue(c.err().contains(says[i]), c.err());
             assertEquals("", c.out());
         }
     }
