@@ -1,5 +1,8 @@
 package org.epoll4j;
 
+import org.epoll4j.internal.Affinity;
+import org.epoll4j.internal.Errno;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,11 +43,21 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final CompletableFuture<Void> terminationFuture = new CompletableFuture<>();
     private final List<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
+    private final int[] pinnedCpus;
 
     private ReactorGroup(Builder b) throws EpollException {
         this.name = b.name;
         List<Reactor> rs = new ArrayList<>(b.size);
         List<Thread> ts = new ArrayList<>(b.size);
+        this.pinnedCpus = new int[b.size];
+        java.util.Arrays.fill(pinnedCpus, -1);
+        if (b.pinThreads) {
+            // Reactor i on the i-th CPU this process may use (wrapping around when there are more reactors).
+            List<Integer> cpus = Affinity.allowedCpus();
+            for (int i = 0; i < b.size; i++) {
+                pinnedCpus[i] = cpus.get(i % cpus.size());
+            }
+        }
         try {
             for (int i = 0; i < b.size; i++) {
                 Reactor.Builder rb = Reactor.builder();
@@ -52,11 +65,12 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
                 rs.add(rb.name(b.name + "-" + i).build());
             }
             CountDownLatch running = new CountDownLatch(b.size);
-            for (Reactor r : rs) {
+            for (int i = 0; i < rs.size(); i++) {
+                Reactor r = rs.get(i);
                 // Runs in the loop's first iteration: once it has, the thread owns the reactor.
                 r.execute(running::countDown);
-                Thread t = b.threadFactory != null ? b.threadFactory.newThread(loop(r))
-                        : defaultThread(r, b.daemon);
+                Runnable loop = loop(r, pinnedCpus[i]);
+                Thread t = b.threadFactory != null ? b.threadFactory.newThread(loop) : defaultThread(loop, r, b.daemon);
                 if (t == null) {
                     throw new IllegalStateException(name + ": the ThreadFactory returned no thread for " + r.name());
                 }
@@ -78,8 +92,15 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         this.threads = List.copyOf(ts);
     }
 
-    private static Runnable loop(Reactor r) {
+    private static Runnable loop(Reactor r, int cpu) {
         return () -> {
+            if (cpu >= 0) {
+                int err = Affinity.pinCurrentThread(cpu);
+                if (err != 0) {
+                    System.getLogger(ReactorGroup.class.getName()).log(System.Logger.Level.WARNING,
+                            r.name() + ": cannot pin to CPU " + cpu + ": " + Errno.describe(err) + "; running unpinned");
+                }
+            }
             try {
                 r.run();
             } catch (ClosedReactorException e) {
@@ -91,8 +112,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         };
     }
 
-    private static Thread defaultThread(Reactor r, boolean daemon) {
-        Thread t = new Thread(loop(r), r.name());
+    private static Thread defaultThread(Runnable loop, Reactor r, boolean daemon) {
+        Thread t = new Thread(loop, r.name());
         t.setDaemon(daemon);
         return t;
     }
@@ -133,6 +154,7 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         private String name = "epoll4j";
         private ThreadFactory threadFactory;
         private boolean daemon = true;
+        private boolean pinThreads;
         private Consumer<Reactor.Builder> reactorSettings = b -> { };
 
         private Builder() {
@@ -191,6 +213,19 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         }
 
         /**
+         * Pins reactor {@code i}'s thread to the {@code i}-th CPU this process may run on (sched_setaffinity;
+         * default off). Helps when each reactor should keep its caches and its NIC queue's interrupts on one core;
+         * hurts when other busy threads share those cores. A CPU the kernel refuses is logged and left unpinned.
+         *
+         * @param pin whether to pin
+         * @return this builder
+         */
+        public Builder pinThreads(boolean pin) {
+            this.pinThreads = pin;
+            return this;
+        }
+
+        /**
          * Settings applied to every reactor's builder (event capacity, error handler, debug mode); the name is
          * the group's.
          *
@@ -243,6 +278,16 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
     @Override
     public Iterator<Reactor> iterator() {
         return reactors.iterator();
+    }
+
+    /**
+     * The CPU reactor {@code index}'s thread was pinned to, or -1 when the group does not pin threads.
+     *
+     * @param index 0 to {@link #size()} - 1
+     * @return the CPU number, or -1
+     */
+    public int pinnedCpu(int index) {
+        return pinnedCpus[index];
     }
 
     /** The group's name. */

@@ -186,6 +186,27 @@ class ReactorGroupTest {
     }
 
     @Test
+    void pinnedThreadsRunOnTheirCpu() throws Exception {
+        List<Integer> cpus = org.epoll4j.internal.Affinity.allowedCpus();
+        assertFalse(cpus.isEmpty());
+        try (ReactorGroup group = ReactorGroup.builder().size(cpus.size() + 1).name(NAME).pinThreads(true).build()) {
+            for (int i = 0; i < group.size(); i++) {
+                int expected = cpus.get(i % cpus.size());
+                assertEquals(expected, group.pinnedCpu(i));
+                CompletableFuture<List<Integer>> seen = new CompletableFuture<>();
+                group.reactor(i).execute(() -> seen.complete(org.epoll4j.internal.Affinity.allowedCpus()));
+                assertEquals(List.of(expected), seen.get(10, TimeUnit.SECONDS), "reactor " + i);
+            }
+        }
+        try (ReactorGroup unpinned = ReactorGroup.builder().size(1).name(NAME).build()) {
+            assertEquals(-1, unpinned.pinnedCpu(0));
+            CompletableFuture<List<Integer>> seen = new CompletableFuture<>();
+            unpinned.reactor(0).execute(() -> seen.complete(org.epoll4j.internal.Affinity.allowedCpus()));
+            assertEquals(cpus, seen.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void badSettingsAreRejectedClearly() {
         assertThrows(IllegalArgumentException.class, () -> ReactorGroup.builder().size(0));
         assertThrows(IllegalArgumentException.class, () -> ReactorGroup.builder().name(""));
