@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.quicktheories.core.Gen;
-import org.quicktheories.generators.Generate;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -21,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.epoll4j.testutil.Pbt.qt;
+import static org.epoll4j.testutil.Pbt.randomBytes;
 import static org.epoll4j.testutil.Pbt.run;
 import static org.epoll4j.testutil.Pbt.showingBytes;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -37,9 +37,7 @@ class StreamChunkingProperties {
     private static final int SHRINK_CYCLES = 500;
 
     static Gen<List<byte[]>> chunks() {
-        Gen<byte[]> chunk = Generate.byteArrays(integers().between(1, 3000),
-                Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0));
-        return showingBytes(lists().of(chunk).ofSizeBetween(0, 30));
+        return showingBytes(lists().of(randomBytes(1, 3000)).ofSizeBetween(0, 30));
     }
 
     @Test

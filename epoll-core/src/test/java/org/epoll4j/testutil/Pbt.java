@@ -5,7 +5,11 @@ import org.quicktheories.QuickTheory;
 import org.quicktheories.core.Gen;
 
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Collectors;
+
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 /**
  * Property-based testing with QuickTheories inside plain JUnit 5 {@code @Test} methods, with one seed policy for the
@@ -59,6 +63,19 @@ public final class Pbt {
     @SuppressWarnings("unchecked")
     private static <T extends Throwable> T sneaky(Throwable t) throws T {
         throw (T) t;
+    }
+
+    /**
+     * Arrays of {@code minLength..maxLength} uniformly random bytes, drawn as a length and a seed rather than byte by
+     * byte: QuickTheories shrinks each drawn value separately, so thousands of byte draws would shrink slowly and
+     * hardly at all, while a length shrinks at once (and a seed shrinks toward 0, which changes the bytes).
+     */
+    public static Gen<byte[]> randomBytes(int minLength, int maxLength) {
+        return integers().between(minLength, maxLength).zip(longs().all(), (length, seed) -> {
+            byte[] a = new byte[length];
+            new SplittableRandom(seed).nextBytes(a);
+            return a;
+        });
     }
 
     /** {@code gen}, shown as each array's length and first bytes rather than as {@code [B@1b2c3d}. */
