@@ -1,54 +1,61 @@
 package org.epoll4j;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.testutil.FdLeakCheck;
 import org.epoll4j.testutil.Fds;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.quicktheories.core.Gen;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 
+import static org.epoll4j.testutil.Pbt.qt;
+import static org.epoll4j.testutil.Pbt.randomBytes;
+import static org.epoll4j.testutil.Pbt.run;
+import static org.epoll4j.testutil.Pbt.showingBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 /**
  * Byte streams written in random chunks through a non-blocking AF_UNIX socketpair arrive byte-exact, followed by
  * end of stream, whether read by an EDGE handler (reads until EAGAIN) or a LEVEL handler (one read per event).
  */
-@AddLifecycleHook(FdLeakCheck.class)
+@ExtendWith(FdLeakCheck.class)
 class StreamChunkingProperties {
+    private static final int EXAMPLES = 100;
+    /** Each shrink step is a real transfer (milliseconds), so shrinking is bounded well below the test's timeout. */
+    private static final int SHRINK_CYCLES = 500;
 
-    @Provide
-    Arbitrary<List<byte[]>> chunks() {
-        return Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(3000).list().ofMaxSize(30);
+    static Gen<List<byte[]>> chunks() {
+        return showingBytes(lists().of(randomBytes(1, 3000)).ofSizeBetween(0, 30));
     }
 
-    @Property(tries = 100)
-    void edgeHandlerReadingUntilEagainGetsEveryByte(@ForAll("chunks") List<byte[]> chunks,
-                                                    @ForAll @IntRange(min = 1, max = 4096) int readSize,
-                                                    @ForAll @IntRange(min = 0, max = 2) int pollsPerChunk) {
-        assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> transfer(chunks, readSize, pollsPerChunk, TriggerMode.EDGE));
+    @Test
+    @Timeout(300)
+    void edgeHandlerReadingUntilEagainGetsEveryByte() {
+        qt(EXAMPLES, SHRINK_CYCLES)
+                .forAll(chunks(), integers().between(1, 4096), integers().between(0, 2))
+                .checkAssert((chunks, readSize, pollsPerChunk) -> run(() -> assertTimeoutPreemptively(
+                        Duration.ofSeconds(20), () -> transfer(chunks, readSize, pollsPerChunk, TriggerMode.EDGE))));
     }
 
-    @Property(tries = 100)
-    void levelHandlerReadingOncePerEventGetsEveryByte(@ForAll("chunks") List<byte[]> chunks,
-                                                      @ForAll @IntRange(min = 16, max = 4096) int readSize,
-                                                      @ForAll @IntRange(min = 0, max = 2) int pollsPerChunk) {
-        assertTimeoutPreemptively(Duration.ofSeconds(20),
-                () -> transfer(chunks, readSize, pollsPerChunk, TriggerMode.LEVEL));
+    @Test
+    @Timeout(300)
+    void levelHandlerReadingOncePerEventGetsEveryByte() {
+        qt(EXAMPLES, SHRINK_CYCLES)
+                .forAll(chunks(), integers().between(16, 4096), integers().between(0, 2))
+                .checkAssert((chunks, readSize, pollsPerChunk) -> run(() -> assertTimeoutPreemptively(
+                        Duration.ofSeconds(20), () -> transfer(chunks, readSize, pollsPerChunk, TriggerMode.LEVEL))));
     }
 
     private static void transfer(List<byte[]> chunks, int readSize, int pollsPerChunk, TriggerMode mode)

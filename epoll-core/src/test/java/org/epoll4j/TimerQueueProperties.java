@@ -1,37 +1,43 @@
 package org.epoll4j;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
 import org.epoll4j.testutil.FdLeakCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.quicktheories.core.Gen;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
+import static org.epoll4j.testutil.Pbt.qt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 /**
  * The timer heap against a sorted-list model: random adds (few distinct deadlines, so ties are common), removals
  * from anywhere and polls always yield the earliest deadline, FIFO among equal deadlines, also when deadlines wrap
  * past Long.MAX_VALUE.
  */
-@AddLifecycleHook(FdLeakCheck.class)
+@ExtendWith(FdLeakCheck.class)
 class TimerQueueProperties {
 
     /** Encoded ops: 0..9 add with deadline n, 10..19 remove the (n-10)th pending entry, 20 poll. */
-    @Provide
-    Arbitrary<List<Integer>> ops() {
-        return Arbitraries.integers().between(0, 20).list().ofMaxSize(120);
+    static Gen<List<Integer>> ops() {
+        return lists().of(integers().between(0, 20)).ofSizeBetween(0, 120);
     }
 
-    @Property(tries = 200)
-    void heapPollsInDeadlineThenFifoOrder(@ForAll("ops") List<Integer> ops) {
+    @Test
+    @Timeout(60)
+    void heapPollsInDeadlineThenFifoOrder() {
+        // in memory and cheap, so many examples; shrinking is cheap too
+        qt(1000, 10_000).forAll(ops()).checkAssert(TimerQueueProperties::heapPollsInDeadlineThenFifoOrder);
+    }
+
+    private static void heapPollsInDeadlineThenFifoOrder(List<Integer> ops) {
         TimerQueue heap = new TimerQueue();
         List<ScheduledTask> model = new ArrayList<>();
         long base = Long.MAX_VALUE - 4; // System.nanoTime() may be anywhere: deadlines past base wrap negative

@@ -1,16 +1,10 @@
 package org.epoll4j.net;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.From;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
 import org.epoll4j.testutil.FdLeakCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.quicktheories.core.Gen;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -20,23 +14,43 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import static org.epoll4j.testutil.Pbt.qt;
+import static org.epoll4j.testutil.Pbt.randomBytes;
+import static org.epoll4j.testutil.Pbt.run;
+import static org.epoll4j.testutil.Pbt.showingBytes;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 /** Decoders fed directly: random frames cut at random chunk boundaries arrive intact and in order. */
-@AddLifecycleHook(FdLeakCheck.class)
+@ExtendWith(FdLeakCheck.class)
 class FramingPropertiesTest {
     private static final int MAX_LINE = 300;
 
-    @Provide
-    Arbitrary<byte[]> lineContent() {
-        // Any byte but '\n'; a trailing '\r' would be stripped, so lines never end in one.
-        return Arbitraries.bytes().filter(b -> b != '\n').array(byte[].class).ofMaxSize(MAX_LINE)
-                .filter(a -> a.length == 0 || a[a.length - 1] != '\r');
+    /** Decoders in memory: cheap examples, cheap shrinking. */
+    private static final int SHRINK_CYCLES = 10_000;
+
+    /** Up to 40 lines of any bytes but '\n'; a trailing '\r' would be stripped, so lines never end in one. */
+    static Gen<List<byte[]>> lines() {
+        Gen<byte[]> line = randomBytes(0, MAX_LINE).map(a -> {
+            for (int i = 0; i < a.length; i++) {
+                if (a[i] == '\n') {
+                    a[i] = 'n';
+                }
+            }
+            if (a.length > 0 && a[a.length - 1] == '\r') {
+                a[a.length - 1] = 'r';
+            }
+            return a;
+        });
+        return showingBytes(lists().of(line).ofSizeBetween(0, 40));
     }
 
-    @Provide
-    Arbitrary<byte[]> payload() {
-        return Arbitraries.bytes().array(byte[].class).ofMaxSize(3000);
+    /** Up to {@code count} payloads of up to 3000 bytes. */
+    static Gen<List<byte[]>> payloads(int count) {
+        return showingBytes(lists().of(randomBytes(0, 3000)).ofSizeBetween(0, count));
     }
 
     /** Splits {@code stream} into chunks at boundaries chosen by {@code seed}; heap or direct, at random offsets. */
@@ -61,9 +75,15 @@ class FramingPropertiesTest {
         return a;
     }
 
-    @Property(tries = 300)
-    void linesSurviveAnyChunking(@ForAll @Size(max = 40) List<@From("lineContent") byte[]> lines,
-                                 @ForAll boolean crlf, @ForAll long seed, @ForAll @IntRange(min = 1, max = 700) int maxChunk)
+    @Test
+    @Timeout(120)
+    void linesSurviveAnyChunking() {
+        qt(300, SHRINK_CYCLES).forAll(lines(), booleans().all(), longs().all(), integers().between(1, 700))
+                .checkAssert((lines, crlf, seed, maxChunk) -> run(() -> linesSurviveAnyChunking(lines, crlf, seed,
+                        maxChunk)));
+    }
+
+    private static void linesSurviveAnyChunking(List<byte[]> lines, boolean crlf, long seed, int maxChunk)
             throws Exception {
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         for (byte[] l : lines) {
@@ -85,10 +105,15 @@ class FramingPropertiesTest {
         assertEquals(0, d.pending(), "nothing held once every line is complete");
     }
 
-    @Property(tries = 200)
-    void anOverlongLineFailsNamingTheLimit(@ForAll @IntRange(min = 1, max = 200) int max,
-                                           @ForAll @IntRange(min = 1, max = 50) int over,
-                                           @ForAll long seed, @ForAll @IntRange(min = 1, max = 64) int maxChunk) {
+    @Test
+    @Timeout(120)
+    void anOverlongLineFailsNamingTheLimit() {
+        qt(200, SHRINK_CYCLES)
+                .forAll(integers().between(1, 200), integers().between(1, 50), longs().all(), integers().between(1, 64))
+                .checkAssert(FramingPropertiesTest::anOverlongLineFailsNamingTheLimit);
+    }
+
+    private static void anOverlongLineFailsNamingTheLimit(int max, int over, long seed, int maxChunk) {
         byte[] stream = new byte[max + over + 1];
         Arrays.fill(stream, (byte) 'x');
         stream[stream.length - 1] = '\n';
@@ -103,7 +128,7 @@ class FramingPropertiesTest {
         assertTrue(d.pending() <= max + 1, "never buffers beyond the limit");
     }
 
-    @Example
+    @Test
     void lineOfExactlyTheLimitPassesEvenWithCrSplitOff() throws Exception {
         LineDecoder d = new LineDecoder(3);
         List<String> got = new ArrayList<>();
@@ -118,7 +143,7 @@ class FramingPropertiesTest {
         assertThrows(IllegalArgumentException.class, () -> new LineDecoder(0));
     }
 
-    @Example
+    @Test
     void aWholeLineIsAViewOfTheReadBufferNotACopy() throws Exception {
         ByteBuffer data = ByteBuffer.wrap("one\ntwo\nthr".getBytes(StandardCharsets.US_ASCII));
         LineDecoder d = new LineDecoder(100);
@@ -129,9 +154,15 @@ class FramingPropertiesTest {
         assertEquals(3, d.pending(), "only the tail was copied");
     }
 
-    @Property(tries = 300)
-    void lengthFramesSurviveAnyChunking(@ForAll @Size(max = 30) List<@From("payload") byte[]> payloads,
-                                        @ForAll long seed, @ForAll @IntRange(min = 1, max = 5000) int maxChunk)
+    @Test
+    @Timeout(120)
+    void lengthFramesSurviveAnyChunking() {
+        qt(300, SHRINK_CYCLES).forAll(payloads(30), longs().all(), integers().between(1, 5000))
+                .checkAssert((payloads, seed, maxChunk) -> run(() -> lengthFramesSurviveAnyChunking(payloads, seed,
+                        maxChunk)));
+    }
+
+    private static void lengthFramesSurviveAnyChunking(List<byte[]> payloads, long seed, int maxChunk)
             throws Exception {
         ByteArrayOutputStream stream = new ByteArrayOutputStream();
         for (byte[] p : payloads) {
@@ -153,9 +184,15 @@ class FramingPropertiesTest {
         assertEquals(0, d.pending());
     }
 
-    @Property(tries = 100)
-    void anOverlongLengthFailsBeforeBuffering(@ForAll @IntRange(min = 0, max = 1000) int max,
-                                              @ForAll @IntRange(min = 1) int over, @ForAll long seed) {
+    @Test
+    @Timeout(120)
+    void anOverlongLengthFailsBeforeBuffering() {
+        qt(100, SHRINK_CYCLES)
+                .forAll(integers().between(0, 1000), integers().between(1, Integer.MAX_VALUE), longs().all())
+                .checkAssert(FramingPropertiesTest::anOverlongLengthFailsBeforeBuffering);
+    }
+
+    private static void anOverlongLengthFailsBeforeBuffering(int max, int over, long seed) {
         long len = (long) max + over;
         byte[] stream = {(byte) (len >>> 24), (byte) (len >>> 16), (byte) (len >>> 8), (byte) len, 1, 2, 3};
         LengthFieldDecoder d = new LengthFieldDecoder(max);
@@ -169,7 +206,7 @@ class FramingPropertiesTest {
         assertEquals(0, d.pending());
     }
 
-    @Example
+    @Test
     void lengthPrefixIsBigEndianAndUnsigned() {
         ByteBuffer f = LengthFieldDecoder.frame(ByteBuffer.wrap(new byte[300]));
         assertEquals(0, f.get(0));

@@ -1,14 +1,13 @@
 package org.epoll4j.net;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.testutil.FdLeakCheck;
 import org.epoll4j.testutil.ThreadLeakCheck;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -22,44 +21,53 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import static org.epoll4j.net.NetTestKit.*;
+import static org.epoll4j.testutil.Pbt.qt;
+import static org.epoll4j.testutil.Pbt.run;
 import static org.junit.jupiter.api.Assertions.*;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 /**
  * Random byte streams, written in random chunks over many connections at once, come back from the echo server
  * byte-exact, under LEVEL and EDGE triggering. Clients are blocking SocketChannels, one writer and one reader thread
  * per connection; each writer half-closes when done and the reader reads to EOF, so extra bytes would show too.
  */
-@AddLifecycleHook(FdLeakCheck.class)
-@AddLifecycleHook(ThreadLeakCheck.class)
+@ExtendWith(FdLeakCheck.class)
+@ExtendWith(ThreadLeakCheck.class)
 class NetEchoPropertyTest {
     private static final int MAX_CHUNK = 70_000;
 
-    @Provide
-    Arbitrary<List<List<Integer>>> chunkings() {
-        // one list of write sizes per connection
-        return Arbitraries.integers().between(1, MAX_CHUNK).list().ofMinSize(1).ofMaxSize(6)
-                .list().ofMinSize(1).ofMaxSize(20);
+    private static final int EXAMPLES = 50;
+    /** Each shrink step runs a real echo of up to 20 connections; a hang costs {@code WAIT_SECONDS} per step. */
+    private static final int SHRINK_CYCLES = 200;
+
+    /** One list of write sizes per connection. */
+    static Gen<List<List<Integer>>> chunkings() {
+        return lists().of(lists().of(integers().between(1, MAX_CHUNK)).ofSizeBetween(1, 6)).ofSizeBetween(1, 20);
     }
 
     /** Server settings that change the code paths: reads per event, and how soon the echo pauses reading. */
-    @Provide
-    Arbitrary<ConnectionConfig> configs() {
-        Arbitrary<Integer> budgets = Arbitraries.integers().between(1, 16);
-        Arbitrary<Integer> highs = Arbitraries.of(1024, 64 * 1024, 1 << 20);
-        return net.jqwik.api.Combinators.combine(budgets, highs).as((budget, high) -> ConnectionConfig.defaults()
+    static Gen<ConnectionConfig> configs() {
+        Gen<Integer> highs = Generate.pick(List.of(1024, 64 * 1024, 1 << 20));
+        return integers().between(1, 16).zip(highs, (budget, high) -> ConnectionConfig.defaults()
                 .withReadBudget(budget).withWriteWatermarks(high / 2, high));
     }
 
-    @Property(tries = 50)
-    void levelEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
-                              @ForAll long seed) throws Exception {
-        echo(config.withTrigger(TriggerMode.LEVEL), writes, seed);
+    @Test
+    @Timeout(600)
+    void levelEchoIsByteExact() {
+        qt(EXAMPLES, SHRINK_CYCLES).forAll(chunkings(), configs(), longs().all())
+                .checkAssert((writes, config, seed) -> run(() -> echo(config.withTrigger(TriggerMode.LEVEL), writes,
+                        seed)));
     }
 
-    @Property(tries = 50)
-    void edgeEchoIsByteExact(@ForAll("chunkings") List<List<Integer>> writes, @ForAll("configs") ConnectionConfig config,
-                             @ForAll long seed) throws Exception {
-        echo(config.withTrigger(TriggerMode.EDGE), writes, seed);
+    @Test
+    @Timeout(600)
+    void edgeEchoIsByteExact() {
+        qt(EXAMPLES, SHRINK_CYCLES).forAll(chunkings(), configs(), longs().all())
+                .checkAssert((writes, config, seed) -> run(() -> echo(config.withTrigger(TriggerMode.EDGE), writes,
+                        seed)));
     }
 
     private static void echo(ConnectionConfig config, List<List<Integer>> writes, long seed) throws Exception {

@@ -1,7 +1,5 @@
 package org.epoll4j.testutil;
 
-import net.jqwik.api.lifecycle.AroundContainerHook;
-import net.jqwik.api.lifecycle.ContainerLifecycleContext;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -19,12 +17,11 @@ import java.util.stream.Stream;
  * Fails a test class that leaves more file descriptors open than it found: counts the entries of
  * {@code /proc/self/fd} before the class's first test and after its last.
  *
- * <p>JUnit Jupiter classes use {@code @ExtendWith(FdLeakCheck.class)}; jqwik classes (the jqwik engine ignores
- * Jupiter extensions) use {@code @AddLifecycleHook(FdLeakCheck.class)}. Descriptors the JVM opens lazily and keeps
+ * <p>Test classes use {@code @ExtendWith(FdLeakCheck.class)}. Descriptors the JVM opens lazily and keeps
  * for its lifetime (see {@link #isIgnored}) are not counted, so the first class that touches a new library is not
  * blamed for it. A failure lists the new descriptors with their {@code /proc/self/fd} link targets.
  */
-public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, AroundContainerHook {
+public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback {
     private static final Path FD_DIR = Path.of("/proc/self/fd");
     private static final Map<String, Map<Integer, String>> BEFORE = new ConcurrentHashMap<>();
 
@@ -51,16 +48,6 @@ public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback, A
     @Override
     public void afterAll(ExtensionContext context) {
         check(context.getDisplayName(), BEFORE.remove(context.getUniqueId()));
-    }
-
-    @Override
-    public void beforeContainer(ContainerLifecycleContext context) {
-        BEFORE.put("jqwik:" + context.label(), openFds());
-    }
-
-    @Override
-    public void afterContainer(ContainerLifecycleContext context) {
-        check(context.label(), BEFORE.remove("jqwik:" + context.label()));
     }
 
     /** The process's open fds (number → link target), less those the JVM keeps for class loading. */

@@ -1,7 +1,5 @@
 package org.epoll4j.testutil;
 
-import net.jqwik.api.lifecycle.AroundContainerHook;
-import net.jqwik.api.lifecycle.ContainerLifecycleContext;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -18,10 +16,9 @@ import java.util.stream.Collectors;
  * every thread whose name starts with {@link #REACTOR_PREFIX} (the name tests give their reactors, whose threads are
  * named after them), must have ended by the end of the class. Threads get up to five seconds to finish.
  *
- * <p>JUnit Jupiter classes use {@code @ExtendWith(ThreadLeakCheck.class)}; jqwik classes use
- * {@code @AddLifecycleHook(ThreadLeakCheck.class)}.
+ * <p>Test classes use {@code @ExtendWith(ThreadLeakCheck.class)}.
  */
-public final class ThreadLeakCheck implements BeforeAllCallback, AfterAllCallback, AroundContainerHook {
+public final class ThreadLeakCheck implements BeforeAllCallback, AfterAllCallback {
     /** Tests name their reactors with this prefix so their loop threads can be found. */
     public static final String REACTOR_PREFIX = "nettest-";
     /** Test-framework threads that live for the rest of the run once started. */
@@ -36,16 +33,6 @@ public final class ThreadLeakCheck implements BeforeAllCallback, AfterAllCallbac
     @Override
     public void afterAll(ExtensionContext context) {
         check(context.getDisplayName(), BEFORE.remove(context.getUniqueId()));
-    }
-
-    @Override
-    public void beforeContainer(ContainerLifecycleContext context) {
-        BEFORE.put("jqwik:" + context.label(), Thread.getAllStackTraces().keySet());
-    }
-
-    @Override
-    public void afterContainer(ContainerLifecycleContext context) {
-        check(context.label(), BEFORE.remove("jqwik:" + context.label()));
     }
 
     private static void check(String what, Set<Thread> before) {
