@@ -93,6 +93,11 @@ public final class LengthFieldDecoder implements FrameDecoder {
         return partial != null ? HEADER_LENGTH + partial.position() : headerBytes;
     }
 
+    /** Bytes of heap held for an unfinished frame (for tests: it must follow what arrived, not what was declared). */
+    int bufferCapacity() {
+        return partial == null ? 0 : partial.capacity();
+    }
+
     /** Drops any unfinished frame (e.g. when the connection closes). */
     @Override
     public void release() {

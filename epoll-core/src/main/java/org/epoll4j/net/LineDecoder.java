@@ -75,6 +75,11 @@ public final class LineDecoder implements FrameDecoder {
         return tail == null ? 0 : tail.position();
     }
 
+    /** Bytes of heap held for an unfinished line (for tests: it must follow what arrived, not what was declared). */
+    int bufferCapacity() {
+        return tail == null ? 0 : tail.capacity();
+    }
+
     /** Drops any unfinished line (e.g. when the connection closes). */
     @Override
     public void release() {
