@@ -15,18 +15,21 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>A frame that lies whole inside one read is handed over as a view of the read buffer, without copying; only an
- * unfinished frame is copied, into a per-connection buffer of exactly the payload's size that is dropped once the
+ * unfinished frame is copied, into a per-connection buffer that grows with the bytes that actually arrived (doubling,
+ * up to the declared length, so a peer announcing a huge frame costs only what it sends) and is dropped once the
  * frame is complete. A length above the limit fails with a {@link FrameTooLongException} before anything of the
  * payload is buffered. One decoder serves one connection; it is not thread-safe.
  */
 public final class LengthFieldDecoder implements FrameDecoder {
     /** Bytes of the length prefix. */
     public static final int HEADER_LENGTH = 4;
+    private static final int INITIAL_PARTIAL = 4096;
 
     private final int maxFrameLength;
     private int headerBytes; // bytes of a split length prefix seen so far
     private int headerValue;
-    private ByteBuffer partial; // an unfinished payload, in write mode; null when there is none
+    private ByteBuffer partial; // what arrived of an unfinished payload, in write mode; null when there is none
+    private int partialLength; // the unfinished payload's declared length
 
     /**
      * A decoder for payloads of at most {@code maxFrameLength} bytes (the prefix not counted).
@@ -70,17 +73,19 @@ public final class LengthFieldDecoder implements FrameDecoder {
     }
 
     /**
-     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame: the length prefix, then the
-     * payload, without copying it into a new buffer. {@code payload} is consumed.
+     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame, in one write of the length
+     * prefix and the payload together: frames written from several threads never interleave, and a small frame
+     * leaves in one segment even with TCP_NODELAY. The payload is copied once, behind its prefix. {@code payload}
+     * is consumed.
      *
      * @param connection the connection
      * @param payload    the payload
      * @throws ClosedConnectionException as for {@link Connection#write(ByteBuffer)}
      */
     public static void writeFrame(Connection connection, ByteBuffer payload) {
-        int n = payload.remaining();
-        connection.write(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
-        connection.write(payload);
+        ByteBuffer f = frame(payload);
+        payload.position(payload.limit());
+        connection.write(f);
     }
 
     /** The longest payload accepted, in bytes. */
@@ -124,11 +129,10 @@ public final class LengthFieldDecoder implements FrameDecoder {
         try {
             while (pos < end) {
                 if (partial != null) {
-                    int take = Math.min(partial.remaining(), end - pos);
-                    partial.put(partial.position(), data, pos, take);
-                    partial.position(partial.position() + take);
+                    int take = Math.min(partialLength - partial.position(), end - pos);
+                    append(data, pos, take);
                     pos += take;
-                    if (partial.hasRemaining()) {
+                    if (partial.position() < partialLength) {
                         break;
                     }
                     ByteBuffer payload = partial.flip();
@@ -160,7 +164,8 @@ public final class LengthFieldDecoder implements FrameDecoder {
                         data.limit(end);
                         pos += len;
                     } else {
-                        partial = ByteBuffer.allocate(len);
+                        partialLength = len;
+                        partial = ByteBuffer.allocate(Math.min(len, Math.max(INITIAL_PARTIAL, end - pos)));
                         continue; // the copy happens above
                     }
                 }
@@ -171,6 +176,17 @@ public final class LengthFieldDecoder implements FrameDecoder {
         } finally {
             data.limit(end).position(end);
         }
+    }
+
+    /** Appends data[from, from+n) to the unfinished payload, growing its buffer up to the declared length. */
+    private void append(ByteBuffer data, int from, int n) {
+        int have = partial.position();
+        if (partial.remaining() < n) {
+            int cap = (int) Math.min(partialLength, Math.max((long) have + n, 2L * partial.capacity()));
+            partial = ByteBuffer.allocate(cap).put(partial.flip());
+        }
+        partial.put(have, data, from, n);
+        partial.position(have + n);
     }
 
     @Override
