@@ -46,7 +46,8 @@ public final class LengthFieldDecoder implements FrameDecoder {
 
     /**
      * A handler for one connection that hands each payload (a view valid during the call) to {@code onFrame}; a
-     * length over the limit closes the connection with a {@link FrameTooLongException}. Use it through
+     * length over the limit closes the connection with a {@link FrameTooLongException}. If {@code onFrame} is a
+     * {@link FrameHandler} it also gets the connection's lifecycle callbacks. Use it through
      * {@link TcpServer.Builder#handlerFactory} (one handler per connection).
      *
      * @param maxFrameLength the longest payload in bytes
@@ -55,7 +56,7 @@ public final class LengthFieldDecoder implements FrameDecoder {
      */
     public static ConnectionHandler handler(int maxFrameLength, FrameListener<ByteBuffer> onFrame) {
         Objects.requireNonNull(onFrame, "onFrame");
-        return new DecodingHandler(new LengthFieldDecoder(maxFrameLength), onFrame);
+        return DecodingHandler.of(new LengthFieldDecoder(maxFrameLength), onFrame);
     }
 
     /**

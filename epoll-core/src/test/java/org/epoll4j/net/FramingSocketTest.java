@@ -264,4 +264,103 @@ class FramingSocketTest {
             assertArrayEquals(new int[] {frames, frames, frames, frames}, reader.get(20, TimeUnit.SECONDS));
         }
     }
+    /** A {@link FrameHandler} records every callback a decoding handler passes on. */
+    static final class Recording implements FrameHandler<String> {
+        final java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        final int big;
+
+        Recording(int big) {
+            this.big = big;
+        }
+
+        @Override
+        public void onOpen(Connection c) {
+            events.add("open");
+        }
+
+        @Override
+        public void onFrame(Connection c, String line) {
+            events.add("line:" + line);
+            if (line.equals("big")) {
+                c.write(new byte[big]);
+            }
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection c, boolean writable) {
+            events.add("writable:" + writable);
+        }
+
+        @Override
+        public void onReadHangup(Connection c) {
+            events.add("hangup");
+            c.close();
+        }
+
+        @Override
+        public void onClose(Connection c, Throwable cause) {
+            events.add("close:" + cause);
+        }
+
+        String next() throws InterruptedException {
+            String e = events.poll(10, TimeUnit.SECONDS);
+            assertNotNull(e, "no callback in time");
+            return e;
+        }
+    }
+
+    @Test
+    void aFrameHandlerSeesTheWholeLifecycle() throws Exception {
+        int big = 32 << 20;
+        Recording user = new Recording(big);
+        try (TcpServer server = TcpServer.builder(reactor)
+                .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 64 * 1024))
+                .handlerFactory(() -> LineDecoder.handler(100, user))
+                .start();
+             Socket s = NetTests.connect(server.port())) {
+            assertEquals("open", user.next());
+            s.getOutputStream().write("hi\nbig\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("line:hi", user.next());
+            assertEquals("line:big", user.next());
+            assertEquals("writable:false", user.next());
+            NetTests.readFully(s.getInputStream(), big);
+            assertEquals("writable:true", user.next());
+            s.shutdownOutput();
+            assertEquals("hangup", user.next());
+            assertEquals("close:null", user.next());
+            assertTrue(NetTests.readsEofOrReset(s));
+        }
+    }
+
+    @Test
+    void aFrameHandlerBehindALengthFieldDecoderSeesOpenAndClose() throws Exception {
+        java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        FrameHandler<ByteBuffer> user = new FrameHandler<>() {
+            @Override
+            public void onOpen(Connection c) {
+                events.add("open");
+            }
+
+            @Override
+            public void onFrame(Connection c, ByteBuffer payload) {
+                events.add("frame:" + payload.remaining());
+                c.closeWith(new IllegalStateException("enough"));
+            }
+
+            @Override
+            public void onClose(Connection c, Throwable cause) {
+                events.add("close:" + cause.getMessage());
+            }
+        };
+        try (TcpServer server = TcpServer.builder(reactor)
+                .handlerFactory(() -> FrameDecoder.handler(new LengthFieldDecoder(100), user))
+                .start();
+             Socket s = NetTests.connect(server.port())) {
+            s.getOutputStream().write(new byte[] {0, 0, 0, 3, 1, 2, 3});
+            for (String want : new String[] {"open", "frame:3", "close:enough"}) {
+                assertEquals(want, events.poll(10, TimeUnit.SECONDS));
+            }
+            assertTrue(NetTests.readsEofOrReset(s));
+        }
+    }
 }
