@@ -131,7 +131,7 @@ public final class LengthFieldDecoder implements FrameDecoder {
             while (pos < end) {
                 if (partial != null) {
                     int take = Math.min(partialLength - partial.position(), end - pos);
-                    append(data, pos, take);
+                    partial = FrameBuffers.append(partial, data, pos, take, partialLength);
                     pos += take;
                     if (partial.position() < partialLength) {
                         break;
@@ -177,17 +177,6 @@ public final class LengthFieldDecoder implements FrameDecoder {
         } finally {
             data.limit(end).position(end);
         }
-    }
-
-    /** Appends data[from, from+n) to the unfinished payload, growing its buffer up to the declared length. */
-    private void append(ByteBuffer data, int from, int n) {
-        int have = partial.position();
-        if (partial.remaining() < n) {
-            int cap = (int) Math.min(partialLength, Math.max((long) have + n, 2L * partial.capacity()));
-            partial = ByteBuffer.allocate(cap).put(partial.flip());
-        }
-        partial.put(have, data, from, n);
-        partial.position(have + n);
     }
 
     @Override

@@ -177,12 +177,8 @@ public final class LineDecoder implements FrameDecoder {
         }
         if (tail == null) {
             tail = ByteBuffer.allocate(Math.min(maxLineLength + 1, Math.max(INITIAL_TAIL, n)));
-        } else if (tail.remaining() < n) {
-            int cap = (int) Math.min(maxLineLength + 1L, Math.max(total, 2L * tail.capacity()));
-            tail = ByteBuffer.allocate(cap).put(tail.flip());
         }
-        tail.put(tail.position(), data, from, n);
-        tail.position(tail.position() + n);
+        tail = FrameBuffers.append(tail, data, from, n, maxLineLength + 1);
     }
 
     private void checkLine(int len) throws FrameTooLongException {
