@@ -23,6 +23,7 @@ public final class Errno {
     public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
+    public static final int EPROTO = 71;
     public static final int ENOTSOCK = 88;
     public static final int EDESTADDRREQ = 89;
     public static final int EMSGSIZE = 90;
@@ -71,6 +72,7 @@ public final class Errno {
         def(ENAMETOOLONG, "ENAMETOOLONG", "File name too long");
         def(ENOSYS, "ENOSYS", "Function not implemented");
         def(ELOOP, "ELOOP", "Too many levels of symbolic links");
+        def(EPROTO, "EPROTO", "Protocol error");
         def(ENOTSOCK, "ENOTSOCK", "Socket operation on non-socket");
         def(EDESTADDRREQ, "EDESTADDRREQ", "Destination address required");
         def(EMSGSIZE, "EMSGSIZE", "Message too long");

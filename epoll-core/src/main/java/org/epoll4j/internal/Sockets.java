@@ -3,6 +3,7 @@ package org.epoll4j.internal;
 import org.epoll4j.EpollException;
 
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -53,6 +54,9 @@ public final class Sockets {
      *
      * @return {@code true} if connected at once, {@code false} if in progress (wait for EPOLLOUT, then
      *         {@link #soError})
+     * @throws EpollException if the connect failed at once; for a Unix-domain socket that includes EAGAIN (the
+     *                        listener's backlog is full: nothing is in progress and EPOLLOUT would never mean
+     *                        "connected", as the JDK and Netty also treat it)
      */
     public static boolean connect(int fd, SocketAddress address) throws EpollException {
         Scratch s = SCRATCH.get();
@@ -62,11 +66,13 @@ public final class Sockets {
                 return true;
             }
             int err = LibC.errno();
-            if (err == Errno.EINPROGRESS || err == Errno.EAGAIN) {
+            if (err == Errno.EINPROGRESS) {
                 return false;
             }
             if (err != Errno.EINTR) {
-                throw new EpollException("connect(fd=" + fd + ", " + address + ")", err);
+                String hint = err == Errno.EAGAIN && address instanceof UnixDomainSocketAddress
+                        ? ", listener's backlog full" : "";
+                throw new EpollException("connect(fd=" + fd + ", " + address + hint + ")", err);
             }
         }
     }

@@ -23,13 +23,17 @@ public interface FrameDecoder {
 
     /**
      * A connection handler that feeds every read to {@code decoder} and closes the connection with a
-     * {@link FrameTooLongException} when the peer oversteps the limit.
+     * {@link FrameTooLongException} when the peer oversteps the limit. If {@code listener} is a
+     * {@link FrameHandler} it also gets the connection's lifecycle callbacks ({@code onOpen}, {@code onClose},
+     * {@code onReadHangup}, {@code onWritabilityChanged}, {@code onIdle}).
      *
      * @param decoder  a decoder for this connection only
      * @param listener receives each frame
      * @return the handler; give each connection its own (TcpServer.Builder.handlerFactory)
      */
     static ConnectionHandler handler(FrameDecoder decoder, FrameListener<ByteBuffer> listener) {
-        return new DecodingHandler(decoder, listener);
+        java.util.Objects.requireNonNull(decoder, "decoder");
+        java.util.Objects.requireNonNull(listener, "listener");
+        return DecodingHandler.of(decoder, listener);
     }
 }

@@ -15,18 +15,21 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>A frame that lies whole inside one read is handed over as a view of the read buffer, without copying; only an
- * unfinished frame is copied, into a per-connection buffer of exactly the payload's size that is dropped once the
+ * unfinished frame is copied, into a per-connection buffer that grows with the bytes that actually arrived (doubling,
+ * up to the declared length, so a peer announcing a huge frame costs only what it sends) and is dropped once the
  * frame is complete. A length above the limit fails with a {@link FrameTooLongException} before anything of the
  * payload is buffered. One decoder serves one connection; it is not thread-safe.
  */
 public final class LengthFieldDecoder implements FrameDecoder {
     /** Bytes of the length prefix. */
     public static final int HEADER_LENGTH = 4;
+    private static final int INITIAL_PARTIAL = 4096;
 
     private final int maxFrameLength;
     private int headerBytes; // bytes of a split length prefix seen so far
     private int headerValue;
-    private ByteBuffer partial; // an unfinished payload, in write mode; null when there is none
+    private ByteBuffer partial; // what arrived of an unfinished payload, in write mode; null when there is none
+    private int partialLength; // the unfinished payload's declared length
 
     /**
      * A decoder for payloads of at most {@code maxFrameLength} bytes (the prefix not counted).
@@ -43,7 +46,8 @@ public final class LengthFieldDecoder implements FrameDecoder {
 
     /**
      * A handler for one connection that hands each payload (a view valid during the call) to {@code onFrame}; a
-     * length over the limit closes the connection with a {@link FrameTooLongException}. Use it through
+     * length over the limit closes the connection with a {@link FrameTooLongException}. If {@code onFrame} is a
+     * {@link FrameHandler} it also gets the connection's lifecycle callbacks. Use it through
      * {@link TcpServer.Builder#handlerFactory} (one handler per connection).
      *
      * @param maxFrameLength the longest payload in bytes
@@ -52,7 +56,7 @@ public final class LengthFieldDecoder implements FrameDecoder {
      */
     public static ConnectionHandler handler(int maxFrameLength, FrameListener<ByteBuffer> onFrame) {
         Objects.requireNonNull(onFrame, "onFrame");
-        return new DecodingHandler(new LengthFieldDecoder(maxFrameLength), onFrame);
+        return DecodingHandler.of(new LengthFieldDecoder(maxFrameLength), onFrame);
     }
 
     /**
@@ -70,17 +74,19 @@ public final class LengthFieldDecoder implements FrameDecoder {
     }
 
     /**
-     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame: the length prefix, then the
-     * payload, without copying it into a new buffer. {@code payload} is consumed.
+     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame, in one write of the length
+     * prefix and the payload together: frames written from several threads never interleave, and a small frame
+     * leaves in one segment even with TCP_NODELAY. The payload is copied once, behind its prefix. {@code payload}
+     * is consumed.
      *
      * @param connection the connection
      * @param payload    the payload
      * @throws ClosedConnectionException as for {@link Connection#write(ByteBuffer)}
      */
     public static void writeFrame(Connection connection, ByteBuffer payload) {
-        int n = payload.remaining();
-        connection.write(new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
-        connection.write(payload);
+        ByteBuffer f = frame(payload);
+        payload.position(payload.limit());
+        connection.write(f);
     }
 
     /** The longest payload accepted, in bytes. */
@@ -91,6 +97,11 @@ public final class LengthFieldDecoder implements FrameDecoder {
     /** Bytes of an unfinished frame (prefix and payload) held from earlier reads. */
     public int pending() {
         return partial != null ? HEADER_LENGTH + partial.position() : headerBytes;
+    }
+
+    /** Bytes of heap held for an unfinished frame (for tests: it must follow what arrived, not what was declared). */
+    int bufferCapacity() {
+        return partial == null ? 0 : partial.capacity();
     }
 
     /** Drops any unfinished frame (e.g. when the connection closes). */
@@ -119,11 +130,10 @@ public final class LengthFieldDecoder implements FrameDecoder {
         try {
             while (pos < end) {
                 if (partial != null) {
-                    int take = Math.min(partial.remaining(), end - pos);
-                    partial.put(partial.position(), data, pos, take);
-                    partial.position(partial.position() + take);
+                    int take = Math.min(partialLength - partial.position(), end - pos);
+                    partial = FrameBuffers.append(partial, data, pos, take, partialLength);
                     pos += take;
-                    if (partial.hasRemaining()) {
+                    if (partial.position() < partialLength) {
                         break;
                     }
                     ByteBuffer payload = partial.flip();
@@ -155,7 +165,8 @@ public final class LengthFieldDecoder implements FrameDecoder {
                         data.limit(end);
                         pos += len;
                     } else {
-                        partial = ByteBuffer.allocate(len);
+                        partialLength = len;
+                        partial = ByteBuffer.allocate(Math.min(len, Math.max(INITIAL_PARTIAL, end - pos)));
                         continue; // the copy happens above
                     }
                 }

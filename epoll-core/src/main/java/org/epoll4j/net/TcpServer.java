@@ -1,6 +1,8 @@
 package org.epoll4j.net;
 
+import org.epoll4j.ClosedReactorException;
 import org.epoll4j.EpollException;
+import org.epoll4j.FdReusedException;
 import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
 import org.epoll4j.Ready;
@@ -19,6 +21,9 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -37,10 +42,18 @@ import java.util.function.Supplier;
  * server frees a reserved fd, accepts and immediately closes the waiting connections (their clients see the
  * connection closed instead of hanging), and takes the reserve back; if even that fails it stops listening for
  * 100 ms rather than spin on a listener that stays readable.
+ *
+ * <p>{@link Builder#start()} and {@link #close()} work from any thread but never make one reactor's thread wait for
+ * another's (two reactors doing that to each other would deadlock): called on another reactor's thread they hand
+ * the work over and return at once ({@link #closeFuture()} tells when the listener is closed). The listening fd is
+ * closed only on the server's loop thread, or once no thread runs that reactor, so no accept4 can ever run on an fd
+ * number that was closed and reused meanwhile.
  */
 public final class TcpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TcpServer.class.getName());
     private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(100);
+    /** How often a thread waiting for a hand-off checks that the reactor has not ended without running it. */
+    private static final long HAND_OFF_CHECK_MS = 100;
     /*
      * Described now: out of fds, the JVM cannot open a .class file from a directory classpath, so loading Errno
      * for the first time in the EMFILE path throws NoClassDefFoundError (and would close the listener).
@@ -53,12 +66,14 @@ public final class TcpServer implements AutoCloseable {
     private final SocketAddress localAddress;
     private final int listenFd;
     private final boolean inet;
-    private Registration registration;
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private Registration registration; // loop thread only
     private int reserveFd;
-    private boolean closed;
-    private long accepted;
-    private long rejected;
-    private int active;
+    private volatile boolean closed;
+    // Written on the loop thread only; volatile so that the getters may be called from any thread.
+    private volatile long accepted;
+    private volatile long rejected;
+    private volatile int active;
 
     private TcpServer(Reactor reactor, Builder b) throws EpollException {
         this.reactor = reactor;
@@ -74,20 +89,12 @@ public final class TcpServer implements AutoCloseable {
             Sockets.listen(fd, b.backlog);
             this.localAddress = Sockets.localAddress(fd);
             reserve = openReserve();
-            this.registration = reactor.register(fd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
         } catch (EpollException | RuntimeException e) {
-            // Undo everything: start() retries on the reactor's thread when register() refused this one, and that
-            // retry must find neither a leaked reserve fd nor our Unix-domain socket file (EADDRINUSE).
+            // Undo everything, so that a retry finds neither a leaked fd nor our Unix-domain socket file (EADDRINUSE).
             Sockets.closeQuietly(fd);
-            if (reserve >= 0) {
-                LibC.close(reserve);
-            }
-            if (bound && b.address instanceof UnixDomainSocketAddress u) {
-                try {
-                    java.nio.file.Files.deleteIfExists(u.getPath());
-                } catch (java.io.IOException ignored) {
-                    // best effort
-                }
+            Sockets.closeQuietly(reserve);
+            if (bound) {
+                deleteSocketFile(b.address);
             }
             throw e;
         }
@@ -102,7 +109,8 @@ public final class TcpServer implements AutoCloseable {
      * @return the builder
      */
     public static Builder builder(Reactor reactor) {
-        return new Builder(Objects.requireNonNull(reactor, "reactor"));
+        LoopThreads.remember(Objects.requireNonNull(reactor, "reactor"));
+        return new Builder(reactor);
     }
 
     /** Settings for a {@link TcpServer}. */
@@ -218,11 +226,14 @@ public final class TcpServer implements AutoCloseable {
         }
 
         /**
-         * Binds, listens and registers with the reactor. Call it on the reactor's thread or while no thread runs
-         * the reactor; from another thread it is handed to the reactor and this call waits for it.
+         * Binds and listens (here, on the calling thread), then registers with the reactor: at once on the
+         * reactor's thread or while no thread runs it; otherwise handed to the reactor's thread, and waited for
+         * unless the caller runs a reactor itself (then it returns at once: connections wait in the backlog until
+         * the registration lands, and a failure there is logged and closes the server).
          *
          * @return the listening server
-         * @throws EpollException if socket, bind (e.g. EADDRINUSE) or listen fails
+         * @throws EpollException         if socket, bind (e.g. EADDRINUSE), listen or the registration fails
+         * @throws ClosedReactorException if the reactor is closed (or closes before the registration ran)
          */
         public TcpServer start() throws EpollException {
             if (handlers == null) {
@@ -232,32 +243,75 @@ public final class TcpServer implements AutoCloseable {
                 childOptions = address instanceof InetSocketAddress
                         ? SocketOptions.empty().with(SocketOption.TCP_NODELAY, true) : SocketOptions.empty();
             }
-            return onReactor(reactor, () -> new TcpServer(reactor, this));
+            if (reactor.isClosed()) {
+                throw closedReactor(reactor, "start");
+            }
+            TcpServer server = new TcpServer(reactor, this);
+            server.startAccepting();
+            return server;
         }
     }
 
-    /** Runs {@code action} on the reactor's thread (or here when no thread runs it) and returns its result. */
-    static <T> T onReactor(Reactor reactor, EpollCallable<T> action) throws EpollException {
+    private static ClosedReactorException closedReactor(Reactor reactor, String op) {
+        return new ClosedReactorException("TcpServer." + op + ": " + reactor.name() + " is closed");
+    }
+
+    /** Registers the listener with the reactor: here when allowed, else handed to the reactor's thread. */
+    private void startAccepting() throws EpollException {
         if (reactor.inEventLoop() || !reactor.isRunning()) {
-            return action.call();
-        }
-        CompletableFuture<T> f = new CompletableFuture<>();
-        reactor.execute(() -> {
             try {
-                f.complete(action.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
+                registerNow();
+                return;
+            } catch (IllegalStateException e) {
+                if (e instanceof ClosedReactorException || !reactor.isRunning() || reactor.inEventLoop()) {
+                    closeListener(true);
+                    throw e;
+                }
+                // a thread began running the reactor since we looked: hand the registration over
+            } catch (EpollException | RuntimeException e) {
+                closeListener(true);
+                throw e;
             }
-        });
+        }
+        CompletableFuture<Void> registered = new CompletableFuture<>();
         try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for " + reactor.name(), e);
-        } catch (ExecutionException e) {
+            reactor.execute(() -> {
+                try {
+                    registerNow();
+                    registered.complete(null);
+                } catch (Throwable t) {
+                    closeListener(true);
+                    registered.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            closeListener(true); // never registered: no thread can be using the fd
+            throw closedReactor(reactor, "start");
+        }
+        if (LoopThreads.onAnyLoop()) {
+            registered.whenComplete((ok, t) -> {
+                if (t != null) {
+                    LOG.log(System.Logger.Level.WARNING, "TcpServer on " + localAddress + " could not start", t);
+                }
+            });
+            return;
+        }
+        if (!awaitHandOff(registered)) {
+            closeAsync();
+            throw new IllegalStateException("interrupted while waiting for " + reactor.name() + " to start " + this);
+        }
+        if (!registered.isDone()) {
+            throw closedReactor(reactor, "start"); // the reactor ended without running the hand-off
+        }
+        try {
+            registered.get();
+        } catch (InterruptedException | ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof EpollException ee) {
                 throw ee;
+            }
+            if (c instanceof ClosedReactorException) {
+                throw closedReactor(reactor, "start");
             }
             if (c instanceof RuntimeException re) {
                 throw re;
@@ -266,9 +320,38 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** A call that may fail with an {@link EpollException}. */
-    interface EpollCallable<T> {
-        T call() throws EpollException;
+    /** On the loop thread (or while none runs the reactor). */
+    private void registerNow() throws EpollException {
+        if (!closed) {
+            registration = reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
+        }
+    }
+
+    /**
+     * Waits for {@code f}, the outcome of a task handed to the reactor, or the listener being closed. If the reactor
+     * terminates with {@code f} still pending, the listener is closed here (no thread runs the reactor any more).
+     *
+     * @return false if interrupted (the interrupt flag is set again)
+     */
+    private boolean awaitHandOff(CompletableFuture<?> f) {
+        try {
+            while (!f.isDone()) {
+                try {
+                    f.get(HAND_OFF_CHECK_MS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    if (reactor.awaitTermination(Duration.ZERO) && !f.isDone()) {
+                        closeListener(true);
+                        return true;
+                    }
+                } catch (ExecutionException e) {
+                    return true;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static int openReserve() {
@@ -279,7 +362,7 @@ public final class TcpServer implements AutoCloseable {
         @Override
         public void onReady(Registration reg, Ready ready) {
             for (int i = 0; i < settings.acceptBudget && !closed; i++) {
-                int fd = LibC.accept4(listenFd, 0L, 0L, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+                int fd = acceptOne();
                 if (fd >= 0) {
                     accepted++;
                     adopt(fd);
@@ -291,7 +374,7 @@ public final class TcpServer implements AutoCloseable {
                         return;
                     case Errno.EINTR:
                     case Errno.ECONNABORTED:
-                    case 71: // EPROTO: the client went away during the handshake
+                    case Errno.EPROTO: // the client went away during the handshake
                     case Errno.EPERM: // firewall
                         continue;
                     case Errno.EMFILE:
@@ -309,8 +392,13 @@ public final class TcpServer implements AutoCloseable {
 
         @Override
         public void onClosed(Registration reg, Throwable cause) {
-            closeListener();
+            // An fd number that was closed under us and reused belongs to someone else now: leave it alone.
+            closeListener(!(cause instanceof FdReusedException));
         }
+    }
+
+    private int acceptOne() {
+        return LibC.accept4(listenFd, 0L, 0L, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
     }
 
     private void adopt(int fd) {
@@ -330,7 +418,7 @@ public final class TcpServer implements AutoCloseable {
             LibC.close(reserveFd);
             reserveFd = -1;
             int fd;
-            while ((fd = LibC.accept4(listenFd, 0L, 0L, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC)) >= 0) {
+            while ((fd = acceptOne()) >= 0) {
                 LibC.close(fd);
                 rejected++;
             }
@@ -409,38 +497,87 @@ public final class TcpServer implements AutoCloseable {
 
     /**
      * Stops listening and closes the listening socket (a Unix-domain socket file is removed). Connections already
-     * accepted keep running until they close or the reactor closes. Safe from any thread; idempotent.
+     * accepted keep running until they close or the reactor closes. Safe from any thread; idempotent. On the
+     * server's reactor thread, or while no thread runs that reactor, it is done on return; from another reactor's
+     * thread it is only requested (see {@link #closeAsync()}); from any other thread this call waits until it is
+     * done, or until the reactor has closed (which closes the listener too).
      */
     @Override
     public void close() {
-        if (reactor.isClosed()) {
-            closeListener();
-            return;
-        }
-        try {
-            onReactor(reactor, () -> {
-                if (registration.isValid()) {
-                    registration.cancel();
-                }
-                closeListener();
-                return null;
-            });
-        } catch (EpollException e) {
-            closeListener();
+        CompletableFuture<Void> done = closeAsync();
+        if (!done.isDone() && !LoopThreads.onAnyLoop()) {
+            awaitHandOff(done);
         }
     }
 
-    private synchronized void closeListener() {
-        if (closed) {
-            return;
+    /**
+     * Requests {@link #close()} without ever waiting: done at once on the server's reactor thread or while no
+     * thread runs that reactor, otherwise handed to the reactor's thread (or, if the reactor is closing, left to
+     * its close).
+     *
+     * @return {@link #closeFuture()}
+     */
+    public CompletableFuture<Void> closeAsync() {
+        if (closeFuture.isDone()) {
+            return closeFuture;
         }
-        closed = true;
-        LibC.close(listenFd);
-        if (reserveFd >= 0) {
-            LibC.close(reserveFd);
+        if (reactor.inEventLoop() || !reactor.isRunning()) {
+            try {
+                closeOnLoop();
+                return closeFuture;
+            } catch (IllegalStateException raced) {
+                // a thread began running the reactor since we looked: hand the close over
+            }
+        }
+        try {
+            reactor.execute(this::closeOnLoop);
+        } catch (RejectedExecutionException closing) {
+            // The reactor's close ends our registration, which closes the listener on the thread running that close.
+            // Once no thread runs the reactor nothing can be inside accept4 any more: close it here.
+            if (!reactor.isRunning()) {
+                closeListener(true);
+            }
+        }
+        return closeFuture;
+    }
+
+    /**
+     * Completes once the listening socket is closed (by {@link #close()}, {@link #closeAsync()}, the reactor's
+     * close, or a failed start). Never completes exceptionally.
+     *
+     * @return the future
+     */
+    public CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    /** On the loop thread, or while no thread runs the reactor. */
+    private void closeOnLoop() {
+        if (registration != null && registration.isValid()) {
+            registration.cancel(); // its onClosed closes the listener
+        }
+        closeListener(true);
+    }
+
+    /** Closes the listener: on the loop thread, or once nothing can use the fd any more. */
+    private void closeListener(boolean closeFd) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (closeFd) {
+                LibC.close(listenFd);
+            }
+            Sockets.closeQuietly(reserveFd);
             reserveFd = -1;
+            deleteSocketFile(localAddress);
         }
-        if (localAddress instanceof UnixDomainSocketAddress u) {
+        closeFuture.complete(null); // outside the lock: it runs dependants
+    }
+
+    private static void deleteSocketFile(SocketAddress address) {
+        if (address instanceof UnixDomainSocketAddress u) {
             try {
                 java.nio.file.Files.deleteIfExists(u.getPath());
             } catch (java.io.IOException ignored) {

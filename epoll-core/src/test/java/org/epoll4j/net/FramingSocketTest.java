@@ -193,4 +193,174 @@ class FramingSocketTest {
             assertFalse(first.isDone(), "the first connection is unaffected");
         }
     }
+    /** Frames written with {@link LengthFieldDecoder#writeFrame} from several threads at once arrive whole. */
+    @Test
+    void framesWrittenFromSeveralThreadsStayWhole() throws Exception {
+        final int writers = 4;
+        final int frames = 500;
+        CompletableFuture<Connection> opened = new CompletableFuture<>();
+        try (TcpServer server = TcpServer.builder(reactor).handler(new ConnectionHandler() {
+            @Override
+            public void onOpen(Connection c) {
+                opened.complete(c);
+            }
+
+            @Override
+            public void onData(Connection c, ByteBuffer data) {
+                data.position(data.limit());
+            }
+        }).start(); Socket s = NetTests.connect(server.port())) {
+            Connection conn = opened.get(10, TimeUnit.SECONDS);
+            CompletableFuture<int[]> reader = CompletableFuture.supplyAsync(() -> {
+                int[] next = new int[writers];
+                try {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    for (int k = 0; k < writers * frames; k++) {
+                        int len = in.readInt();
+                        assertTrue(len >= 8 && len < 8 + 100, "frame " + k + ": length " + len);
+                        byte[] p = new byte[len];
+                        in.readFully(p);
+                        ByteBuffer b = ByteBuffer.wrap(p);
+                        int writer = b.getInt();
+                        int seq = b.getInt();
+                        assertTrue(writer >= 0 && writer < writers, "frame " + k + ": writer " + writer);
+                        assertEquals(next[writer]++, seq, "frame " + k + " of writer " + writer);
+                        assertEquals(8 + seq % 100, len, "frame " + k + ": length of " + writer + "/" + seq);
+                        while (b.hasRemaining()) {
+                            assertEquals((byte) writer, b.get(), "frame " + k + ": filler of " + writer + "/" + seq);
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+                return next;
+            });
+            java.util.List<CompletableFuture<Void>> sending = new java.util.ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                sending.add(done);
+                Thread t = new Thread(() -> {
+                    try {
+                        for (int seq = 0; seq < frames; seq++) {
+                            ByteBuffer p = ByteBuffer.allocate(8 + seq % 100).putInt(writer).putInt(seq);
+                            while (p.hasRemaining()) {
+                                p.put((byte) writer);
+                            }
+                            LengthFieldDecoder.writeFrame(conn, p.flip());
+                            assertFalse(p.hasRemaining(), "writeFrame consumes the payload");
+                        }
+                        done.complete(null);
+                    } catch (Throwable e) {
+                        done.completeExceptionally(e);
+                    }
+                }, "frame-writer-" + writer);
+                t.setDaemon(true);
+                t.start();
+            }
+            for (CompletableFuture<Void> f : sending) {
+                f.get(20, TimeUnit.SECONDS);
+            }
+            assertArrayEquals(new int[] {frames, frames, frames, frames}, reader.get(20, TimeUnit.SECONDS));
+        }
+    }
+    /** A {@link FrameHandler} records every callback a decoding handler passes on. */
+    static final class Recording implements FrameHandler<String> {
+        final java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        final int big;
+
+        Recording(int big) {
+            this.big = big;
+        }
+
+        @Override
+        public void onOpen(Connection c) {
+            events.add("open");
+        }
+
+        @Override
+        public void onFrame(Connection c, String line) {
+            events.add("line:" + line);
+            if (line.equals("big")) {
+                c.write(new byte[big]);
+            }
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection c, boolean writable) {
+            events.add("writable:" + writable);
+        }
+
+        @Override
+        public void onReadHangup(Connection c) {
+            events.add("hangup");
+            c.close();
+        }
+
+        @Override
+        public void onClose(Connection c, Throwable cause) {
+            events.add("close:" + cause);
+        }
+
+        String next() throws InterruptedException {
+            String e = events.poll(10, TimeUnit.SECONDS);
+            assertNotNull(e, "no callback in time");
+            return e;
+        }
+    }
+
+    @Test
+    void aFrameHandlerSeesTheWholeLifecycle() throws Exception {
+        int big = 32 << 20;
+        Recording user = new Recording(big);
+        try (TcpServer server = TcpServer.builder(reactor)
+                .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 64 * 1024))
+                .handlerFactory(() -> LineDecoder.handler(100, user))
+                .start();
+             Socket s = NetTests.connect(server.port())) {
+            assertEquals("open", user.next());
+            s.getOutputStream().write("hi\nbig\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("line:hi", user.next());
+            assertEquals("line:big", user.next());
+            assertEquals("writable:false", user.next());
+            NetTests.readFully(s.getInputStream(), big);
+            assertEquals("writable:true", user.next());
+            s.shutdownOutput();
+            assertEquals("hangup", user.next());
+            assertEquals("close:null", user.next());
+            assertTrue(NetTests.readsEofOrReset(s));
+        }
+    }
+
+    @Test
+    void aFrameHandlerBehindALengthFieldDecoderSeesOpenAndClose() throws Exception {
+        java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        FrameHandler<ByteBuffer> user = new FrameHandler<>() {
+            @Override
+            public void onOpen(Connection c) {
+                events.add("open");
+            }
+
+            @Override
+            public void onFrame(Connection c, ByteBuffer payload) {
+                events.add("frame:" + payload.remaining());
+                c.closeWith(new IllegalStateException("enough"));
+            }
+
+            @Override
+            public void onClose(Connection c, Throwable cause) {
+                events.add("close:" + cause.getMessage());
+            }
+        };
+        try (TcpServer server = TcpServer.builder(reactor)
+                .handlerFactory(() -> FrameDecoder.handler(new LengthFieldDecoder(100), user))
+                .start();
+             Socket s = NetTests.connect(server.port())) {
+            s.getOutputStream().write(new byte[] {0, 0, 0, 3, 1, 2, 3});
+            for (String want : new String[] {"open", "frame:3", "close:enough"}) {
+                assertEquals(want, events.poll(10, TimeUnit.SECONDS));
+            }
+            assertTrue(NetTests.readsEofOrReset(s));
+        }
+    }
 }

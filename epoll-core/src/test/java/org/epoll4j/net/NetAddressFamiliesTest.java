@@ -181,6 +181,53 @@ class NetAddressFamiliesTest {
         server.close();
     }
 
+    /**
+     * A Unix-domain listener whose backlog is full answers a non-blocking connect with EAGAIN: a refusal, not a
+     * connect in progress (it never completes). The client must fail with that error, without onOpen and without
+     * keeping the socket.
+     */
+    @org.junit.jupiter.api.Test
+    void unixConnectToFullBacklogFails() throws Exception {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(dir.resolve("full.sock"));
+        java.util.List<java.nio.channels.SocketChannel> fillers = new java.util.ArrayList<>();
+        try (ServerSocketChannel listener = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+             Loop loop = Loop.start("unix-backlog")) {
+            listener.bind(address, 1); // never accepts
+            boolean full = false;
+            for (int i = 0; i < 64 && !full; i++) {
+                java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                        java.net.StandardProtocolFamily.UNIX);
+                ch.configureBlocking(false);
+                try {
+                    ch.connect(address);
+                    fillers.add(ch);
+                } catch (IOException e) { // the JDK reports EAGAIN as a failure too
+                    ch.close();
+                    full = true;
+                }
+            }
+            assertTrue(full, "the backlog never filled up");
+            Tracking client = new Tracking();
+            CompletableFuture<Connection> connected = TcpClient.builder(loop.reactor).remote(address)
+                    .handler(client).connect();
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> connected.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            org.epoll4j.EpollException cause = assertInstanceOf(org.epoll4j.EpollException.class, e.getCause());
+            assertEquals("EAGAIN", cause.errnoName());
+            assertTrue(cause.call().startsWith("connect("), cause::getMessage);
+            Closed closed = client.nextClose();
+            assertSame(cause, closed.cause());
+            assertTrue(client.opened.isEmpty(), "onOpen ran for a refused connect");
+            loop.barrier();
+            client.assertClosedOnceEach(1);
+            assertEquals(java.util.List.of(), loop.failures);
+        } finally {
+            for (java.nio.channels.SocketChannel ch : fillers) {
+                ch.close();
+            }
+        }
+    }
+
     private Path bindAddressPath() {
         return dir.resolve("echo.sock");
     }

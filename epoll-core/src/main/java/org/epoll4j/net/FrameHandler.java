@@ -1,0 +1,71 @@
+package org.epoll4j.net;
+
+/**
+ * A {@link FrameListener} that also wants the connection's lifecycle: pass one wherever a decoding handler takes a
+ * listener ({@link LineDecoder#handler}, {@link LineDecoder#bufferHandler}, {@link LengthFieldDecoder#handler},
+ * {@link FrameDecoder#handler}) and the handler calls these methods as a {@link ConnectionHandler} would get them.
+ * The defaults do what {@link ConnectionHandler}'s do. All methods run on the connection's reactor thread; any that
+ * throws closes the connection with that throwable.
+ *
+ * <pre>{@code
+ * TcpServer.builder(reactor).handlerFactory(() -> LineDecoder.handler(8192, new FrameHandler<String>() {
+ *     public void onOpen(Connection c) { c.write("hello\n"); }
+ *     public void onFrame(Connection c, String line) { c.write(line + "\n"); }
+ *     public void onClose(Connection c, Throwable cause) { log(cause); }
+ * })).start();
+ * }</pre>
+ *
+ * @param <T> the frame type, {@link java.nio.ByteBuffer} or {@link String}
+ */
+public interface FrameHandler<T> extends FrameListener<T> {
+    /**
+     * As {@link ConnectionHandler#onOpen}.
+     *
+     * @param connection the new connection
+     * @throws Exception any failure closes the connection
+     */
+    default void onOpen(Connection connection) throws Exception {
+    }
+
+    /**
+     * As {@link ConnectionHandler#onWritabilityChanged}.
+     *
+     * @param connection the connection
+     * @param writable   whether writing is welcome again
+     * @throws Exception any failure closes the connection
+     */
+    default void onWritabilityChanged(Connection connection, boolean writable) throws Exception {
+    }
+
+    /**
+     * As {@link ConnectionHandler#onReadHangup}: every complete frame the peer sent has been delivered; the default
+     * closes gracefully (an unfinished frame is dropped).
+     *
+     * @param connection the connection
+     * @throws Exception any failure closes the connection
+     */
+    default void onReadHangup(Connection connection) throws Exception {
+        connection.close();
+    }
+
+    /**
+     * As {@link ConnectionHandler#onIdle}; the default closes the connection with an {@link IdleTimeoutException}.
+     *
+     * @param connection the idle connection
+     * @param state      which timeout expired
+     * @throws Exception any failure closes the connection
+     */
+    default void onIdle(Connection connection, IdleState state) throws Exception {
+        connection.closeWith(new IdleTimeoutException(state, state + " for " + connection));
+    }
+
+    /**
+     * As {@link ConnectionHandler#onClose}; called exactly once. A connection closed because the peer overstepped
+     * the decoder's limit sees a {@link FrameTooLongException}.
+     *
+     * @param connection the closed connection
+     * @param cause      {@code null} after a local close, else what ended it
+     */
+    default void onClose(Connection connection, Throwable cause) {
+    }
+}
