@@ -123,7 +123,7 @@ public final class Connection {
             idle.start();
         }
         if (server != null) {
-            server.connectionOpened();
+            server.connectionOpened(this);
         }
         if (connectFuture != null) {
             connectFuture.complete(this);
@@ -608,7 +608,7 @@ public final class Connection {
         }
         LibC.close(fd);
         if (server != null) {
-            server.connectionClosed();
+            server.connectionClosed(this);
         }
         if (connectFuture != null && !connectFuture.isDone()) {
             connectFuture.completeExceptionally(closeCause != null ? closeCause

@@ -7,6 +7,7 @@ import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
 import org.epoll4j.Ready;
 import org.epoll4j.Registration;
+import org.epoll4j.RegistrationOption;
 import org.epoll4j.Handler;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
@@ -18,12 +19,17 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.time.Duration;
+import java.nio.ByteBuffer;
+import java.util.Collections;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -65,20 +71,39 @@ public final class TcpServer implements AutoCloseable {
     private final Builder settings;
     private final SocketAddress localAddress;
     private final int listenFd;
+    /** False when the listening fd is shared by a {@link TcpServerGroup} (EXCLUSIVE), which closes it. */
+    private final boolean ownsListenFd;
+    private final boolean exclusive;
+    /** Where accepted connections run: this server's reactor, or the group's next one (HANDOFF). */
+    private final Supplier<Reactor> childReactors;
     private final boolean inet;
+    /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private Registration registration; // loop thread only
+    private boolean reRegistering; // loop thread only: an EXCLUSIVE registration is being replaced, not ended
     private int reserveFd;
     private volatile boolean closed;
     // Written on the loop thread only; volatile so that the getters may be called from any thread.
     private volatile long accepted;
     private volatile long rejected;
-    private volatile int active;
+    private final AtomicInteger active = new AtomicInteger(); // connections may run on other reactors (HANDOFF)
 
     private TcpServer(Reactor reactor, Builder b) throws EpollException {
         this.reactor = reactor;
         this.settings = b;
         this.inet = b.address instanceof InetSocketAddress;
+        this.exclusive = b.sharedListenFd >= 0;
+        this.childReactors = b.childReactors;
+        if (exclusive) {
+            // The group bound and listens on it; every member registers it EPOLLEXCLUSIVE on its own reactor.
+            this.ownsListenFd = false;
+            this.listenFd = b.sharedListenFd;
+            this.localAddress = b.sharedLocalAddress;
+            this.reserveFd = openReserve();
+            return;
+        }
+        this.ownsListenFd = true;
         int fd = Sockets.open(b.address);
         boolean bound = false;
         int reserve = -1;
@@ -123,6 +148,10 @@ public final class TcpServer implements AutoCloseable {
         private SocketOptions childOptions;
         private ConnectionConfig config = ConnectionConfig.defaults();
         private Supplier<? extends ConnectionHandler> handlers;
+        // Set by TcpServerGroup only.
+        private int sharedListenFd = -1;
+        private SocketAddress sharedLocalAddress;
+        private Supplier<Reactor> childReactors;
 
         private Builder(Reactor reactor) {
             this.reactor = reactor;
@@ -225,6 +254,31 @@ public final class TcpServer implements AutoCloseable {
             return this;
         }
 
+        /** A group member that shares {@code fd} (bound and listening) with the others, registered EXCLUSIVE. */
+        Builder sharedListener(int fd, SocketAddress local) {
+            this.sharedListenFd = fd;
+            this.sharedLocalAddress = local;
+            return this;
+        }
+
+        /** A group's acceptor: accepted connections run on the reactors {@code next} hands out. */
+        Builder childReactors(Supplier<Reactor> next) {
+            this.childReactors = next;
+            return this;
+        }
+
+        SocketAddress address() {
+            return address;
+        }
+
+        int backlog() {
+            return backlog;
+        }
+
+        SocketOptions options() {
+            return options;
+        }
+
         /**
          * Binds and listens (here, on the calling thread), then registers with the reactor: at once on the
          * reactor's thread or while no thread runs it; otherwise handed to the reactor's thread, and waited for
@@ -323,7 +377,9 @@ public final class TcpServer implements AutoCloseable {
     /** On the loop thread (or while none runs the reactor). */
     private void registerNow() throws EpollException {
         if (!closed) {
-            registration = reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, new Acceptor());
+            registration = exclusive
+                    ? reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, acceptor, RegistrationOption.EXCLUSIVE)
+                    : reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, acceptor);
         }
     }
 
@@ -357,6 +413,8 @@ public final class TcpServer implements AutoCloseable {
     private static int openReserve() {
         return LibC.open("/dev/null", LibC.O_RDONLY | LibC.O_CLOEXEC);
     }
+
+    private final Acceptor acceptor = new Acceptor();
 
     private final class Acceptor implements Handler {
         @Override
@@ -392,6 +450,9 @@ public final class TcpServer implements AutoCloseable {
 
         @Override
         public void onClosed(Registration reg, Throwable cause) {
+            if (reRegistering) {
+                return; // pauseAccepting replaces an EXCLUSIVE registration: the listener stays
+            }
             // An fd number that was closed under us and reused belongs to someone else now: leave it alone.
             closeListener(!(cause instanceof FdReusedException));
         }
@@ -402,9 +463,24 @@ public final class TcpServer implements AutoCloseable {
     }
 
     private void adopt(int fd) {
+        Reactor target = childReactors == null ? reactor : childReactors.get();
+        if (target == reactor) {
+            setUp(reactor, fd);
+            return;
+        }
+        try {
+            target.execute(() -> setUp(target, fd));
+        } catch (RejectedExecutionException closing) {
+            LibC.close(fd); // that reactor is closing: the client sees the connection closed
+            rejected++;
+        }
+    }
+
+    /** Makes the accepted socket a connection on {@code target}; on that reactor's thread. */
+    private void setUp(Reactor target, int fd) {
         try {
             settings.childOptions.applyTo(fd);
-            Connection.accepted(reactor, fd, settings.config, settings.handlers.get(), this);
+            Connection.accepted(target, fd, settings.config, settings.handlers.get(), this);
         } catch (Throwable t) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "could not set up accepted connection fd " + fd, t);
@@ -437,32 +513,85 @@ public final class TcpServer implements AutoCloseable {
     }
 
     private void pauseAccepting() {
-        try {
-            registration.interest(Interest.NONE);
-        } catch (EpollException e) {
-            LOG.log(System.Logger.Level.WARNING, "pausing accepts on fd " + listenFd + " failed", e);
-            return;
+        if (exclusive) {
+            // The kernel refuses EPOLL_CTL_MOD on an EPOLLEXCLUSIVE registration: take it out, add it back later.
+            reRegistering = true;
+            try {
+                registration.cancel();
+            } finally {
+                reRegistering = false;
+            }
+        } else {
+            try {
+                registration.interest(Interest.NONE);
+            } catch (EpollException e) {
+                LOG.log(System.Logger.Level.WARNING, "pausing accepts on fd " + listenFd + " failed", e);
+                return;
+            }
         }
         reactor.schedule(ACCEPT_BACKOFF, () -> {
-            if (!closed && registration.isValid()) {
-                if (reserveFd < 0) {
-                    reserveFd = openReserve();
-                }
-                try {
+            if (closed) {
+                return;
+            }
+            if (reserveFd < 0) {
+                reserveFd = openReserve();
+            }
+            try {
+                if (exclusive) {
+                    registerNow();
+                } else if (registration.isValid()) {
                     registration.interest(Interest.READ);
-                } catch (EpollException e) {
-                    LOG.log(System.Logger.Level.WARNING, "resuming accepts on fd " + listenFd + " failed", e);
                 }
+            } catch (EpollException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "resuming accepts on fd " + listenFd + " failed", e);
             }
         });
     }
 
-    void connectionOpened() {
-        active++;
+    void connectionOpened(Connection c) {
+        active.incrementAndGet();
+        connections.add(c);
     }
 
-    void connectionClosed() {
-        active--;
+    void connectionClosed(Connection c) {
+        if (connections.remove(c)) {
+            active.decrementAndGet();
+        }
+    }
+
+    /**
+     * The connections open now (a live, unmodifiable view; they may run on other reactors' threads when the server
+     * belongs to a {@link TcpServerGroup}).
+     *
+     * @return the open connections
+     */
+    public Set<Connection> connections() {
+        return Collections.unmodifiableSet(connections);
+    }
+
+    /**
+     * Writes {@code data}'s remaining bytes to every open connection (it is not consumed). On a connection's own
+     * reactor thread the write goes straight to its socket; for the others the bytes are copied and handed over.
+     * Connections that are closing, or closed meanwhile, are skipped.
+     *
+     * @param data the bytes
+     * @return how many connections it was written to
+     */
+    public int broadcast(ByteBuffer data) {
+        return broadcast(connections, data);
+    }
+
+    static int broadcast(Iterable<Connection> to, ByteBuffer data) {
+        int n = 0;
+        for (Connection c : to) {
+            try {
+                c.write(data.duplicate());
+                n++;
+            } catch (ClosedConnectionException closed) {
+                // closed or closing since we looked
+            }
+        }
+        return n;
     }
 
     /** The bound address (with the actual port when port 0 was asked for). */
@@ -492,7 +621,7 @@ public final class TcpServer implements AutoCloseable {
 
     /** Connections open now. */
     public int activeConnections() {
-        return active;
+        return active.get();
     }
 
     /**
@@ -566,12 +695,14 @@ public final class TcpServer implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (closeFd) {
+            if (closeFd && ownsListenFd) {
                 LibC.close(listenFd);
             }
             Sockets.closeQuietly(reserveFd);
             reserveFd = -1;
-            deleteSocketFile(localAddress);
+            if (ownsListenFd) {
+                deleteSocketFile(localAddress);
+            }
         }
         closeFuture.complete(null); // outside the lock: it runs dependants
     }
@@ -588,6 +719,6 @@ public final class TcpServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpServer[" + localAddress + ", accepted=" + accepted + ", active=" + active + "]";
+        return "TcpServer[" + localAddress + ", accepted=" + accepted + ", active=" + active.get() + "]";
     }
 }
