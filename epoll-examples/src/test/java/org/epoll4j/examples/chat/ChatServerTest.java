@@ -1,0 +1,427 @@
+package org.epoll4j.examples.chat;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The chat example in-process on an ephemeral port, driven by raw-socket clients (and nc). */
+@Timeout(60)
+class ChatServerTest {
+    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
+
+    private final List<Client> clients = new ArrayList<>();
+    private Running server;
+
+    /** The server running on a thread of its own, its output captured. */
+    private static final class Running {
+        final ChatServer chat = new ChatServer();
+        final CountDownLatch stop = new CountDownLatch(1);
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final CompletableFuture<Integer> port = new CompletableFuture<>();
+        final CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread thread;
+
+        Running(String... args) {
+            chat.stop = stop;
+            // Completes `port` as soon as the listening line is printed.
+            Writer watching = new Writer() {
+                @Override
+                public void write(char[] cbuf, int off, int len) {
+                    synchronized (out) {
+                        out.write(cbuf, off, len);
+                        Matcher m = LISTENING.matcher(out.toString());
+                        if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
+                            port.complete(Integer.parseInt(m.group(2)));
+                        }
+                    }
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            CommandLine cl = new CommandLine(chat);
+            cl.setOut(new PrintWriter(watching, true));
+            cl.setErr(new PrintWriter(err, true));
+            thread = new Thread(() -> {
+                int status = cl.execute(args);
+                port.completeExceptionally(new AssertionError("chat exited with " + status + ": " + err));
+                exit.complete(status);
+            }, "chat-test-main");
+            thread.start();
+        }
+
+        int port() throws Exception {
+            return port.get(20, TimeUnit.SECONDS);
+        }
+
+        /** Stops the server and returns everything it printed after the listening line. */
+        String stop() throws Exception {
+            stop.countDown();
+            assertEquals(0, exit.get(20, TimeUnit.SECONDS), err.toString());
+            thread.join(10_000);
+            synchronized (out) {
+                return out.toString();
+            }
+        }
+    }
+
+    /** A raw-socket chat user. */
+    private final class Client implements AutoCloseable {
+        final Socket socket;
+        final BufferedReader in;
+        final OutputStream out;
+
+        Client(int port) throws IOException {
+            this(port, 0);
+        }
+
+        Client(int port, int receiveBuffer) throws IOException {
+            socket = new Socket();
+            if (receiveBuffer > 0) {
+                socket.setReceiveBufferSize(receiveBuffer); // before connect: it sets the advertised window
+            }
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+            socket.setSoTimeout(15_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            out = socket.getOutputStream();
+            clients.add(this);
+        }
+
+        void send(String line) throws IOException {
+            out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        /** Reads lines until one matches; fails on EOF or after the socket timeout. */
+        String await(Predicate<String> wanted, String what) throws IOException {
+            List<String> seen = new ArrayList<>();
+            while (true) {
+                String line;
+                try {
+                    line = in.readLine();
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("no line " + what + " within the timeout; saw " + tail(seen));
+                }
+                if (line == null) {
+                    throw new AssertionError("EOF before a line " + what + "; saw " + tail(seen));
+                }
+                if (wanted.test(line)) {
+                    return line;
+                }
+                seen.add(line);
+            }
+        }
+
+        String await(String exact) throws IOException {
+            return await(exact::equals, "'" + exact + "'");
+        }
+
+        String awaitPrefix(String prefix) throws IOException {
+            return await(l -> l.startsWith(prefix), "starting '" + prefix + "'");
+        }
+
+        /** Joins and takes the name {@code nick}; returns after the server confirmed it. */
+        Client as(String nick) throws IOException {
+            awaitPrefix("* welcome, you are guest");
+            send("/nick " + nick);
+            await("* you are now " + nick);
+            return this;
+        }
+
+        /** Reads to EOF (the server closed); fails if it does not come. */
+        void awaitEof() throws IOException {
+            try {
+                while (in.readLine() != null) {
+                    // drain
+                }
+            } catch (SocketTimeoutException e) {
+                throw new AssertionError("the server did not close the connection");
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    private static String tail(List<String> seen) {
+        return seen.subList(Math.max(0, seen.size() - 5), seen.size()).toString();
+    }
+
+    private int start(String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--port", "0"));
+        args.addAll(List.of(extra));
+        server = new Running(args.toArray(String[]::new));
+        return server.port();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (Client c : clients) {
+            c.close();
+        }
+        if (server != null && !server.exit.isDone()) {
+            server.stop();
+        }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            assertFalse(t.getName().startsWith("chat") && t.isAlive() && t != Thread.currentThread()
+                    && !t.getName().equals("chat-test-main"), "thread left running: " + t);
+        }
+    }
+
+    @Test
+    void joinBroadcastNickWhoQuitAndSummary() throws Exception {
+        int port = start();
+        Client alice = new Client(port).as("alice");
+        Client bob = new Client(port);
+        String welcome = bob.awaitPrefix("* welcome, you are guest");
+        String guest = welcome.substring("* welcome, you are ".length(), welcome.indexOf(';'));
+        alice.await("* " + guest + " joined");
+        bob.send("/nick bob");
+        bob.await("* you are now bob");
+        alice.await("* " + guest + " is now known as bob");
+
+        alice.send("hello, bob");
+        bob.await("<alice> hello, bob");
+        bob.send("hi alice \u00e9\u00e8");
+        alice.await("<bob> hi alice \u00e9\u00e8");
+
+        bob.send("/who");
+        bob.await("* online (2): alice, bob");
+
+        bob.send("/quit");
+        bob.await("* bye");
+        bob.awaitEof();
+        alice.await("* bob left");
+        alice.send("/who");
+        alice.await("* online (1): alice");
+
+        String out = server.stop();
+        assertTrue(out.endsWith("chat: stopped; 2 connections, 2 messages relayed, 0 slow clients disconnected\n"),
+                out);
+    }
+
+    @Test
+    void badNicksAndCommandsGetAClearErrorAndTheConnectionStays() throws Exception {
+        int port = start();
+        Client alice = new Client(port).as("alice");
+        Client bob = new Client(port).as("bob");
+        alice.awaitPrefix("* guest");
+        bob.send("/nick alice");
+        bob.await("! nick 'alice' is taken");
+        bob.send("/nick ALICE");
+        bob.await("! nick 'ALICE' is taken");
+        bob.send("/nick two words");
+        bob.await("! invalid nick 'two words': 1-16 letters, digits, '_' or '-'");
+        bob.send("/nick ");
+        bob.await("! invalid nick '': 1-16 letters, digits, '_' or '-'");
+        bob.send("/nick abcdefghijklmnopq");
+        bob.awaitPrefix("! invalid nick 'abcdefghijklmnopq'");
+        bob.send("/nick esc\u001b[2J");
+        bob.await("! invalid nick 'esc?[2J': 1-16 letters, digits, '_' or '-'");
+        bob.send("/shout hi");
+        bob.await("! unknown command /shout (try /nick NAME, /who, /quit)");
+        bob.send("/");
+        bob.await("! unknown command / (try /nick NAME, /who, /quit)");
+        // still bob, still connected; blank lines are ignored, control characters neutralised
+        bob.send("");
+        bob.send("still \u0007here");
+        alice.await("<bob> still ?here");
+        bob.send("/who");
+        bob.await("* online (2): alice, bob");
+    }
+
+    @Test
+    void aLineOverTheLimitGetsAnErrorAndTheConnectionCloses() throws Exception {
+        int port = start("--max-line", "100");
+        Client alice = new Client(port).as("alice");
+        Client bob = new Client(port).as("bob");
+        alice.await("* guest2 is now known as bob");
+        bob.send("x".repeat(100)); // exactly the limit: fine
+        alice.await("<bob> " + "x".repeat(100));
+        // over the limit, with more lines behind it in the same write: none of them is relayed
+        bob.send("y".repeat(101) + "\nafter the long line");
+        bob.await("! line too long (limit 100 bytes); closing");
+        bob.awaitEof();
+        assertEquals("* bob left (line too long)", alice.in.readLine(), "nothing of bob's after the long line");
+        alice.send("/who");
+        alice.await("* online (1): alice");
+    }
+
+    @Test
+    void aClientThatNeverReadsIsDisconnectedAndTheOthersGoOn() throws Exception {
+        int maxQueue = 16 * 1024;
+        int port = start("--max-queue", String.valueOf(maxQueue));
+        Client slow = new Client(port, 4096).as("slow"); // from here on it reads nothing
+        Client alice = new Client(port).as("alice");
+        Client bob = new Client(port).as("bob");
+        alice.await("* guest3 is now known as bob");
+
+        // Alice talks in waves; bob reads each wave before the next, so only the slow client falls behind.
+        String text = "z".repeat(500);
+        int wave = 32;
+        boolean noticed = false;
+        long sent = 0;
+        String notice = "* slow was disconnected: not reading (over " + maxQueue + " bytes queued)";
+        for (int w = 0; w < 4000 && !noticed; w++) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < wave; i++) {
+                b.append(text).append('\n');
+            }
+            alice.out.write(b.toString().getBytes(StandardCharsets.UTF_8));
+            alice.out.flush();
+            sent += wave;
+            for (int got = 0; got < wave; ) {
+                String line = bob.await(l -> l.startsWith("<alice> ") || l.startsWith("* "), "from alice");
+                if (line.equals(notice)) {
+                    noticed = true;
+                } else if (line.startsWith("<alice> ")) {
+                    got++;
+                }
+            }
+        }
+        assertTrue(noticed, "no disconnect notice after " + sent + " lines of 500 bytes");
+        alice.await(notice);
+        // the others keep chatting
+        bob.send("still here");
+        alice.await("<bob> still here");
+        alice.send("/who");
+        alice.await("* online (2): alice, bob");
+        // the slow client's connection was closed: it finds EOF after what the kernel already held
+        slow.awaitEof();
+        String out = server.stop();
+        assertTrue(out.contains(", 1 slow clients disconnected\n"), out);
+    }
+
+    @Test
+    void usersOnDifferentReactorsSeeEachOther() throws Exception {
+        int port = start("--reactors", "2");
+        List<Client> users = new ArrayList<>();
+        Set<Object> reactors = new HashSet<>();
+        // SO_REUSEPORT spreads connections by a hash of the addresses: connect until both reactors have users.
+        for (int i = 0; i < 40 && (reactors.size() < 2 || users.size() < 4); i++) {
+            Client c = new Client(port);
+            String welcome = c.awaitPrefix("* welcome, you are ");
+            users.add(c);
+            String nick = welcome.substring("* welcome, you are ".length(), welcome.indexOf(';'));
+            for (ChatSession s : server.chat.room.members()) {
+                if (nick.equals(s.nick)) {
+                    reactors.add(s.connection().reactor());
+                }
+            }
+        }
+        assertEquals(2, reactors.size(), "40 connections all landed on one reactor");
+        for (int i = 0; i < users.size(); i++) {
+            users.get(i).send("/nick u" + i);
+            users.get(i).await("* you are now u" + i);
+        }
+        for (int i = 0; i < users.size(); i++) {
+            users.get(i).send("message " + i);
+            for (int j = 0; j < users.size(); j++) {
+                if (j != i) {
+                    users.get(j).await("<u" + i + "> message " + i);
+                }
+            }
+        }
+        users.get(0).send("/who");
+        String who = users.get(0).awaitPrefix("* online (");
+        assertTrue(who.startsWith("* online (" + users.size() + "): "), who);
+    }
+
+    @Test
+    void badOptionsExitTwoWithAMessage() {
+        String[][] bad = {{"--max-line", "0"}, {"--max-queue", "1"}, {"--max-line", "x"}, {"--port", "-1"}};
+        String[] says = {"--max-line must be 1..1048576: 0", "--max-queue must be 2..1073741824: 1",
+                "Invalid value for option '--max-line': 'x' is not an int", "--port must be 0..65535: -1"};
+        for (int i = 0; i < bad.length; i++) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            CommandLine cl = new CommandLine(new ChatServer());
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(err, true));
+            assertEquals(2, cl.execute(bad[i]), String.join(" ", bad[i]));
+            assertTrue(err.toString().contains(says[i]), err.toString());
+            assertEquals("", out.toString());
+        }
+    }
+
+    /** netcat-openbsd as a real client: its lines are relayed and it sees the others'. */
+    @Test
+    void ncSmoke() throws Exception {
+        Path nc = findOnPath("nc");
+        Assumptions.assumeTrue(nc != null || System.getenv("CI") != null, "nc (netcat-openbsd) is not installed");
+        assertNotNull(nc, "CI is set but nc is not installed");
+        int port = start();
+        Client alice = new Client(port).as("alice");
+        Path input = Files.createTempFile("chat-nc", ".in");
+        Path output = Files.createTempFile("chat-nc", ".out");
+        try {
+            Files.writeString(input, "/nick netcat\nhello from nc\n/who\n/quit\n");
+            Process p = new ProcessBuilder(nc.toString(), "127.0.0.1", String.valueOf(port))
+                    .redirectInput(input.toFile()).redirectOutput(output.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                alice.awaitPrefix("* guest");
+                alice.await(l -> l.endsWith(" is now known as netcat"), "renaming to netcat");
+                alice.await("<netcat> hello from nc");
+                alice.await("* netcat left");
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS), "nc ends once the server closes after /quit");
+            } finally {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            List<String> got = Files.readAllLines(output);
+            assertTrue(got.get(0).startsWith("* welcome, you are guest"), got.toString());
+            assertEquals(List.of("* you are now netcat", "* online (2): alice, netcat", "* bye"),
+                    got.subList(1, got.size()).stream().map(l -> l.replace("\r", "")).toList());
+        } finally {
+            Files.deleteIfExists(input);
+            Files.deleteIfExists(output);
+        }
+    }
+
+    private static Path findOnPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}
