@@ -106,6 +106,8 @@ public final class TcpServerGroup implements AutoCloseable {
         private AcceptStrategy strategy = AcceptStrategy.REUSEPORT;
         private SocketOptions options;
         private boolean hasHandler;
+        private java.util.function.Function<Reactor, ? extends ConnectionHandler> perReactorFactory;
+        private final Map<Reactor, ConnectionHandler> perReactor = new java.util.concurrent.ConcurrentHashMap<>();
 
         private Builder(ReactorGroup group) {
             this.group = group;
@@ -209,7 +211,8 @@ public final class TcpServerGroup implements AutoCloseable {
         }
 
         /**
-         * A new handler per connection, made on the reactor thread the connection runs on.
+         * A new handler per connection, made on the reactor thread the connection runs on (for every strategy, so a
+         * factory may look at {@link ReactorGroup#current()}).
          *
          * @param factory called once per accepted connection, possibly from several threads at once
          * @return this builder
@@ -217,6 +220,21 @@ public final class TcpServerGroup implements AutoCloseable {
         public Builder handlerFactory(Supplier<? extends ConnectionHandler> factory) {
             Objects.requireNonNull(factory, "handlerFactory");
             settings.add(b -> b.handlerFactory(factory));
+            hasHandler = true;
+            return this;
+        }
+
+        /**
+         * One handler per reactor, made here for each of the group's reactors and shared by the connections that
+         * run on that reactor only: per-reactor state (counters, caches) without locks or atomics.
+         *
+         * @param factory called once per reactor, on the thread calling {@link #start()}
+         * @return this builder
+         */
+        public Builder handlerPerReactor(java.util.function.Function<Reactor, ? extends ConnectionHandler> factory) {
+            Objects.requireNonNull(factory, "handlerPerReactor");
+            settings.add(b -> b.handlerFactory(() -> perReactor.get(group.current())));
+            perReactorFactory = factory;
             hasHandler = true;
             return this;
         }
@@ -236,6 +254,11 @@ public final class TcpServerGroup implements AutoCloseable {
             if (group.current() != null) {
                 throw new IllegalStateException("TcpServerGroup.start() on one of " + group.name()
                         + "'s own threads would wait for its other reactors; call it from another thread");
+            }
+            if (perReactorFactory != null) {
+                for (Reactor r : group) {
+                    perReactor.put(r, Objects.requireNonNull(perReactorFactory.apply(r), "handler for " + r.name()));
+                }
             }
             switch (strategy) {
                 case REUSEPORT:

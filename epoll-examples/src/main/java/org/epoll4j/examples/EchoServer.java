@@ -63,11 +63,11 @@ public final class EchoServer implements Callable<Integer> {
     public Integer call() throws Exception {
         options.validate(spec);
         List<EchoHandler> handlers = new CopyOnWriteArrayList<>();
-        return ServerRunner.serve("echo", options, DEFAULT_PORT, (i, b) -> {
+        return ServerRunner.serve("echo", options, DEFAULT_PORT, b -> b.handlerPerReactor(reactor -> {
             EchoHandler h = new EchoHandler();
             handlers.add(h);
-            b.handler(h);
-        }, () -> {
+            return h;
+        }), () -> {
             // Read after the reactors' threads ended: their plain counters are visible by then.
             long connections = handlers.stream().mapToLong(h -> h.connections).sum();
             long bytes = handlers.stream().mapToLong(h -> h.bytes).sum();

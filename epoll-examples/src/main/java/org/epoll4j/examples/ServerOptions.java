@@ -2,6 +2,7 @@ package org.epoll4j.examples;
 
 import org.epoll4j.TriggerMode;
 import org.epoll4j.net.ConnectionConfig;
+import org.epoll4j.net.TcpServerGroup;
 import picocli.CommandLine.Option;
 
 /** The options every example server takes: where to listen, how many reactors, which trigger mode. */
@@ -14,10 +15,15 @@ public final class ServerOptions {
             description = "port to listen on (0 = any free port; default: the program's own)")
     Integer port;
 
-    @Option(names = "--reactors", paramLabel = "N",
-            description = "reactor threads, each with its own SO_REUSEPORT listener (default: ${DEFAULT-VALUE})",
+    @Option(names = "--reactors", paramLabel = "N", description = "reactor threads (default: ${DEFAULT-VALUE})",
             defaultValue = "1")
     int reactors;
+
+    @Option(names = "--accept", paramLabel = "HOW", defaultValue = "reuseport", converter = AcceptConverter.class,
+            description = "how connections are spread over the reactors: reuseport (a listener per reactor, kernel "
+                    + "hash), exclusive (one listener, EPOLLEXCLUSIVE: idle reactors accept) or handoff (the first "
+                    + "reactor accepts and hands out round-robin); default: reuseport")
+    TcpServerGroup.AcceptStrategy accept;
 
     @Option(names = "--trigger", paramLabel = "MODE", description = "edge or level (default: edge)",
             defaultValue = "edge", converter = TriggerConverter.class)
@@ -47,6 +53,19 @@ public final class ServerOptions {
     /** Connection settings with the chosen trigger mode. */
     public ConnectionConfig config() {
         return ConnectionConfig.defaults().withTrigger(trigger);
+    }
+
+    /** Parses {@code reuseport}/{@code exclusive}/{@code handoff} in any case. */
+    static final class AcceptConverter implements picocli.CommandLine.ITypeConverter<TcpServerGroup.AcceptStrategy> {
+        @Override
+        public TcpServerGroup.AcceptStrategy convert(String value) {
+            try {
+                return TcpServerGroup.AcceptStrategy.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value
+                        + "' is not reuseport, exclusive or handoff");
+            }
+        }
     }
 
     /** Parses {@code edge}/{@code level} in any case, with a clear error otherwise. */

@@ -1,24 +1,19 @@
 package org.epoll4j.examples;
 
-import org.epoll4j.Reactor;
 import org.epoll4j.ReactorGroup;
-import org.epoll4j.net.SocketOption;
-import org.epoll4j.net.SocketOptions;
-import org.epoll4j.net.TcpServer;
+import org.epoll4j.net.TcpServerGroup;
 
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Runs an example server the same way for every program: N reactors (one {@code SO_REUSEPORT} listener each when
- * N &gt; 1), the {@code listening on HOST:PORT} line first, then serving until SIGINT/SIGTERM, then a one-line
+ * Runs an example server the same way for every program: a {@link TcpServerGroup} on N reactors with the chosen
+ * accept strategy, the {@code listening on HOST:PORT} line first, then serving until SIGINT/SIGTERM, then a one-line
  * summary.
  */
 public final class ServerRunner {
@@ -34,8 +29,8 @@ public final class ServerRunner {
      * @param program   the program's name, for messages
      * @param options   the common server options
      * @param port      the program's default port, used when {@code --port} is not given
-     * @param configure sets the handler (and anything else) on each reactor's server builder; called on the
-     *                  starting thread once per reactor, with the reactor's index
+     * @param configure sets the handler (and anything else) on the server's builder, which already has the
+     *                  address, accept strategy and connection settings from {@code options}
      * @param summary   the one-line summary printed after the servers stop
      * @param out       where the listening line and the summary go
      * @param err       where a failure to start goes
@@ -44,7 +39,7 @@ public final class ServerRunner {
      * @throws InterruptedException if interrupted while serving
      */
     public static int serve(String program, ServerOptions options, int port,
-                     BiConsumer<Integer, TcpServer.Builder> configure, Supplier<String> summary,
+                     Consumer<TcpServerGroup.Builder> configure, Supplier<String> summary,
                      PrintWriter out, PrintWriter err, CountDownLatch stop) throws InterruptedException {
         port = options.port(port);
         ReactorGroup group;
@@ -54,26 +49,17 @@ public final class ServerRunner {
             err.println(program + ": cannot start " + options.reactors + " reactors: " + e.getMessage());
             return 1;
         }
-        List<TcpServer> servers = new ArrayList<>();
+        TcpServerGroup server;
         InetSocketAddress bound;
         try {
-            InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(options.host), port);
-            for (int i = 0; i < group.size(); i++) {
-                Reactor reactor = group.reactor(i);
-                TcpServer.Builder b = TcpServer.builder(reactor).bind(address).config(options.config());
-                if (group.size() > 1) {
-                    b.options(SocketOptions.empty().with(SocketOption.SO_REUSEADDR, true)
-                            .with(SocketOption.SO_REUSEPORT, true));
-                }
-                configure.accept(i, b);
-                TcpServer s = b.start();
-                servers.add(s);
-                // Port 0: the others join the port the kernel picked for the first.
-                address = (InetSocketAddress) s.localAddress();
-            }
-            bound = address;
+            TcpServerGroup.Builder b = TcpServerGroup.builder(group)
+                    .bind(new InetSocketAddress(InetAddress.getByName(options.host), port))
+                    .accept(options.accept)
+                    .config(options.config());
+            configure.accept(b);
+            server = b.start();
+            bound = (InetSocketAddress) server.localAddress();
         } catch (Exception e) {
-            servers.forEach(TcpServer::close);
             group.close();
             err.println(program + ": cannot listen on " + options.host + ":" + port + ": " + e.getMessage());
             return 1;
@@ -105,7 +91,7 @@ public final class ServerRunner {
             watcher.start();
         }
         stopped.await();
-        group.addShutdownListener(() -> servers.forEach(TcpServer::close));
+        // The server stops listening and closes its connections gracefully (queued bytes are sent first).
         group.shutdownGracefully(QUIET, GRACE).join();
         out.println(program + ": stopped; " + summary.get());
         out.flush();

@@ -69,6 +69,67 @@ class EchoServerTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"reuseport", "exclusive", "handoff"})
+    void twoReactorsEchoUnderEveryAcceptStrategy(String accept) throws Exception {
+        EchoServer echo = new EchoServer();
+        echo.stop = new java.util.concurrent.CountDownLatch(1);
+        java.io.StringWriter out = new java.io.StringWriter();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        java.io.Writer watching = new java.io.Writer() {
+            @Override
+            public void write(char[] cbuf, int off, int len) {
+                synchronized (out) {
+                    out.write(cbuf, off, len);
+                    Matcher m = LISTENING.matcher(out.toString());
+                    if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
+                        port.complete(Integer.parseInt(m.group(2)));
+                    }
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        picocli.CommandLine cl = new picocli.CommandLine(echo);
+        cl.setOut(new java.io.PrintWriter(watching, true));
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute(
+                "--port", "0", "--reactors", "2", "--accept", accept));
+        int clients = 6;
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            int p = port.get(30, TimeUnit.SECONDS);
+            for (int i = 0; i < clients; i++) {
+                Socket s = new Socket("127.0.0.1", p);
+                s.setSoTimeout(10_000);
+                sockets.add(s);
+            }
+            for (int i = 0; i < clients; i++) {
+                byte[] msg = ("message " + i + " via " + accept).getBytes(StandardCharsets.US_ASCII);
+                sockets.get(i).getOutputStream().write(msg);
+                assertArrayEquals(msg, sockets.get(i).getInputStream().readNBytes(msg.length));
+            }
+        } finally {
+            echo.stop.countDown();
+            // Stopping closes the connections gracefully: every client sees EOF.
+            for (Socket s : sockets) {
+                assertEquals(-1, s.getInputStream().read(), "EOF after the graceful stop");
+                s.close();
+            }
+        }
+        assertEquals(0, exit.get(30, TimeUnit.SECONDS));
+        String all;
+        synchronized (out) {
+            all = out.toString();
+        }
+        assertTrue(all.contains("echo: stopped; " + clients + " connections, "), all);
+    }
+
     @Test
     void subprocessEchoesAndStopsCleanlyOnSigterm() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -61,7 +61,7 @@ public final class ChatServer implements Callable<Integer> {
         // High watermark = the bound (crossing it disconnects); the low one only matters for resuming, never here.
         var config = options.config().withWriteWatermarks(maxQueue / 2, maxQueue);
         return ServerRunner.serve("chat", options, DEFAULT_PORT,
-                (i, b) -> b.config(config).handlerFactory(() -> new ChatSession(room, maxLine)),
+                b -> b.config(config).handlerFactory(() -> new ChatSession(room, maxLine)),
                 room::summary, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 }
