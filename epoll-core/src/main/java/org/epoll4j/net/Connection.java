@@ -60,6 +60,10 @@ public final class Connection {
     private boolean shutdownPending;
     private volatile boolean outputShutdown;
     private boolean inputClosed;
+    /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
+    private boolean hungUp;
+    /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
+    private boolean parked;
     private boolean readPaused;
     private boolean writable = true;
     private Throwable closeCause;
@@ -148,9 +152,11 @@ public final class Connection {
                 // Go on with the same event: bytes (or a FIN) that came with the connect completion must be read
                 // now, since under EDGE this event is the only notice of them.
             }
-            boolean hangup = ready.isHangup() || ready.isError();
-            if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
-                read(ready.isReadHangup() || hangup);
+            if (ready.isHangup() && !ready.isError()) {
+                hungUp = true;
+            }
+            if ((ready.isReadable() || ready.isReadHangup() || hungUp || ready.isError()) && canRead()) {
+                read(ready.isReadHangup() || hungUp || ready.isError());
             }
             if (closed) {
                 return;
@@ -158,11 +164,14 @@ public final class Connection {
             if (ready.isWritable() && !queue.isEmpty()) {
                 flush();
             }
-            if (!closed && hangup) {
-                int err = ready.isError() ? Sockets.soError(fd) : 0;
-                closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err)
-                        : queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
-                        + queue.bytes() + " bytes unsent", Errno.EPIPE));
+            if (closed) {
+                return;
+            }
+            if (ready.isError()) {
+                int err = Sockets.soError(fd);
+                closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err) : hangupCause());
+            } else if (hungUp) {
+                afterHangup();
             }
         }
 
@@ -197,6 +206,42 @@ public final class Connection {
         }
     }
 
+    /** Whether the connection reads now: not paused, not closing (close() stops reading), input not ended. */
+    private boolean canRead() {
+        return !readPaused && !closing && !inputClosed;
+    }
+
+    /**
+     * The peer hung up (EPOLLHUP without EPOLLERR): both directions are gone, but bytes it sent may still be in the
+     * kernel. They are read to the end first (honouring the read budget and pauses); once EOF was read (or reading
+     * stopped for good because of close()) the connection closes.
+     */
+    private void afterHangup() {
+        if (inputClosed || closing) {
+            closeNow(hangupCause());
+        } else if (readPaused && !edge && !parked) {
+            // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
+            // read the loop would spin. Switch to EDGE (it reports the HUP once) until resumeReading().
+            try {
+                registration.triggerMode(TriggerMode.EDGE);
+                parked = true;
+            } catch (EpollException e) {
+                closeNow(e);
+            }
+        }
+    }
+
+    /** null when nothing is lost; EPIPE when queued bytes cannot reach a peer that hung up. */
+    private EpollException hangupCause() {
+        return queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with " + queue.bytes()
+                + " bytes unsent", Errno.EPIPE);
+    }
+
+    /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
+    private boolean selfDriven() {
+        return edge || parked;
+    }
+
     private void read(boolean drain) throws Exception {
         int budget = config.readBudget();
         ByteBuffer buf = ctx.readBuffer;
@@ -218,7 +263,7 @@ public final class Connection {
                     return;
                 }
                 if (--budget == 0) {
-                    if (edge) {
+                    if (selfDriven()) {
                         // EDGE will not report the unread rest again: come back after other work.
                         reactor.execute(readAgain);
                     }
@@ -230,6 +275,9 @@ public final class Connection {
             } else {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
+                    if (hungUp) {
+                        peerShutdown(); // nothing more can come from a peer that hung up
+                    }
                     return;
                 }
                 if (err != Errno.EINTR) {
@@ -241,11 +289,16 @@ public final class Connection {
     }
 
     private void readAgain() {
-        if (closed || readPaused || inputClosed || connecting) {
+        if (closed || connecting) {
             return;
         }
         try {
-            read(true);
+            if (canRead()) {
+                read(true);
+            }
+            if (hungUp && !closed) {
+                afterHangup();
+            }
         } catch (Throwable t) {
             closeNow(t);
         }
@@ -505,7 +558,7 @@ public final class Connection {
         onLoop(() -> {
             if (readPaused && !closed) {
                 readPaused = false;
-                if (edge) {
+                if (selfDriven()) {
                     reactor.execute(readAgain); // an edge may have come and gone while paused
                 } else {
                     updateInterest();
