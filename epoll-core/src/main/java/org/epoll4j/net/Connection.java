@@ -1,11 +1,13 @@
 package org.epoll4j.net;
 
 import org.epoll4j.EpollException;
+import org.epoll4j.FdReusedException;
 import org.epoll4j.Handler;
 import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
 import org.epoll4j.Ready;
 import org.epoll4j.Registration;
+import org.epoll4j.Timeout;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
@@ -52,6 +54,9 @@ public final class Connection {
     private final Runnable readAgain = this::readAgain;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
+    private Timeout connectTimer;
+    /** Whether the server counted this connection as open (so that closing it is counted too). */
+    private boolean countedOpen;
     private SocketAddress remoteHint;
 
     private volatile boolean closed;
@@ -85,7 +90,10 @@ public final class Connection {
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
     }
 
-    /** Wraps an accepted socket; on the reactor thread. */
+    /**
+     * Wraps an accepted socket; on the reactor thread. If this throws, the fd is still the caller's to close;
+     * once it returns the connection owns the fd (and has closed it already if opening failed).
+     */
     static Connection accepted(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler,
                                TcpServer server) throws EpollException {
         Connection c = new Connection(reactor, fd, config, handler, server);
@@ -98,7 +106,14 @@ public final class Connection {
     static Connection connecting(Reactor reactor, int fd, SocketAddress remote, ConnectionConfig config,
                                  ConnectionHandler handler, CompletableFuture<Connection> future,
                                  Duration connectTimeout) {
-        Connection c = new Connection(reactor, fd, config, handler, null);
+        Connection c;
+        try {
+            c = new Connection(reactor, fd, config, handler, null);
+        } catch (Throwable e) {
+            Sockets.closeQuietly(fd);
+            future.completeExceptionally(e);
+            return null;
+        }
         c.connectFuture = future;
         c.remoteHint = remote;
         try {
@@ -109,7 +124,8 @@ public final class Connection {
             if (now) {
                 c.opened();
             } else if (connectTimeout != null && !connectTimeout.isZero()) {
-                reactor.schedule(connectTimeout, () -> {
+                c.connectTimer = reactor.schedule(connectTimeout, () -> {
+                    c.connectTimer = null;
                     if (c.connecting) {
                         c.closeNow(new EpollException("connect(fd=" + fd + ", " + remote + ") after "
                                 + connectTimeout.toMillis() + " ms", Errno.ETIMEDOUT));
@@ -122,20 +138,24 @@ public final class Connection {
         return c;
     }
 
+    /** Never throws: a failure here closes the connection (which owns its fd by now) with that cause. */
     private void opened() {
-        if (idle != null) {
-            idle.start();
-        }
-        if (server != null) {
-            server.connectionOpened();
-        }
-        if (connectFuture != null) {
-            connectFuture.complete(this);
-        }
         try {
+            if (idle != null) {
+                idle.start();
+            }
+            if (server != null) {
+                server.connectionOpened();
+                countedOpen = true;
+            }
             handler.onOpen(this);
         } catch (Throwable t) {
             closeNow(t);
+            return;
+        }
+        // after onOpen, as TcpClient promises; a throwing onOpen failed the future with its throwable (in finish)
+        if (connectFuture != null && !closed) {
+            connectFuture.complete(this);
         }
     }
 
@@ -180,13 +200,16 @@ public final class Connection {
             if (!closed) {
                 closed = true;
                 closeCause = cause;
-                finish();
+                // Ended by the fd-reuse check: our fd was closed behind our back and its number belongs to a new
+                // owner now. Closing it would close theirs.
+                finish(!(cause instanceof FdReusedException));
             }
         }
     };
 
     private void finishConnect() {
         connecting = false;
+        cancelConnectTimer();
         int err;
         try {
             err = Sockets.soError(fd);
@@ -518,7 +541,7 @@ public final class Connection {
             }
             throw e;
         }
-        onLoop(() -> {
+        Runnable enqueue = () -> {
             if (closed || closing || outputShutdown || shutdownPending) {
                 if (file >= 0) {
                     LibC.close(file);
@@ -536,7 +559,13 @@ public final class Connection {
                 writable = false;
                 fireWritability(false);
             }
-        });
+        };
+        if (!tryOnLoop(enqueue)) {
+            if (file >= 0) {
+                LibC.close(file); // the task will never run: the file is still ours
+            }
+            throwIfRejectedWhileOpen();
+        }
     }
 
     // ------------------------------------------------------------------ flow control and closing
@@ -651,16 +680,19 @@ public final class Connection {
         if (registration != null && registration.isValid()) {
             registration.cancel();
         }
-        finish();
+        finish(true);
     }
 
-    private void finish() {
+    private void finish(boolean ownsFd) {
         queue.clear();
         if (idle != null) {
             idle.stop();
         }
-        LibC.close(fd);
-        if (server != null) {
+        cancelConnectTimer();
+        if (ownsFd) {
+            LibC.close(fd);
+        }
+        if (countedOpen) {
             server.connectionClosed();
         }
         if (connectFuture != null && !connectFuture.isDone()) {
@@ -671,6 +703,13 @@ public final class Connection {
             handler.onClose(this, closeCause);
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.WARNING, "onClose of " + this + " failed", t);
+        }
+    }
+
+    private void cancelConnectTimer() {
+        if (connectTimer != null) {
+            connectTimer.cancel();
+            connectTimer = null;
         }
     }
 
@@ -692,9 +731,16 @@ public final class Connection {
 
     /** Runs {@code action} on the reactor thread: now if this is it, else queued. */
     private void onLoop(Runnable action) {
+        if (!tryOnLoop(action)) {
+            throwIfRejectedWhileOpen();
+        }
+    }
+
+    /** Runs or queues {@code action} like {@link #onLoop}; {@code false} if the reactor refused it (closing). */
+    private boolean tryOnLoop(Runnable action) {
         if (reactor.inEventLoop()) {
             action.run();
-            return;
+            return true;
         }
         try {
             reactor.execute(() -> {
@@ -704,10 +750,15 @@ public final class Connection {
                     closeNow(t);
                 }
             });
+            return true;
         } catch (RejectedExecutionException e) {
-            if (!closed) {
-                throw new ClosedConnectionException("reactor of " + this + " is closed");
-            }
+            return false;
+        }
+    }
+
+    private void throwIfRejectedWhileOpen() {
+        if (!closed) {
+            throw new ClosedConnectionException("reactor of " + this + " is closed");
         }
     }
 
