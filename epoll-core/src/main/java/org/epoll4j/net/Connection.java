@@ -40,7 +40,13 @@ import java.util.concurrent.RejectedExecutionException;
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final Interest READ_INTEREST = Interest.READ.with(Interest.READ_HANGUP);
-    private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE);
+    /*
+     * EDGE also watches EPOLLPRI: urgent data (MSG_OOB) makes a read stop short at the urgent mark with ordinary
+     * bytes behind it, so an event carrying PRI reads until EAGAIN instead of trusting the short read. (Not under
+     * LEVEL: there PRI stays raised while the urgent byte waits, and LEVEL reports the bytes after the mark again
+     * anyway.)
+     */
+    private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE).with(Interest.PRIORITY);
 
     private final Reactor reactor;
     private final NetContext ctx;
@@ -176,7 +182,7 @@ public final class Connection {
                 hungUp = true;
             }
             if ((ready.isReadable() || ready.isReadHangup() || hungUp || ready.isError()) && canRead()) {
-                read(ready.isReadHangup() || hungUp || ready.isError());
+                read(ready.isReadHangup() || hungUp || ready.isError() || ready.isPriority());
             }
             if (closed) {
                 return;
