@@ -58,6 +58,8 @@ public final class Connection {
     private final boolean edge;
     private final IdleTimer idle;
     private final Runnable readAgain = this::readAgain;
+    private final Runnable flushAgain = this::flushAgain;
+    private boolean flushScheduled;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
@@ -294,7 +296,7 @@ public final class Connection {
                 if (--budget == 0) {
                     if (selfDriven()) {
                         // EDGE will not report the unread rest again: come back after other work.
-                        reactor.execute(readAgain);
+                        later(readAgain);
                     }
                     return;
                 }
@@ -314,6 +316,22 @@ public final class Connection {
                     return;
                 }
             }
+        }
+    }
+
+    private void flushAgain() {
+        flushScheduled = false;
+        if (!closed && !connecting && !queue.isEmpty()) {
+            flush();
+        }
+    }
+
+    /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
+    private void later(Runnable task) {
+        try {
+            reactor.execute(task);
+        } catch (RejectedExecutionException closing) {
+            // the reactor's close ends this connection
         }
     }
 
@@ -460,7 +478,14 @@ public final class Connection {
         long before = queue.bytes();
         boolean done;
         try {
-            done = queue.flush(fd);
+            int result = queue.flush(fd, config.writeBudget());
+            done = result == WriteQueue.DRAINED;
+            if (result == WriteQueue.YIELDED && selfDriven() && !flushScheduled) {
+                // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
+                // does: the registration watches EPOLLOUT while anything is queued.)
+                flushScheduled = true;
+                later(flushAgain);
+            }
         } catch (IOException e) {
             closeNow(e);
             return;
@@ -517,9 +542,10 @@ public final class Connection {
     }
 
     /**
-     * Sends {@code count} bytes of {@code channel} from {@code position}, straight from a memory mapping of the
-     * file (the JDK does not expose a FileChannel's fd, so sendfile(2) is kept for {@link #sendFile(Path, long,
-     * long)}). The channel must stay open until the bytes are sent; the caller closes it.
+     * Sends {@code count} bytes of {@code channel} from {@code position}: read with positional reads into the
+     * reactor's 64 KiB bounce buffer and sent from there (the JDK does not expose a FileChannel's fd, so sendfile(2)
+     * is kept for {@link #sendFile(Path, long, long)}; no memory mapping, so nothing waits for GC). The channel must
+     * stay open until the bytes are sent; the caller closes it.
      *
      * @param channel  a readable file channel
      * @param position the first byte to send
@@ -594,7 +620,7 @@ public final class Connection {
             if (readPaused && !closed) {
                 readPaused = false;
                 if (selfDriven()) {
-                    reactor.execute(readAgain); // an edge may have come and gone while paused
+                    later(readAgain); // an edge may have come and gone while paused
                 } else {
                     updateInterest();
                 }
@@ -771,6 +797,11 @@ public final class Connection {
     /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
     void fail(Throwable cause) {
         closeNow(cause);
+    }
+
+    /** The most write calls one flush of the queue has made (tests check the write budget with it). */
+    int maxWriteCallsPerFlush() {
+        return queue.maxCalls;
     }
 
     ConnectionHandler handler() {
