@@ -67,24 +67,28 @@ public final class Connection {
     private boolean countedOpen;
     private SocketAddress remoteHint;
 
+    /*
+     * State the getters expose is volatile: the loop thread is its only writer, so a plain volatile write suffices
+     * (no CAS), and another thread reading isWritable()/bytesRead()... sees a current value. The rest is loop-only.
+     */
     private volatile boolean closed;
     private boolean connecting;
     private boolean closing;
     private boolean shutdownPending;
     private volatile boolean outputShutdown;
-    private boolean inputClosed;
+    private volatile boolean inputClosed;
     /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
     private boolean hungUp;
     /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
     private boolean parked;
-    private boolean readPaused;
-    private boolean writable = true;
+    private volatile boolean readPaused;
+    private volatile boolean writable = true;
     private Throwable closeCause;
-    private long bytesRead;
-    private long bytesWritten;
+    private volatile long bytesRead;
+    private volatile long bytesWritten;
     private SocketAddress localAddress;
     private SocketAddress remoteAddress;
-    private Object attachment;
+    private volatile Object attachment;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server) {
         this.reactor = reactor;
@@ -835,7 +839,7 @@ public final class Connection {
         return writable;
     }
 
-    /** Bytes queued for sending (not yet accepted by the kernel). Loop thread only for an exact value. */
+    /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
         return queue.bytes();
     }

@@ -22,7 +22,8 @@ final class WriteQueue {
     private final NetContext ctx;
     private final ArrayDeque<Object> entries = new ArrayDeque<>();
     private NetContext.Chunk tail;
-    private long bytes;
+    /** Volatile for Connection.queuedBytes() from other threads; only the loop thread writes it. */
+    private volatile long bytes;
     /** Write calls in the current flush, and the most in any flush so far (for tests). */
     private int calls;
     int maxCalls;
