@@ -60,6 +60,7 @@ public final class Connection {
     private final Runnable readAgain = this::readAgain;
     private final Runnable flushAgain = this::flushAgain;
     private boolean flushScheduled;
+    private long writeCalls;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
@@ -82,6 +83,8 @@ public final class Connection {
     /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
     private boolean parked;
     private volatile boolean readPaused;
+    /** cork(): writes only queue until uncork(). */
+    private volatile boolean corked;
     private volatile boolean writable = true;
     private Throwable closeCause;
     private volatile long bytesRead;
@@ -193,7 +196,7 @@ public final class Connection {
             if (closed) {
                 return;
             }
-            if (ready.isWritable() && !queue.isEmpty()) {
+            if (ready.isWritable() && !queue.isEmpty() && !corked) {
                 flush();
             }
             if (closed) {
@@ -325,7 +328,7 @@ public final class Connection {
 
     private void flushAgain() {
         flushScheduled = false;
-        if (!closed && !connecting && !queue.isEmpty()) {
+        if (!closed && !connecting && !corked && !queue.isEmpty()) {
             flush();
         }
     }
@@ -409,6 +412,89 @@ public final class Connection {
         write(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Writes the remaining bytes of every buffer, in order, as one unit: on the loop thread they go out together
+     * (one send when they fit the socket, instead of one per part); from another thread they are copied into one
+     * task, so no other thread's write lands between them. Each buffer is fully consumed on return.
+     *
+     * @param srcs the parts, heap or direct
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void write(ByteBuffer... srcs) {
+        if (!reactor.inEventLoop()) {
+            checkWritable("write");
+            long total = 0;
+            for (ByteBuffer b : srcs) {
+                total += b.remaining();
+            }
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("write: " + total + " bytes in one gathering write from another "
+                        + "thread; split it");
+            }
+            ByteBuffer copy = ByteBuffer.allocate((int) total);
+            for (ByteBuffer b : srcs) {
+                copy.put(b);
+            }
+            write(copy.flip());
+            return;
+        }
+        checkWritable("write");
+        boolean wasCorked = corked;
+        corked = true;
+        for (ByteBuffer b : srcs) {
+            write0(b);
+        }
+        if (!wasCorked) {
+            uncork0();
+        }
+    }
+
+    /**
+     * Holds writes back: until {@link #uncork()}, {@link #write} and {@code sendFile} only queue (copying into the
+     * connection's pooled chunks), so that a response written in many parts leaves in one gathering send. Like
+     * TCP_CORK, but in user space: the parts cost no system call until uncorked. {@link #close()} and
+     * {@link #shutdownOutput()} uncork. Idempotent; safe from any thread (ordered with writes from that thread).
+     */
+    public void cork() {
+        onLoop(() -> corked = true);
+    }
+
+    /** Sends what {@link #cork()} held back (one gathering send for what the socket takes) and writes straight again. */
+    public void uncork() {
+        onLoop(this::uncork0);
+    }
+
+    private void uncork0() {
+        if (!corked) {
+            return;
+        }
+        corked = false;
+        if (!closed && !queue.isEmpty()) {
+            flushNowOrLater();
+        }
+    }
+
+    /** Whether {@link #cork()} is in effect. */
+    public boolean isCorked() {
+        return corked;
+    }
+
+    /** Clears the cork before a close or shutdown; returns whether it was set. */
+    private boolean uncorkForEnd() {
+        boolean was = corked;
+        corked = false;
+        return was;
+    }
+
+    /** Flushes now if the socket may take bytes; else (connecting) waits for EPOLLOUT. */
+    private void flushNowOrLater() {
+        if (!connecting) {
+            flush();
+        } else if (!edge) {
+            updateInterest();
+        }
+    }
+
     private void checkWritable(String op) {
         if (closed || closing) {
             throw new ClosedConnectionException(op + " on closed " + this);
@@ -422,7 +508,7 @@ public final class Connection {
         if (!src.hasRemaining()) {
             return;
         }
-        if (queue.isEmpty() && !connecting) {
+        if (queue.isEmpty() && !connecting && !corked) {
             if (!sendNow(src)) {
                 return; // failed: closed with the cause
             }
@@ -455,6 +541,7 @@ public final class Connection {
                 addr = ctx.bounceAddress;
             }
             long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL);
+            writeCalls++;
             if (n < 0) {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
@@ -483,6 +570,7 @@ public final class Connection {
         boolean done;
         try {
             int result = queue.flush(fd, config.writeBudget());
+            writeCalls += queue.lastCalls();
             done = result == WriteQueue.DRAINED;
             if (result == WriteQueue.YIELDED && selfDriven() && !flushScheduled) {
                 // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
@@ -586,7 +674,7 @@ public final class Connection {
             }
             boolean wasEmpty = queue.isEmpty();
             queue.addFile(file, channel, position, count);
-            if (wasEmpty && !connecting) {
+            if (wasEmpty && !connecting && !corked) {
                 flush();
             } else if (!edge) {
                 updateInterest();
@@ -640,10 +728,14 @@ public final class Connection {
             if (closed || outputShutdown || shutdownPending) {
                 return;
             }
+            boolean wasCorked = uncorkForEnd();
             if (queue.isEmpty()) {
                 doShutdownOutput();
             } else {
                 shutdownPending = true;
+                if (wasCorked) {
+                    flushNowOrLater();
+                }
             }
         });
     }
@@ -673,11 +765,14 @@ public final class Connection {
             if (closed) {
                 return;
             }
+            boolean wasCorked = uncorkForEnd();
             if (queue.isEmpty()) {
                 closeNow(null);
             } else if (!closing) {
                 closing = true;
-                if (!edge) {
+                if (wasCorked) {
+                    flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
+                } else if (!edge) {
                     updateInterest();
                 }
             }
@@ -755,7 +850,7 @@ public final class Connection {
         }
         Interest want = connecting ? Interest.WRITE
                 : (readPaused || inputClosed || closing) ? Interest.NONE : READ_INTEREST;
-        if (!queue.isEmpty()) {
+        if (!queue.isEmpty() && !corked) {
             want = want.with(Interest.WRITE);
         }
         try {
@@ -801,6 +896,11 @@ public final class Connection {
     /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
     void fail(Throwable cause) {
         closeNow(cause);
+    }
+
+    /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
+    long writeCalls() {
+        return writeCalls;
     }
 
     /** The most write calls one flush of the queue has made (tests check the write budget with it). */

@@ -135,6 +135,11 @@ final class WriteQueue {
         return DRAINED;
     }
 
+    /** Write calls the last flush made. */
+    int lastCalls() {
+        return calls;
+    }
+
     private void consume(long n) {
         bytes -= n;
         while (n > 0) {
