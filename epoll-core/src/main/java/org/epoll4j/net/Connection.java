@@ -66,7 +66,6 @@ public final class Connection {
     private Timeout connectTimer;
     /** Whether the server counted this connection as open (so that closing it is counted too). */
     private boolean countedOpen;
-    private SocketAddress remoteHint;
 
     /*
      * State the getters expose is volatile: the loop thread is its only writer, so a plain volatile write suffices
@@ -89,8 +88,9 @@ public final class Connection {
     private Throwable closeCause;
     private volatile long bytesRead;
     private volatile long bytesWritten;
-    private SocketAddress localAddress;
-    private SocketAddress remoteAddress;
+    /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
+    private volatile SocketAddress localAddress;
+    private volatile SocketAddress remoteAddress;
     private volatile Object attachment;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server) {
@@ -109,9 +109,12 @@ public final class Connection {
      * Wraps an accepted socket; on the reactor thread. If this throws, the fd is still the caller's to close;
      * once it returns the connection owns the fd (and has closed it already if opening failed).
      */
-    static Connection accepted(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler,
-                               TcpServer server) throws EpollException {
+    static Connection accepted(Reactor reactor, int fd, SocketAddress remote, SocketAddress local,
+                               ConnectionConfig config, ConnectionHandler handler, TcpServer server)
+            throws EpollException {
         Connection c = new Connection(reactor, fd, config, handler, server);
+        c.remoteAddress = remote;
+        c.localAddress = local;
         c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
         c.opened();
         return c;
@@ -130,7 +133,7 @@ public final class Connection {
             return null;
         }
         c.connectFuture = future;
-        c.remoteHint = remote;
+        c.remoteAddress = remote;
         try {
             boolean now = Sockets.connect(fd, remote);
             c.connecting = !now;
@@ -156,6 +159,9 @@ public final class Connection {
     /** Never throws: a failure here closes the connection (which owns its fd by now) with that cause. */
     private void opened() {
         try {
+            if (localAddress == null && server == null) {
+                localAddress = Sockets.localAddress(fd); // a client's: the port the kernel picked at connect
+            }
             if (idle != null) {
                 idle.start();
             }
@@ -233,7 +239,7 @@ public final class Connection {
             return;
         }
         if (err != 0) {
-            closeNow(new EpollException("connect(fd=" + fd + ", " + remoteHint + ")", err));
+            closeNow(new EpollException("connect(fd=" + fd + ", " + remoteAddress + ")", err));
             return;
         }
         if (!edge) {
@@ -969,30 +975,30 @@ public final class Connection {
         return bytesWritten;
     }
 
-    /** The local address, or {@code null} if the socket cannot tell (closed). */
+    /**
+     * The local address: captured when the connection was set up (a client's at connect, an accepted one's from
+     * its server unless that listens on a wildcard address; then asked once, while open). {@code null} if unknown.
+     */
     public SocketAddress localAddress() {
-        if (localAddress == null && !closed) {
+        SocketAddress a = localAddress;
+        if (a == null && !closed) {
             try {
-                localAddress = Sockets.localAddress(fd);
+                a = Sockets.localAddress(fd);
+                localAddress = a;
             } catch (EpollException e) {
                 return null;
             }
         }
-        return localAddress;
+        return a;
     }
 
-    /** The peer's address, or {@code null} if the socket cannot tell (not connected, closed). */
+    /**
+     * The peer's address, captured at accept (accept4 returns it with the socket) or connect (the address given);
+     * still known after close. An unnamed Unix-domain peer has the empty path.
+     */
     public SocketAddress remoteAddress() {
-        if (remoteAddress == null && !closed) {
-            try {
-                remoteAddress = Sockets.remoteAddress(fd);
-            } catch (EpollException e) {
-                return remoteHint;
-            }
-        }
-        return remoteAddress != null ? remoteAddress : remoteHint;
+        return remoteAddress;
     }
-
     /** The object the application associated with this connection. */
     public Object attachment() {
         return attachment;

@@ -53,6 +53,11 @@ public final class TcpServer implements AutoCloseable {
     private final SocketAddress localAddress;
     private final int listenFd;
     private final boolean inet;
+    /** accept4's sockaddr (and socklen_t after it): the peer's address comes with the fd, no getpeername. */
+    private final java.nio.ByteBuffer peer = org.epoll4j.internal.NativeMemory.allocate(SockAddr.MAX_SIZE + 8);
+    private final long peerAddress = org.epoll4j.internal.NativeMemory.address(peer);
+    /** Every accepted socket's local address, unless bound to a wildcard address (then asked for lazily). */
+    private final SocketAddress childLocal;
     private Registration registration;
     private int reserveFd;
     private boolean closed;
@@ -93,6 +98,8 @@ public final class TcpServer implements AutoCloseable {
         }
         this.reserveFd = reserve;
         this.listenFd = fd;
+        this.childLocal = localAddress instanceof InetSocketAddress isa && isa.getAddress().isAnyLocalAddress()
+                ? null : localAddress;
     }
 
     /**
@@ -279,7 +286,9 @@ public final class TcpServer implements AutoCloseable {
         @Override
         public void onReady(Registration reg, Ready ready) {
             for (int i = 0; i < settings.acceptBudget && !closed; i++) {
-                int fd = LibC.accept4(listenFd, 0L, 0L, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+                peer.putInt(SockAddr.MAX_SIZE, SockAddr.MAX_SIZE);
+                int fd = LibC.accept4(listenFd, peerAddress, peerAddress + SockAddr.MAX_SIZE,
+                        LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
                 if (fd >= 0) {
                     accepted++;
                     adopt(fd);
@@ -316,7 +325,8 @@ public final class TcpServer implements AutoCloseable {
     private void adopt(int fd) {
         try {
             settings.childOptions.applyTo(fd);
-            Connection.accepted(reactor, fd, settings.config, settings.handlers.get(), this);
+            SocketAddress remote = SockAddr.decode(peer, peer.getInt(SockAddr.MAX_SIZE));
+            Connection.accepted(reactor, fd, remote, childLocal, settings.config, settings.handlers.get(), this);
         } catch (Throwable t) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "could not set up accepted connection fd " + fd, t);

@@ -72,13 +72,16 @@ class NetSetupTest {
         try (Loop loop = Loop.start("connect-order")) {
             TcpServer server = TcpServer.builder(loop.reactor).handler(new Tracking()).start();
             // connect and attach the callback on the loop thread, before any event can complete the future
+            java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> after =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             CompletableFuture<Connection> f = loop.call(() -> {
                 CompletableFuture<Connection> future = TcpClient.builder(loop.reactor)
                         .remote(server.localAddress()).handler(handler).connect();
-                future.thenRun(() -> order.add("future completes"));
+                after.set(future.thenRun(() -> order.add("future completes")));
                 return future;
             });
             Connection c = f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            after.get().get(WAIT_SECONDS, TimeUnit.SECONDS);
             assertEquals(List.of("onOpen begins", "onOpen returns", "future completes"), order);
             c.close();
             handler.nextClose();
