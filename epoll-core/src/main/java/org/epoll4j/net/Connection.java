@@ -1,11 +1,13 @@
 package org.epoll4j.net;
 
 import org.epoll4j.EpollException;
+import org.epoll4j.FdReusedException;
 import org.epoll4j.Handler;
 import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
 import org.epoll4j.Ready;
 import org.epoll4j.Registration;
+import org.epoll4j.Timeout;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
@@ -38,7 +40,13 @@ import java.util.concurrent.RejectedExecutionException;
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final Interest READ_INTEREST = Interest.READ.with(Interest.READ_HANGUP);
-    private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE);
+    /*
+     * EDGE also watches EPOLLPRI: urgent data (MSG_OOB) makes a read stop short at the urgent mark with ordinary
+     * bytes behind it, so an event carrying PRI reads until EAGAIN instead of trusting the short read. (Not under
+     * LEVEL: there PRI stays raised while the urgent byte waits, and LEVEL reports the bytes after the mark again
+     * anyway.)
+     */
+    private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE).with(Interest.PRIORITY);
 
     private final Reactor reactor;
     private final NetContext ctx;
@@ -50,24 +58,40 @@ public final class Connection {
     private final boolean edge;
     private final IdleTimer idle;
     private final Runnable readAgain = this::readAgain;
+    private final Runnable flushAgain = this::flushAgain;
+    private boolean flushScheduled;
+    private long writeCalls;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
-    private SocketAddress remoteHint;
+    private Timeout connectTimer;
+    /** Whether the server counted this connection as open (so that closing it is counted too). */
+    private boolean countedOpen;
 
+    /*
+     * State the getters expose is volatile: the loop thread is its only writer, so a plain volatile write suffices
+     * (no CAS), and another thread reading isWritable()/bytesRead()... sees a current value. The rest is loop-only.
+     */
     private volatile boolean closed;
     private boolean connecting;
     private boolean closing;
     private boolean shutdownPending;
     private volatile boolean outputShutdown;
-    private boolean inputClosed;
-    private boolean readPaused;
-    private boolean writable = true;
+    private volatile boolean inputClosed;
+    /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
+    private boolean hungUp;
+    /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
+    private boolean parked;
+    private volatile boolean readPaused;
+    /** cork(): writes only queue until uncork(). */
+    private volatile boolean corked;
+    private volatile boolean writable = true;
     private Throwable closeCause;
-    private long bytesRead;
-    private long bytesWritten;
-    private SocketAddress localAddress;
-    private SocketAddress remoteAddress;
-    private Object attachment;
+    private volatile long bytesRead;
+    private volatile long bytesWritten;
+    /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
+    private volatile SocketAddress localAddress;
+    private volatile SocketAddress remoteAddress;
+    private volatile Object attachment;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server) {
         this.reactor = reactor;
@@ -81,10 +105,16 @@ public final class Connection {
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
     }
 
-    /** Wraps an accepted socket; on the reactor thread. */
-    static Connection accepted(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler,
-                               TcpServer server) throws EpollException {
+    /**
+     * Wraps an accepted socket; on the reactor thread. If this throws, the fd is still the caller's to close;
+     * once it returns the connection owns the fd (and has closed it already if opening failed).
+     */
+    static Connection accepted(Reactor reactor, int fd, SocketAddress remote, SocketAddress local,
+                               ConnectionConfig config, ConnectionHandler handler, TcpServer server)
+            throws EpollException {
         Connection c = new Connection(reactor, fd, config, handler, server);
+        c.remoteAddress = remote;
+        c.localAddress = local;
         c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
         c.opened();
         return c;
@@ -94,9 +124,16 @@ public final class Connection {
     static Connection connecting(Reactor reactor, int fd, SocketAddress remote, ConnectionConfig config,
                                  ConnectionHandler handler, CompletableFuture<Connection> future,
                                  Duration connectTimeout) {
-        Connection c = new Connection(reactor, fd, config, handler, null);
+        Connection c;
+        try {
+            c = new Connection(reactor, fd, config, handler, null);
+        } catch (Throwable e) {
+            Sockets.closeQuietly(fd);
+            future.completeExceptionally(e);
+            return null;
+        }
         c.connectFuture = future;
-        c.remoteHint = remote;
+        c.remoteAddress = remote;
         try {
             boolean now = Sockets.connect(fd, remote);
             c.connecting = !now;
@@ -105,7 +142,8 @@ public final class Connection {
             if (now) {
                 c.opened();
             } else if (connectTimeout != null && !connectTimeout.isZero()) {
-                reactor.schedule(connectTimeout, () -> {
+                c.connectTimer = reactor.schedule(connectTimeout, () -> {
+                    c.connectTimer = null;
                     if (c.connecting) {
                         c.closeNow(new EpollException("connect(fd=" + fd + ", " + remote + ") after "
                                 + connectTimeout.toMillis() + " ms", Errno.ETIMEDOUT));
@@ -118,20 +156,27 @@ public final class Connection {
         return c;
     }
 
+    /** Never throws: a failure here closes the connection (which owns its fd by now) with that cause. */
     private void opened() {
-        if (idle != null) {
-            idle.start();
-        }
-        if (server != null) {
-            server.connectionOpened(this);
-        }
-        if (connectFuture != null) {
-            connectFuture.complete(this);
-        }
         try {
+            if (localAddress == null && server == null) {
+                localAddress = Sockets.localAddress(fd); // a client's: the port the kernel picked at connect
+            }
+            if (idle != null) {
+                idle.start();
+            }
+            if (server != null) {
+                server.connectionOpened(this);
+                countedOpen = true;
+            }
             handler.onOpen(this);
         } catch (Throwable t) {
             closeNow(t);
+            return;
+        }
+        // after onOpen, as TcpClient promises; a throwing onOpen failed the future with its throwable (in finish)
+        if (connectFuture != null && !closed) {
+            connectFuture.complete(this);
         }
     }
 
@@ -148,21 +193,26 @@ public final class Connection {
                 // Go on with the same event: bytes (or a FIN) that came with the connect completion must be read
                 // now, since under EDGE this event is the only notice of them.
             }
-            boolean hangup = ready.isHangup() || ready.isError();
-            if ((ready.isReadable() || ready.isReadHangup() || hangup) && !inputClosed && (!readPaused || hangup)) {
-                read(ready.isReadHangup() || hangup);
+            if (ready.isHangup() && !ready.isError()) {
+                hungUp = true;
+            }
+            if ((ready.isReadable() || ready.isReadHangup() || hungUp || ready.isError()) && canRead()) {
+                read(ready.isReadHangup() || hungUp || ready.isError() || ready.isPriority());
             }
             if (closed) {
                 return;
             }
-            if (ready.isWritable() && !queue.isEmpty()) {
+            if (ready.isWritable() && !queue.isEmpty() && !corked) {
                 flush();
             }
-            if (!closed && hangup) {
-                int err = ready.isError() ? Sockets.soError(fd) : 0;
-                closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err)
-                        : queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
-                        + queue.bytes() + " bytes unsent", Errno.EPIPE));
+            if (closed) {
+                return;
+            }
+            if (ready.isError()) {
+                int err = Sockets.soError(fd);
+                closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err) : hangupCause());
+            } else if (hungUp) {
+                afterHangup();
             }
         }
 
@@ -171,13 +221,16 @@ public final class Connection {
             if (!closed) {
                 closed = true;
                 closeCause = cause;
-                finish();
+                // Ended by the fd-reuse check: our fd was closed behind our back and its number belongs to a new
+                // owner now. Closing it would close theirs.
+                finish(!(cause instanceof FdReusedException));
             }
         }
     };
 
     private void finishConnect() {
         connecting = false;
+        cancelConnectTimer();
         int err;
         try {
             err = Sockets.soError(fd);
@@ -186,7 +239,7 @@ public final class Connection {
             return;
         }
         if (err != 0) {
-            closeNow(new EpollException("connect(fd=" + fd + ", " + remoteHint + ")", err));
+            closeNow(new EpollException("connect(fd=" + fd + ", " + remoteAddress + ")", err));
             return;
         }
         if (!edge) {
@@ -195,6 +248,42 @@ public final class Connection {
         if (!closed) {
             opened();
         }
+    }
+
+    /** Whether the connection reads now: not paused, not closing (close() stops reading), input not ended. */
+    private boolean canRead() {
+        return !readPaused && !closing && !inputClosed;
+    }
+
+    /**
+     * The peer hung up (EPOLLHUP without EPOLLERR): both directions are gone, but bytes it sent may still be in the
+     * kernel. They are read to the end first (honouring the read budget and pauses); once EOF was read (or reading
+     * stopped for good because of close()) the connection closes.
+     */
+    private void afterHangup() {
+        if (inputClosed || closing) {
+            closeNow(hangupCause());
+        } else if (readPaused && !edge && !parked) {
+            // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
+            // read the loop would spin. Switch to EDGE (it reports the HUP once) until resumeReading().
+            try {
+                registration.triggerMode(TriggerMode.EDGE);
+                parked = true;
+            } catch (EpollException e) {
+                closeNow(e);
+            }
+        }
+    }
+
+    /** null when nothing is lost; EPIPE when queued bytes cannot reach a peer that hung up. */
+    private EpollException hangupCause() {
+        return queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with " + queue.bytes()
+                + " bytes unsent", Errno.EPIPE);
+    }
+
+    /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
+    private boolean selfDriven() {
+        return edge || parked;
     }
 
     private void read(boolean drain) throws Exception {
@@ -218,9 +307,9 @@ public final class Connection {
                     return;
                 }
                 if (--budget == 0) {
-                    if (edge) {
+                    if (selfDriven()) {
                         // EDGE will not report the unread rest again: come back after other work.
-                        reactor.execute(readAgain);
+                        later(readAgain);
                     }
                     return;
                 }
@@ -230,6 +319,9 @@ public final class Connection {
             } else {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
+                    if (hungUp) {
+                        peerShutdown(); // nothing more can come from a peer that hung up
+                    }
                     return;
                 }
                 if (err != Errno.EINTR) {
@@ -240,12 +332,33 @@ public final class Connection {
         }
     }
 
+    private void flushAgain() {
+        flushScheduled = false;
+        if (!closed && !connecting && !corked && !queue.isEmpty()) {
+            flush();
+        }
+    }
+
+    /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
+    private void later(Runnable task) {
+        try {
+            reactor.execute(task);
+        } catch (RejectedExecutionException closing) {
+            // the reactor's close ends this connection
+        }
+    }
+
     private void readAgain() {
-        if (closed || readPaused || inputClosed || connecting) {
+        if (closed || connecting) {
             return;
         }
         try {
-            read(true);
+            if (canRead()) {
+                read(true);
+            }
+            if (hungUp && !closed) {
+                afterHangup();
+            }
         } catch (Throwable t) {
             closeNow(t);
         }
@@ -305,6 +418,89 @@ public final class Connection {
         write(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Writes the remaining bytes of every buffer, in order, as one unit: on the loop thread they go out together
+     * (one send when they fit the socket, instead of one per part); from another thread they are copied into one
+     * task, so no other thread's write lands between them. Each buffer is fully consumed on return.
+     *
+     * @param srcs the parts, heap or direct
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void write(ByteBuffer... srcs) {
+        if (!reactor.inEventLoop()) {
+            checkWritable("write");
+            long total = 0;
+            for (ByteBuffer b : srcs) {
+                total += b.remaining();
+            }
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("write: " + total + " bytes in one gathering write from another "
+                        + "thread; split it");
+            }
+            ByteBuffer copy = ByteBuffer.allocate((int) total);
+            for (ByteBuffer b : srcs) {
+                copy.put(b);
+            }
+            write(copy.flip());
+            return;
+        }
+        checkWritable("write");
+        boolean wasCorked = corked;
+        corked = true;
+        for (ByteBuffer b : srcs) {
+            write0(b);
+        }
+        if (!wasCorked) {
+            uncork0();
+        }
+    }
+
+    /**
+     * Holds writes back: until {@link #uncork()}, {@link #write} and {@code sendFile} only queue (copying into the
+     * connection's pooled chunks), so that a response written in many parts leaves in one gathering send. Like
+     * TCP_CORK, but in user space: the parts cost no system call until uncorked. {@link #close()} and
+     * {@link #shutdownOutput()} uncork. Idempotent; safe from any thread (ordered with writes from that thread).
+     */
+    public void cork() {
+        onLoop(() -> corked = true);
+    }
+
+    /** Sends what {@link #cork()} held back (one gathering send for what the socket takes) and writes straight again. */
+    public void uncork() {
+        onLoop(this::uncork0);
+    }
+
+    private void uncork0() {
+        if (!corked) {
+            return;
+        }
+        corked = false;
+        if (!closed && !queue.isEmpty()) {
+            flushNowOrLater();
+        }
+    }
+
+    /** Whether {@link #cork()} is in effect. */
+    public boolean isCorked() {
+        return corked;
+    }
+
+    /** Clears the cork before a close or shutdown; returns whether it was set. */
+    private boolean uncorkForEnd() {
+        boolean was = corked;
+        corked = false;
+        return was;
+    }
+
+    /** Flushes now if the socket may take bytes; else (connecting) waits for EPOLLOUT. */
+    private void flushNowOrLater() {
+        if (!connecting) {
+            flush();
+        } else if (!edge) {
+            updateInterest();
+        }
+    }
+
     private void checkWritable(String op) {
         if (closed || closing) {
             throw new ClosedConnectionException(op + " on closed " + this);
@@ -318,7 +514,7 @@ public final class Connection {
         if (!src.hasRemaining()) {
             return;
         }
-        if (queue.isEmpty() && !connecting) {
+        if (queue.isEmpty() && !connecting && !corked) {
             if (!sendNow(src)) {
                 return; // failed: closed with the cause
             }
@@ -351,6 +547,7 @@ public final class Connection {
                 addr = ctx.bounceAddress;
             }
             long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL);
+            writeCalls++;
             if (n < 0) {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
@@ -378,7 +575,15 @@ public final class Connection {
         long before = queue.bytes();
         boolean done;
         try {
-            done = queue.flush(fd);
+            int result = queue.flush(fd, config.writeBudget());
+            writeCalls += queue.lastCalls();
+            done = result == WriteQueue.DRAINED;
+            if (result == WriteQueue.YIELDED && selfDriven() && !flushScheduled) {
+                // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
+                // does: the registration watches EPOLLOUT while anything is queued.)
+                flushScheduled = true;
+                later(flushAgain);
+            }
         } catch (IOException e) {
             closeNow(e);
             return;
@@ -435,9 +640,10 @@ public final class Connection {
     }
 
     /**
-     * Sends {@code count} bytes of {@code channel} from {@code position}, straight from a memory mapping of the
-     * file (the JDK does not expose a FileChannel's fd, so sendfile(2) is kept for {@link #sendFile(Path, long,
-     * long)}). The channel must stay open until the bytes are sent; the caller closes it.
+     * Sends {@code count} bytes of {@code channel} from {@code position}: read with positional reads into the
+     * reactor's 64 KiB bounce buffer and sent from there (the JDK does not expose a FileChannel's fd, so sendfile(2)
+     * is kept for {@link #sendFile(Path, long, long)}; no memory mapping, so nothing waits for GC). The channel must
+     * stay open until the bytes are sent; the caller closes it.
      *
      * @param channel  a readable file channel
      * @param position the first byte to send
@@ -465,7 +671,7 @@ public final class Connection {
             }
             throw e;
         }
-        onLoop(() -> {
+        Runnable enqueue = () -> {
             if (closed || closing || outputShutdown || shutdownPending) {
                 if (file >= 0) {
                     LibC.close(file);
@@ -474,7 +680,7 @@ public final class Connection {
             }
             boolean wasEmpty = queue.isEmpty();
             queue.addFile(file, channel, position, count);
-            if (wasEmpty && !connecting) {
+            if (wasEmpty && !connecting && !corked) {
                 flush();
             } else if (!edge) {
                 updateInterest();
@@ -483,7 +689,13 @@ public final class Connection {
                 writable = false;
                 fireWritability(false);
             }
-        });
+        };
+        if (!tryOnLoop(enqueue)) {
+            if (file >= 0) {
+                LibC.close(file); // the task will never run: the file is still ours
+            }
+            throwIfRejectedWhileOpen();
+        }
     }
 
     // ------------------------------------------------------------------ flow control and closing
@@ -505,8 +717,8 @@ public final class Connection {
         onLoop(() -> {
             if (readPaused && !closed) {
                 readPaused = false;
-                if (edge) {
-                    reactor.execute(readAgain); // an edge may have come and gone while paused
+                if (selfDriven()) {
+                    later(readAgain); // an edge may have come and gone while paused
                 } else {
                     updateInterest();
                 }
@@ -522,10 +734,14 @@ public final class Connection {
             if (closed || outputShutdown || shutdownPending) {
                 return;
             }
+            boolean wasCorked = uncorkForEnd();
             if (queue.isEmpty()) {
                 doShutdownOutput();
             } else {
                 shutdownPending = true;
+                if (wasCorked) {
+                    flushNowOrLater();
+                }
             }
         });
     }
@@ -555,11 +771,14 @@ public final class Connection {
             if (closed) {
                 return;
             }
+            boolean wasCorked = uncorkForEnd();
             if (queue.isEmpty()) {
                 closeNow(null);
             } else if (!closing) {
                 closing = true;
-                if (!edge) {
+                if (wasCorked) {
+                    flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
+                } else if (!edge) {
                     updateInterest();
                 }
             }
@@ -598,16 +817,19 @@ public final class Connection {
         if (registration != null && registration.isValid()) {
             registration.cancel();
         }
-        finish();
+        finish(true);
     }
 
-    private void finish() {
+    private void finish(boolean ownsFd) {
         queue.clear();
         if (idle != null) {
             idle.stop();
         }
-        LibC.close(fd);
-        if (server != null) {
+        cancelConnectTimer();
+        if (ownsFd) {
+            LibC.close(fd);
+        }
+        if (countedOpen) {
             server.connectionClosed(this);
         }
         if (connectFuture != null && !connectFuture.isDone()) {
@@ -621,13 +843,20 @@ public final class Connection {
         }
     }
 
+    private void cancelConnectTimer() {
+        if (connectTimer != null) {
+            connectTimer.cancel();
+            connectTimer = null;
+        }
+    }
+
     private void updateInterest() {
         if (registration == null || !registration.isValid()) {
             return;
         }
         Interest want = connecting ? Interest.WRITE
                 : (readPaused || inputClosed || closing) ? Interest.NONE : READ_INTEREST;
-        if (!queue.isEmpty()) {
+        if (!queue.isEmpty() && !corked) {
             want = want.with(Interest.WRITE);
         }
         try {
@@ -639,9 +868,16 @@ public final class Connection {
 
     /** Runs {@code action} on the reactor thread: now if this is it, else queued. */
     private void onLoop(Runnable action) {
+        if (!tryOnLoop(action)) {
+            throwIfRejectedWhileOpen();
+        }
+    }
+
+    /** Runs or queues {@code action} like {@link #onLoop}; {@code false} if the reactor refused it (closing). */
+    private boolean tryOnLoop(Runnable action) {
         if (reactor.inEventLoop()) {
             action.run();
-            return;
+            return true;
         }
         try {
             reactor.execute(() -> {
@@ -651,16 +887,31 @@ public final class Connection {
                     closeNow(t);
                 }
             });
+            return true;
         } catch (RejectedExecutionException e) {
-            if (!closed) {
-                throw new ClosedConnectionException("reactor of " + this + " is closed");
-            }
+            return false;
+        }
+    }
+
+    private void throwIfRejectedWhileOpen() {
+        if (!closed) {
+            throw new ClosedConnectionException("reactor of " + this + " is closed");
         }
     }
 
     /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
     void fail(Throwable cause) {
         closeNow(cause);
+    }
+
+    /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
+    long writeCalls() {
+        return writeCalls;
+    }
+
+    /** The most write calls one flush of the queue has made (tests check the write budget with it). */
+    int maxWriteCallsPerFlush() {
+        return queue.maxCalls;
     }
 
     ConnectionHandler handler() {
@@ -694,7 +945,7 @@ public final class Connection {
         return writable;
     }
 
-    /** Bytes queued for sending (not yet accepted by the kernel). Loop thread only for an exact value. */
+    /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
         return queue.bytes();
     }
@@ -724,30 +975,30 @@ public final class Connection {
         return bytesWritten;
     }
 
-    /** The local address, or {@code null} if the socket cannot tell (closed). */
+    /**
+     * The local address: captured when the connection was set up (a client's at connect, an accepted one's from
+     * its server unless that listens on a wildcard address; then asked once, while open). {@code null} if unknown.
+     */
     public SocketAddress localAddress() {
-        if (localAddress == null && !closed) {
+        SocketAddress a = localAddress;
+        if (a == null && !closed) {
             try {
-                localAddress = Sockets.localAddress(fd);
+                a = Sockets.localAddress(fd);
+                localAddress = a;
             } catch (EpollException e) {
                 return null;
             }
         }
-        return localAddress;
+        return a;
     }
 
-    /** The peer's address, or {@code null} if the socket cannot tell (not connected, closed). */
+    /**
+     * The peer's address, captured at accept (accept4 returns it with the socket) or connect (the address given);
+     * still known after close. An unnamed Unix-domain peer has the empty path.
+     */
     public SocketAddress remoteAddress() {
-        if (remoteAddress == null && !closed) {
-            try {
-                remoteAddress = Sockets.remoteAddress(fd);
-            } catch (EpollException e) {
-                return remoteHint;
-            }
-        }
-        return remoteAddress != null ? remoteAddress : remoteHint;
+        return remoteAddress;
     }
-
     /** The object the application associated with this connection. */
     public Object attachment() {
         return attachment;

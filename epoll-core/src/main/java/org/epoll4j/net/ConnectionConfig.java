@@ -11,22 +11,24 @@ import java.util.Objects;
  */
 public final class ConnectionConfig {
     private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.EDGE, 32 * 1024, 64 * 1024,
-            16, Duration.ZERO, Duration.ZERO, Duration.ZERO);
+            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO);
 
     private final TriggerMode trigger;
     private final int lowWatermark;
     private final int highWatermark;
     private final int readBudget;
+    private final int writeBudget;
     private final Duration readIdle;
     private final Duration writeIdle;
     private final Duration allIdle;
 
-    private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, Duration readIdle,
-                             Duration writeIdle, Duration allIdle) {
+    private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, int writeBudget,
+                             Duration readIdle, Duration writeIdle, Duration allIdle) {
         this.trigger = trigger;
         this.lowWatermark = low;
         this.highWatermark = high;
         this.readBudget = readBudget;
+        this.writeBudget = writeBudget;
         this.readIdle = readIdle;
         this.writeIdle = writeIdle;
         this.allIdle = allIdle;
@@ -34,7 +36,7 @@ public final class ConnectionConfig {
 
     /**
      * EDGE trigger (measured faster than LEVEL on the echo benchmarks: see docs/guide.md), watermarks 32 KiB /
-     * 64 KiB, 16 reads per event, no idle timeouts.
+     * 64 KiB, 16 reads and 16 queued writes per event, no idle timeouts.
      */
     public static ConnectionConfig defaults() {
         return DEFAULTS;
@@ -48,7 +50,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withTrigger(TriggerMode mode) {
         return new ConnectionConfig(Objects.requireNonNull(mode, "trigger"), lowWatermark, highWatermark, readBudget,
-                readIdle, writeIdle, allIdle);
+                writeBudget, readIdle, writeIdle, allIdle);
     }
 
     /**
@@ -64,7 +66,7 @@ public final class ConnectionConfig {
         if (low < 0 || high <= low) {
             throw new IllegalArgumentException("write watermarks need 0 <= low < high: low=" + low + ", high=" + high);
         }
-        return new ConnectionConfig(trigger, low, high, readBudget, readIdle, writeIdle, allIdle);
+        return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle);
     }
 
     /**
@@ -77,7 +79,24 @@ public final class ConnectionConfig {
         if (reads < 1) {
             throw new IllegalArgumentException("read budget must be >= 1: " + reads);
         }
-        return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, readIdle, writeIdle, allIdle);
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, writeBudget, readIdle, writeIdle,
+                allIdle);
+    }
+
+    /**
+     * The most write calls (send, sendmsg, sendfile) one writable event may make from the connection's queue
+     * before other connections get their turn; the rest goes out on the next loop iteration. Like Netty's
+     * {@code writeSpinCount}, it keeps one fast reader of a huge file from holding the loop.
+     *
+     * @param writes 1 or more
+     * @return a copy with that budget
+     */
+    public ConnectionConfig withWriteBudget(int writes) {
+        if (writes < 1) {
+            throw new IllegalArgumentException("write budget must be >= 1: " + writes);
+        }
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writes, readIdle, writeIdle,
+                allIdle);
     }
 
     /**
@@ -91,7 +110,8 @@ public final class ConnectionConfig {
      * @return a copy with those timeouts
      */
     public ConnectionConfig withIdleTimeouts(Duration readIdle, Duration writeIdle, Duration allIdle) {
-        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, nonNegative(readIdle, "readIdle"),
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget,
+                nonNegative(readIdle, "readIdle"),
                 nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"));
     }
 
@@ -123,6 +143,11 @@ public final class ConnectionConfig {
         return readBudget;
     }
 
+    /** Write calls per writable event. */
+    public int writeBudget() {
+        return writeBudget;
+    }
+
     /** The read-idle timeout, zero when off. */
     public Duration readIdleTimeout() {
         return readIdle;
@@ -145,6 +170,7 @@ public final class ConnectionConfig {
     @Override
     public String toString() {
         return "ConnectionConfig[" + trigger + ", watermarks=" + lowWatermark + "/" + highWatermark + ", readBudget="
-                + readBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle + "/" + allIdle + "]";
+                + readBudget + ", writeBudget=" + writeBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle
+                + "/" + allIdle + "]";
     }
 }

@@ -10,6 +10,9 @@ import java.time.Duration;
  * So a busy connection costs a {@code nanoTime()} per read or write, not a timer operation.
  */
 final class IdleTimer implements Runnable {
+    /** About 73 years: no later than this is "never", and sums of two such values cannot overflow a long. */
+    static final long MAX_NANOS = Long.MAX_VALUE / 4;
+    private static final Duration MAX = Duration.ofNanos(MAX_NANOS);
     private final Connection connection;
     private final long readIdle;
     private final long writeIdle;
@@ -20,9 +23,20 @@ final class IdleTimer implements Runnable {
 
     IdleTimer(Connection connection, ConnectionConfig config) {
         this.connection = connection;
-        this.readIdle = config.readIdleTimeout().toNanos();
-        this.writeIdle = config.writeIdleTimeout().toNanos();
-        this.allIdle = config.allIdleTimeout().toNanos();
+        this.readIdle = saturatedNanos(config.readIdleTimeout());
+        this.writeIdle = saturatedNanos(config.writeIdleTimeout());
+        this.allIdle = saturatedNanos(config.allIdleTimeout());
+    }
+
+    /**
+     * A timeout in nanoseconds, capped (like {@code Reactor.schedule}) at {@link #MAX_NANOS} so that a huge
+     * {@link Duration} neither overflows {@code toNanos()} nor the deadline arithmetic below.
+     */
+    static long saturatedNanos(Duration d) {
+        if (d.compareTo(MAX) >= 0) {
+            return MAX_NANOS;
+        }
+        return d.toNanos();
     }
 
     void start() {
@@ -65,7 +79,7 @@ final class IdleTimer implements Runnable {
         long next = Long.MAX_VALUE;
         try {
             if (readIdle > 0) {
-                long left = lastRead + readIdle - now;
+                long left = readIdle - (now - lastRead);
                 if (left <= 0) {
                     lastRead = now;
                     connection.handler().onIdle(connection, IdleState.READER_IDLE);
@@ -74,7 +88,7 @@ final class IdleTimer implements Runnable {
                 next = Math.min(next, left);
             }
             if (writeIdle > 0 && connection.isOpen()) {
-                long left = lastWrite + writeIdle - now;
+                long left = writeIdle - (now - lastWrite);
                 if (left <= 0) {
                     lastWrite = now;
                     connection.handler().onIdle(connection, IdleState.WRITER_IDLE);
@@ -83,7 +97,7 @@ final class IdleTimer implements Runnable {
                 next = Math.min(next, left);
             }
             if (allIdle > 0 && connection.isOpen()) {
-                long left = Math.max(lastRead, lastWrite) + allIdle - now;
+                long left = allIdle - (now - Math.max(lastRead, lastWrite));
                 if (left <= 0) {
                     lastRead = lastWrite = now;
                     connection.handler().onIdle(connection, IdleState.ALL_IDLE);

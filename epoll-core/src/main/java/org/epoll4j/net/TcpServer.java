@@ -12,6 +12,7 @@ import org.epoll4j.Handler;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.internal.SockAddr;
 import org.epoll4j.internal.Sockets;
 
@@ -80,6 +81,11 @@ public final class TcpServer implements AutoCloseable {
     /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    /** accept4's sockaddr (and socklen_t after it): the peer's address comes with the fd, no getpeername. */
+    private final ByteBuffer peer = NativeMemory.allocate(SockAddr.MAX_SIZE + 8);
+    private final long peerAddress = NativeMemory.address(peer);
+    /** Every accepted socket's local address, unless bound to a wildcard address (then asked for lazily). */
+    private final SocketAddress childLocal;
     private Registration registration; // loop thread only
     private boolean reRegistering; // loop thread only: an EXCLUSIVE registration is being replaced, not ended
     private int reserveFd;
@@ -100,6 +106,7 @@ public final class TcpServer implements AutoCloseable {
             this.ownsListenFd = false;
             this.listenFd = b.sharedListenFd;
             this.localAddress = b.sharedLocalAddress;
+            this.childLocal = childLocal(localAddress);
             this.reserveFd = openReserve();
             return;
         }
@@ -125,6 +132,11 @@ public final class TcpServer implements AutoCloseable {
         }
         this.reserveFd = reserve;
         this.listenFd = fd;
+        this.childLocal = childLocal(localAddress);
+    }
+
+    private static SocketAddress childLocal(SocketAddress listening) {
+        return listening instanceof InetSocketAddress isa && isa.getAddress().isAnyLocalAddress() ? null : listening;
     }
 
     /**
@@ -458,18 +470,29 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
+    /** accept4 with the peer's sockaddr captured into {@link #peer}. */
     private int acceptOne() {
-        return LibC.accept4(listenFd, 0L, 0L, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+        peer.putInt(SockAddr.MAX_SIZE, SockAddr.MAX_SIZE);
+        return LibC.accept4(listenFd, peerAddress, peerAddress + SockAddr.MAX_SIZE,
+                LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
     }
 
     private void adopt(int fd) {
+        SocketAddress remote;
+        try {
+            remote = SockAddr.decode(peer, peer.getInt(SockAddr.MAX_SIZE)); // before the next accept4 reuses it
+        } catch (RuntimeException e) {
+            LibC.close(fd);
+            LOG.log(System.Logger.Level.WARNING, "accepted fd " + fd + " with an unreadable peer address", e);
+            return;
+        }
         Reactor target = childReactors == null ? reactor : childReactors.get();
         if (target == reactor) {
-            setUp(reactor, fd);
+            setUp(reactor, fd, remote);
             return;
         }
         try {
-            target.execute(() -> setUp(target, fd));
+            target.execute(() -> setUp(target, fd, remote));
         } catch (RejectedExecutionException closing) {
             LibC.close(fd); // that reactor is closing: the client sees the connection closed
             rejected++;
@@ -477,10 +500,10 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /** Makes the accepted socket a connection on {@code target}; on that reactor's thread. */
-    private void setUp(Reactor target, int fd) {
+    private void setUp(Reactor target, int fd, SocketAddress remote) {
         try {
             settings.childOptions.applyTo(fd);
-            Connection.accepted(target, fd, settings.config, settings.handlers.get(), this);
+            Connection.accepted(target, fd, remote, childLocal, settings.config, settings.handlers.get(), this);
         } catch (Throwable t) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "could not set up accepted connection fd " + fd, t);

@@ -3,26 +3,30 @@ package org.epoll4j.net;
 import org.epoll4j.EpollException;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
-import org.epoll4j.internal.NativeMemory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 
 /**
  * Bytes a connection could not send at once: pooled direct chunks, flushed with one gathering sendmsg, and file
- * regions, sent with sendfile(2) (from a path) or straight from a memory mapping (from a FileChannel). Loop-thread
- * only.
+ * regions, sent with sendfile(2) (from a path) or read into the reactor's bounce buffer and sent (from a
+ * FileChannel). A flush makes at most a budget of write calls. Loop-thread only.
  */
 final class WriteQueue {
-    private static final long MAP_WINDOW = 4L * 1024 * 1024;
+    static final int DRAINED = 0;
+    static final int FULL = 1;
+    static final int YIELDED = 2;
 
     private final NetContext ctx;
     private final ArrayDeque<Object> entries = new ArrayDeque<>();
     private NetContext.Chunk tail;
-    private long bytes;
+    /** Volatile for Connection.queuedBytes() from other threads; only the loop thread writes it. */
+    private volatile long bytes;
+    /** Write calls in the current flush, and the most in any flush so far (for tests). */
+    private int calls;
+    int maxCalls;
 
     WriteQueue(NetContext ctx) {
         this.ctx = ctx;
@@ -63,18 +67,31 @@ final class WriteQueue {
     }
 
     /**
-     * Sends as much as the socket takes.
+     * Sends as much as the socket takes, in at most {@code budget} write calls.
      *
-     * @return {@code true} when the queue is empty, {@code false} when the socket is full
+     * @return {@link #DRAINED}, {@link #FULL} (the socket took less than offered) or {@link #YIELDED} (budget spent)
      * @throws EpollException on a send error (EPIPE, ECONNRESET ...)
      * @throws IOException    reading a queued FileChannel failed
      */
-    boolean flush(int fd) throws IOException {
+    int flush(int fd, int budget) throws IOException {
+        calls = 0;
+        try {
+            return flush0(fd, budget);
+        } finally {
+            maxCalls = Math.max(maxCalls, calls);
+        }
+    }
+
+    private int flush0(int fd, int budget) throws IOException {
         while (!entries.isEmpty()) {
+            if (calls == budget) {
+                return YIELDED;
+            }
             Object head = entries.peekFirst();
             if (head instanceof FileRegion region) {
-                if (!sendRegion(fd, region)) {
-                    return false;
+                int r = sendRegion(fd, region, budget);
+                if (r != DRAINED) {
+                    return r;
                 }
                 entries.pollFirst();
                 region.release();
@@ -91,6 +108,7 @@ final class WriteQueue {
                 total += b.remaining();
             }
             long n;
+            calls++;
             if (count == 1) {
                 NetContext.Chunk c = (NetContext.Chunk) head;
                 n = LibC.send(fd, c.address + c.buffer.position(), total, LibC.MSG_NOSIGNAL);
@@ -101,7 +119,7 @@ final class WriteQueue {
             if (n < 0) {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
-                    return false;
+                    return FULL;
                 }
                 if (err == Errno.EINTR) {
                     continue;
@@ -111,10 +129,15 @@ final class WriteQueue {
             }
             consume(n);
             if (n < total) {
-                return false;
+                return FULL;
             }
         }
-        return true;
+        return DRAINED;
+    }
+
+    /** Write calls the last flush made. */
+    int lastCalls() {
+        return calls;
     }
 
     private void consume(long n) {
@@ -135,9 +158,13 @@ final class WriteQueue {
         }
     }
 
-    private boolean sendRegion(int fd, FileRegion r) throws IOException {
+    private int sendRegion(int fd, FileRegion r, int budget) throws IOException {
         while (r.remaining > 0) {
+            if (calls == budget) {
+                return YIELDED;
+            }
             long n;
+            calls++;
             if (r.fd >= 0) {
                 ctx.offset(r.position);
                 n = LibC.sendfile(fd, r.fd, ctx.offsetAddress, Math.min(r.remaining, 1L << 30));
@@ -146,26 +173,23 @@ final class WriteQueue {
                             + " bytes before the requested region", Errno.EIO);
                 }
             } else {
-                if (r.window == null || !r.window.hasRemaining()) {
-                    long len = Math.min(r.remaining, MAP_WINDOW);
-                    // A mapping past the end of the file would send zeros (or fault): check the size first.
-                    long size = r.channel.size();
-                    if (r.position + len > size) {
-                        throw new EpollException("sendFile(fd=" + fd + "): file is " + size + " bytes, region ends at "
-                                + (r.position + r.remaining), Errno.EIO);
+                // The JDK does not expose the channel's fd: pread into the shared bounce buffer and send from there.
+                // No memory mapping (each mapping lives until GC and counts against vm.max_map_count); bytes the
+                // socket does not take are simply read again next time (from the page cache).
+                int len = (int) Math.min(r.remaining, ctx.bounce.capacity());
+                ByteBuffer b = ctx.bounce.clear().limit(len);
+                while (b.hasRemaining()) {
+                    if (r.channel.read(b, r.position + b.position()) < 0) {
+                        throw new EpollException("sendFile(fd=" + fd + "): file ended at " + (r.position + b.position())
+                                + ", region ends at " + (r.position + r.remaining), Errno.EIO);
                     }
-                    r.window = r.channel.map(FileChannel.MapMode.READ_ONLY, r.position, len);
-                    r.windowAddress = NativeMemory.address(r.window);
                 }
-                n = LibC.send(fd, r.windowAddress + r.window.position(), r.window.remaining(), LibC.MSG_NOSIGNAL);
-                if (n > 0) {
-                    r.window.position(r.window.position() + (int) n);
-                }
+                n = LibC.send(fd, ctx.bounceAddress, len, LibC.MSG_NOSIGNAL);
             }
             if (n < 0) {
                 int err = LibC.errno();
                 if (err == Errno.EAGAIN) {
-                    return false;
+                    return FULL;
                 }
                 if (err != Errno.EINTR) {
                     throw new EpollException((r.fd >= 0 ? "sendfile" : "send") + "(fd=" + fd + ")", err);
@@ -176,7 +200,7 @@ final class WriteQueue {
             r.remaining -= n;
             bytes -= n;
         }
-        return true;
+        return DRAINED;
     }
 
     /** Drops everything queued (the connection closed). */
@@ -198,8 +222,6 @@ final class WriteQueue {
         final FileChannel channel;
         long position;
         long remaining;
-        MappedByteBuffer window;
-        long windowAddress;
 
         FileRegion(int fd, FileChannel channel, long position, long count) {
             this.fd = fd;
@@ -212,7 +234,6 @@ final class WriteQueue {
             if (fd >= 0) {
                 LibC.close(fd);
             }
-            window = null;
         }
     }
 }
