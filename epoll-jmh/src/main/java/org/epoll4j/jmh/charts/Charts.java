@@ -25,7 +25,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code multiplex-by-n.png}: time per wait of epoll_wait, poll and select by the number of watched fds, and
  *   the cost of building poll's and select's interest sets (log-log);</li>
- *   <li>{@code edge-level-throughput.png}, {@code edge-level-epoll-waits.png}: EDGE against LEVEL by connections;</li>
+ *   <li>{@code edge-level-throughput.png}, {@code edge-level-epoll-waits.png} (and {@code edge-level-epoll-ctls.png}
+ *   once the benchmark reports an {@code epollCtls} counter): EDGE against LEVEL by connections;</li>
  *   <li>{@code echo-throughput.png}, {@code echo-cpu.png}: the echo servers side by side per load (msgs/s relative
  *   to the best server, server CPU µs per message);</li>
  *   <li>{@code echo-idle-memory.png}: RSS bytes per idle connection.</li>
@@ -165,22 +166,33 @@ public final class Charts {
                 "connections (8 x 64 B per connection per burst)", "messages/s");
         CategoryChart waits = category("EDGE vs LEVEL: epoll_wait calls per message" + label,
                 "connections (8 x 64 B per connection per burst)", "epoll_wait calls per message");
+        // epoll_ctl calls per message: only once the benchmark reports an epollCtls counter (ReactorStats has none yet).
+        boolean hasCtls = rows.stream().anyMatch(x -> x.secondary().containsKey("epollCtls"));
+        CategoryChart ctls = category("EDGE vs LEVEL: epoll_ctl calls per message" + label,
+                "connections (8 x 64 B per connection per burst)", "epoll_ctl calls per message");
         for (String mode : List.of("LEVEL", "EDGE")) {
             List<Double> m = new ArrayList<>();
             List<Double> w = new ArrayList<>();
+            List<Double> ct = new ArrayList<>();
             for (String k : ks) {
                 JmhResults.Row row = rows.stream().filter(x -> k.equals(x.param("k")) && mode.equals(x.param("trigger")))
                         .findFirst().orElse(null);
                 double msgs = row == null ? Double.NaN : row.secondary().getOrDefault("messages", Double.NaN);
                 double ew = row == null ? Double.NaN : row.secondary().getOrDefault("epollWaits", Double.NaN);
+                double ec = row == null ? Double.NaN : row.secondary().getOrDefault("epollCtls", Double.NaN);
                 m.add(nanToZero(msgs));
                 w.add(nanToZero(ew / msgs));
+                ct.add(nanToZero(ec / msgs));
             }
             thr.addSeries(mode, cats, m);
             waits.addSeries(mode, cats, w);
+            ctls.addSeries(mode, cats, ct);
         }
         save(thr, "edge-level-throughput");
         save(waits, "edge-level-epoll-waits");
+        if (hasCtls) {
+            save(ctls, "edge-level-epoll-ctls");
+        }
     }
 
     /**

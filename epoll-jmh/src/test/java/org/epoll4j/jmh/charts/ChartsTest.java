@@ -72,6 +72,7 @@ class ChartsTest {
     void drawsEveryChartAsPng(@TempDir Path dir) throws Exception {
         Charts charts = new Charts(dir.resolve("img"), "test");
         charts.jmh(JmhResults.read(jmhJson(dir)));
+        // no epollCtls counter in the input: no epoll_ctl chart
         List<CompareResults.Run> runs = List.of(
                 new CompareResults.Run("50 conns", "epoll4j", 1, true, 1000, 10, 20, 0, 4, -1, -1, 0, ""),
                 new CompareResults.Run("50 conns", "netty", 1, true, 900, 11, 22, 0, 5, -1, -1, 0, ""),
