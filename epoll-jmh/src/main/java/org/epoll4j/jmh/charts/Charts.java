@@ -29,7 +29,8 @@ import java.util.Set;
  *   once the benchmark reports an {@code epollCtls} counter): EDGE against LEVEL by connections;</li>
  *   <li>{@code echo-throughput.png}, {@code echo-cpu.png}: the echo servers side by side per load (msgs/s relative
  *   to the best server, server CPU µs per message);</li>
- *   <li>{@code echo-idle-memory.png}: RSS bytes per idle connection.</li>
+ *   <li>{@code echo-idle-memory.png}: RSS bytes per idle connection;</li>
+ *   <li>{@code transport-ping-pong.png}, {@code transport-echo.png}: the in-JVM transport benchmarks.</li>
  * </ul>
  *
  * <pre>
@@ -114,6 +115,29 @@ public final class Charts {
     public void jmh(JmhResults r) throws IOException {
         multiplex(r);
         edgeLevel(r);
+        transports(r, "TransportPingPongBenchmark", "roundTrip", "transport-ping-pong",
+                "Ping-pong, 64 B, one loopback connection (lower is better)", "µs per round trip");
+        transports(r, "TransportEchoBenchmark", "echoAll", "transport-echo",
+                "Echo, 64 B on each of 50 loopback connections", "messages/s");
+    }
+
+    private void transports(JmhResults r, String cls, String method, String file, String title, String unit)
+            throws IOException {
+        List<JmhResults.Row> rows = r.of(cls, method);
+        if (rows.isEmpty()) {
+            return;
+        }
+        CategoryChart c = category(title + label, "transport (server on its own thread, same JDK client)", unit);
+        List<String> names = new ArrayList<>();
+        List<Double> scores = new ArrayList<>();
+        List<Double> errors = new ArrayList<>();
+        for (JmhResults.Row row : rows) {
+            names.add(row.param("transport").toLowerCase(java.util.Locale.ROOT));
+            scores.add(row.score());
+            errors.add(nanToZero(row.scoreError()));
+        }
+        c.addSeries(method + " (JMH score, error bars: 99.9% CI)", names, scores, errors);
+        save(c, file);
     }
 
     private void multiplex(JmhResults r) throws IOException {

@@ -49,6 +49,10 @@ class ChartsTest {
                                 + "\"epollWaits\":{\"score\":2000.0,\"scoreUnit\":\"ops/s\"}"));
             }
         }
+        for (String t : List.of("EPOLL4J", "NETTY", "NIO")) {
+            sb.append(',').append(row("TransportPingPongBenchmark.roundTrip", "\"transport\":\"" + t + "\"", 20, ""));
+            sb.append(',').append(row("TransportEchoBenchmark.echoAll", "\"transport\":\"" + t + "\"", 5e4, ""));
+        }
         sb.append(']');
         Path f = dir.resolve("jmh.json");
         Files.writeString(f, sb);
@@ -82,7 +86,7 @@ class ChartsTest {
         charts.compare(new CompareResults("t", Map.of(), runs, CompareResults.summarize(runs)));
         List<String> names = charts.written().stream().map(p -> p.getFileName().toString()).toList();
         assertEquals(List.of("multiplex-by-n.png", "edge-level-throughput.png", "edge-level-epoll-waits.png",
-                "echo-throughput.png", "echo-cpu.png", "echo-idle-memory.png"), names);
+                "transport-ping-pong.png", "transport-echo.png", "echo-throughput.png", "echo-cpu.png", "echo-idle-memory.png"), names);
         for (Path p : charts.written()) {
             byte[] head = Files.readAllBytes(p);
             assertTrue(head.length > 1000 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G', p + " is no PNG");
