@@ -32,6 +32,11 @@ public class LibCBenchmark {
     private int emptyFd;
     private ByteBuffer buf;
     private long bufAddr;
+    private int modEpfd;
+    private int modFd;
+    private EventBuffer interestA;
+    private EventBuffer interestB;
+    private boolean flip;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -46,6 +51,14 @@ public class LibCBenchmark {
         emptyFd = check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
         buf = NativeMemory.allocate(64);
         bufAddr = NativeMemory.address(buf);
+        // An eventfd registered on its own epoll instance (epfd stays empty) whose interest set epollCtlMod switches back and forth.
+        modFd = check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
+        interestA = new EventBuffer(1);
+        interestA.set(0, LibC.EPOLLIN, modFd);
+        interestB = new EventBuffer(1);
+        interestB.set(0, LibC.EPOLLIN | LibC.EPOLLOUT, modFd);
+        modEpfd = check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
+        check(LibC.epoll_ctl(modEpfd, LibC.EPOLL_CTL_ADD, modFd, interestA.address()), "epoll_ctl ADD");
     }
 
     @TearDown(Level.Trial)
@@ -54,6 +67,8 @@ public class LibCBenchmark {
         LibC.close(pair[0]);
         LibC.close(pair[1]);
         LibC.close(emptyFd);
+        LibC.close(modEpfd);
+        LibC.close(modFd);
     }
 
     private static int check(int rc, String call) {
@@ -85,5 +100,19 @@ public class LibCBenchmark {
     public int readEagain() {
         long r = LibC.read(emptyFd, bufAddr, 8);
         return r < 0 ? LibC.errno() : (int) r;
+    }
+
+    /**
+     * epoll_ctl(EPOLL_CTL_MOD) on one registered eventfd, alternating its interest between EPOLLIN and
+     * EPOLLIN|EPOLLOUT (what a LEVEL-triggered writer does when its queue fills and drains).
+     */
+    @Benchmark
+    public int epollCtlMod() {
+        EventBuffer next = (flip = !flip) ? interestB : interestA;
+        int rc = LibC.epoll_ctl(modEpfd, LibC.EPOLL_CTL_MOD, modFd, next.address());
+        if (rc != 0) {
+            throw new IllegalStateException("epoll_ctl MOD failed: errno " + LibC.errno());
+        }
+        return rc;
     }
 }
