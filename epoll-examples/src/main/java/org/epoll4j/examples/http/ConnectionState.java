@@ -21,6 +21,8 @@ final class ConnectionState {
     static final int BODY = 2;
     /** The last response is out and FIN sent; input is discarded until the peer's FIN or the linger time. */
     static final int DRAINING = 3;
+    /** Closing on the server's initiative (timeouts): input is discarded, nothing more is written. */
+    static final int CLOSING = 4;
 
     private static final byte[] EMPTY = new byte[0];
     private static final int FIRST_CAPACITY = 512;
@@ -72,7 +74,7 @@ final class ConnectionState {
 
     /** Updates the phase after one read's requests were handled; the fast path sets no timer. */
     void afterBatch() {
-        if (phase == DRAINING) {
+        if (phase >= DRAINING) {
             return;
         }
         if (bodyRemaining > 0) {
@@ -126,7 +128,7 @@ final class ConnectionState {
 
     private void onTimer() {
         timer = null;
-        if (!connection.isOpen()) {
+        if (!connection.isOpen() || phase == CLOSING) {
             return;
         }
         long now = System.nanoTime();

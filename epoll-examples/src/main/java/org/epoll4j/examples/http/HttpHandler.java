@@ -43,8 +43,8 @@ final class HttpHandler implements ConnectionHandler {
     @Override
     public void onData(Connection c, ByteBuffer data) {
         ConnectionState s = (ConnectionState) c.attachment();
-        if (s.phase == ConnectionState.DRAINING) {
-            data.position(data.limit()); // lingering close: the rest of the stream is not read as requests
+        if (s.phase >= ConnectionState.DRAINING) {
+            data.position(data.limit()); // closing: the rest of the stream is not read as requests
             return;
         }
         int n = data.remaining();
@@ -321,21 +321,23 @@ final class HttpHandler implements ConnectionHandler {
     void headerTimedOut(ConnectionState s) {
         Connection c = s.connection;
         if (s.pendingLength > 0) {
-            errors++;
             writer.tick();
-            writer.error(c, 408, false, null, ResponseWriter.CLOSE);
-            writer.flush(c);
+            fail(s, c, 408, false); // lingering: the trickler's next bytes must not reset the 408 away
+        } else {
+            s.phase = ConnectionState.CLOSING;
+            c.close();
         }
-        c.close();
     }
 
     /** A whole idle period passed without a byte either way. */
     void idleTimedOut(ConnectionState s) {
+        s.phase = ConnectionState.CLOSING;
         s.connection.close();
     }
 
     /** The lingering close is over: close, resetting if output is stuck. */
     void lingerEnded(ConnectionState s) {
+        s.phase = ConnectionState.CLOSING;
         if (s.connection.queuedBytes() > 0) {
             s.connection.abort();
         } else {
