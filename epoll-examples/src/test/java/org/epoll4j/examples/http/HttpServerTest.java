@@ -121,6 +121,24 @@ class HttpServerTest {
     }
 
     @Test
+    void levelTriggerAndSeveralReactorsServeTheSame() throws Exception {
+        for (String[] args : new String[][] {{"--trigger", "level"}, {"--reactors", "2"}}) {
+            try (TestServer other = new TestServer(args[0], args[1], "--root", root.toString())) {
+                for (int i = 0; i < 3; i++) {
+                    try (RawClient c = new RawClient(other.port)) {
+                        c.send(GET_PLAIN + "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n" + GET_PLAIN);
+                        assertEquals("Hello, World!", c.read().text());
+                        assertArrayEquals(big, c.read().body());
+                        assertEquals("Hello, World!", c.read().text());
+                        assertEquals(400, c.send("BAD\r\n\r\n").read().status());
+                        assertTrue(c.atEof());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void http10ClosesUnlessKeepAliveAsked() throws Exception {
         try (RawClient c = client()) {
             RawClient.Response r = c.send("GET /plaintext HTTP/1.0\r\n\r\n").read();
