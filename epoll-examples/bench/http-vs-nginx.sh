@@ -91,9 +91,15 @@ stop_server() {
     wait "$SERVER" 2>/dev/null || true
 }
 
-run_wrk() { # port -> "requests_per_s socket_errors"
-    local out
+cpu_ticks() { # pid -> user+system clock ticks of the whole process so far
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+run_wrk() { # port -> "requests_per_s socket_errors server_cpu_us_per_request"
+    local out before after
+    before=$(cpu_ticks "$SERVER")
     out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$1/plaintext")
+    after=$(cpu_ticks "$SERVER")
     echo "$out" >>"$WORK/wrk.log"
     local rps errs
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -101,34 +107,41 @@ run_wrk() { # port -> "requests_per_s socket_errors"
     errs=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
     local non2xx
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-    echo "${rps:-0} $(( ${errs:-0} + ${non2xx:-0} ))"
+    local requests cpu_us
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${requests:-0}" \
+        'BEGIN { printf "%.2f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+    echo "${rps:-0} $(( ${errs:-0} + ${non2xx:-0} )) $cpu_us"
 }
 
-declare -a NGINX_RPS HTTP_RPS NGINX_ERR HTTP_ERR
+declare -a NGINX_RPS HTTP_RPS NGINX_ERR HTTP_ERR NGINX_CPU HTTP_CPU
 for round in $(seq 1 "$ROUNDS"); do
     start_nginx
-    read -r r e < <(run_wrk "$NGINX_PORT")
+    read -r r e c < <(run_wrk "$NGINX_PORT")
     stop_server
-    NGINX_RPS+=("$r"); NGINX_ERR+=("$e")
+    NGINX_RPS+=("$r"); NGINX_ERR+=("$e"); NGINX_CPU+=("$c")
     start_http
-    read -r r2 e2 < <(run_wrk "$HTTP_PORT")
+    read -r r2 e2 c2 < <(run_wrk "$HTTP_PORT")
     stop_server
-    HTTP_RPS+=("$r2"); HTTP_ERR+=("$e2")
+    HTTP_RPS+=("$r2"); HTTP_ERR+=("$e2"); HTTP_CPU+=("$c2")
     echo "round $round: nginx $r req/s, http $r2 req/s" >&2
 done
 
 echo
 echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s http://127.0.0.1:PORT/plaintext (servers on core $SERVER_CPU, wrk on core $CLIENT_CPU), $ROUNDS rounds interleaved"
 echo
-echo "| round | nginx req/s | http req/s | http / nginx | socket errors (nginx / http) |"
-echo "|------:|------------:|-----------:|-------------:|------------------------------|"
+echo "(server CPU: user + system time of the server process during the run, per request; less sensitive than"
+echo " requests/s to other load on the machine)"
+echo
+echo "| round | nginx req/s | http req/s | http / nginx | server CPU µs/req (nginx / http) | socket errors (nginx / http) |"
+echo "|------:|------------:|-----------:|-------------:|----------------------------------|------------------------------|"
 total_n=0; total_h=0
 for i in $(seq 0 $((ROUNDS - 1))); do
     ratio=$(awk -v h="${HTTP_RPS[$i]}" -v n="${NGINX_RPS[$i]}" 'BEGIN { printf "%.2f", (n > 0 ? h / n : 0) }')
-    printf "| %d | %.0f | %.0f | %sx | %s / %s |\n" $((i + 1)) "${NGINX_RPS[$i]}" "${HTTP_RPS[$i]}" "$ratio" \
-        "${NGINX_ERR[$i]}" "${HTTP_ERR[$i]}"
+    printf "| %d | %.0f | %.0f | %sx | %s / %s | %s / %s |\n" $((i + 1)) "${NGINX_RPS[$i]}" "${HTTP_RPS[$i]}" \
+        "$ratio" "${NGINX_CPU[$i]}" "${HTTP_CPU[$i]}" "${NGINX_ERR[$i]}" "${HTTP_ERR[$i]}"
     total_n=$(awk -v a="$total_n" -v b="${NGINX_RPS[$i]}" 'BEGIN { print a + b }')
     total_h=$(awk -v a="$total_h" -v b="${HTTP_RPS[$i]}" 'BEGIN { print a + b }')
 done
 awk -v n="$total_n" -v h="$total_h" -v r="$ROUNDS" \
-    'BEGIN { printf "| mean | %.0f | %.0f | %.2fx | |\n", n / r, h / r, (n > 0 ? h / n : 0) }'
+    'BEGIN { printf "| mean | %.0f | %.0f | %.2fx | | |\n", n / r, h / r, (n > 0 ? h / n : 0) }'
