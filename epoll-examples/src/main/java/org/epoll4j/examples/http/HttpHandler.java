@@ -17,6 +17,14 @@ final class HttpHandler implements ConnectionHandler {
     private static final byte[] ECHO = ascii("/echo");
     private static final byte[] ROOT = ascii("/");
     private static final String GET_HEAD = "GET, HEAD";
+    private static final String[] SCHEMES = {"http://", "https://"};
+
+    // What respond() did: answered; answered with a head whose body is the request's (echo); the target was bad
+    // (400); the connection was aborted.
+    private static final int DONE = 0;
+    private static final int ECHOING = 1;
+    private static final int FAILED = 2;
+    private static final int ABORTED = 3;
 
     private final HttpSettings settings;
     private final ResponseWriter writer = new ResponseWriter();
@@ -190,11 +198,6 @@ final class HttpHandler implements ConnectionHandler {
         return true;
     }
 
-    private static final int DONE = 0;
-    private static final int ECHOING = 1;
-    private static final int FAILED = 2;
-    private static final int ABORTED = 3;
-
     /** Routes a well-formed request and writes its response head (and body unless it comes from the stream). */
     private int respond(Connection c, Request r, byte[] a, int conn) {
         boolean headOnly = r.method == Request.HEAD;
@@ -356,7 +359,7 @@ final class HttpHandler implements ConnectionHandler {
     }
 
     private static int schemeEnd(byte[] a, int from, int to) {
-        for (String scheme : new String[] {"http://", "https://"}) {
+        for (String scheme : SCHEMES) {
             int n = scheme.length();
             if (to - from >= n && RequestParser.equalsIgnoreCase(a, from, from + n, scheme)) {
                 return from + n;

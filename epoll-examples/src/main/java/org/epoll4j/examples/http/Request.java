@@ -11,7 +11,6 @@ final class Request {
     /** Any other syntactically valid method: answered with 405. */
     static final int OTHER = 4;
 
-    byte[] bytes;
     int method;
     int targetStart;
     int targetEnd;
@@ -29,8 +28,7 @@ final class Request {
     int ifModifiedSinceStart;
     int ifModifiedSinceEnd;
 
-    void reset(byte[] bytes) {
-        this.bytes = bytes;
+    void reset() {
         method = 0;
         targetStart = 0;
         targetEnd = 0;

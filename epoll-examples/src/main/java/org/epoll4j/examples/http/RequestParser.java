@@ -63,7 +63,7 @@ final class RequestParser {
      * @return 0 if the head is acceptable, else the status to answer with (400, 413, 505)
      */
     static int parse(byte[] a, int from, int end, Request r) {
-        r.reset(a);
+        r.reset();
         int p = from;
         // request-line = method SP request-target SP HTTP-version CRLF
         int ms = p;
