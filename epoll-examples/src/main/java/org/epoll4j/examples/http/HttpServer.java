@@ -1,0 +1,100 @@
+package org.epoll4j.examples.http;
+
+import org.epoll4j.examples.Main;
+import org.epoll4j.examples.ServerOptions;
+import org.epoll4j.examples.ServerRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An HTTP/1.1 server: {@code Hello, World!} on {@code /} and {@code /plaintext}, {@code POST /echo} returns the
+ * request body, and with {@code --root} static files sent with sendfile(2). Keep-alive, pipelining, HTTP/1.0,
+ * conditional GET; strict parsing with bounded memory per connection.
+ */
+@Command(name = "http", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "HTTP/1.1 server: Hello, World! on / and /plaintext, files under --root "
+                + "(try it with curl -v http://127.0.0.1:8080/ or wrk -c100 -d10s http://127.0.0.1:8080/plaintext).")
+public final class HttpServer implements Callable<Integer> {
+    static final int DEFAULT_PORT = 8080;
+
+    @Mixin
+    ServerOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--root", paramLabel = "DIR", description = "serve the files under DIR (default: none)")
+    Path root;
+
+    @Option(names = "--max-header-bytes", paramLabel = "N", defaultValue = "8192",
+            description = "largest request head; also the most a connection buffers (default: ${DEFAULT-VALUE})")
+    int maxHeaderBytes;
+
+    @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "1048576",
+            description = "largest request body accepted (default: ${DEFAULT-VALUE})")
+    long maxBodyBytes;
+
+    @Option(names = "--header-timeout-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "time allowed for a complete request head (default: ${DEFAULT-VALUE})")
+    long headerTimeoutMs;
+
+    @Option(names = "--idle-timeout-ms", paramLabel = "MS", defaultValue = "60000",
+            description = "close a connection idle this long (default: ${DEFAULT-VALUE})")
+    long idleTimeoutMs;
+
+    /** Counted down by tests to stop the server without a signal. */
+    CountDownLatch stop;
+
+    /** One per reactor, for the summary and for tests. */
+    final List<HttpHandler> handlers = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        options.validate(spec);
+        if (maxHeaderBytes < 64 || maxHeaderBytes > 1 << 20) {
+            throw new ParameterException(spec.commandLine(), "--max-header-bytes must be 64..1048576: "
+                    + maxHeaderBytes);
+        }
+        if (maxBodyBytes < 0) {
+            throw new ParameterException(spec.commandLine(), "--max-body-bytes must be >= 0: " + maxBodyBytes);
+        }
+        if (headerTimeoutMs < 1 || idleTimeoutMs < 1) {
+            throw new ParameterException(spec.commandLine(), "timeouts must be >= 1 ms: --header-timeout-ms="
+                    + headerTimeoutMs + ", --idle-timeout-ms=" + idleTimeoutMs);
+        }
+        StaticFiles files = null;
+        if (root != null) {
+            try {
+                files = new StaticFiles(root);
+            } catch (IOException e) {
+                throw new ParameterException(spec.commandLine(), "--root must be a readable directory: " + root
+                        + " (" + e + ")");
+            }
+        }
+        HttpSettings settings = new HttpSettings(maxHeaderBytes, maxBodyBytes,
+                TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs), TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs), files);
+        return ServerRunner.serve("http", options, DEFAULT_PORT, b -> b.handlerPerReactor(reactor -> {
+            HttpHandler h = new HttpHandler(settings);
+            handlers.add(h);
+            return h;
+        }), () -> {
+            // Read after the reactors' threads ended: their plain counters are visible by then.
+            long connections = handlers.stream().mapToLong(h -> h.connections).sum();
+            long requests = handlers.stream().mapToLong(h -> h.requests).sum();
+            long errors = handlers.stream().mapToLong(h -> h.errors).sum();
+            return connections + " connections, " + requests + " requests, " + errors + " errors";
+        }, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
+    }
+}

@@ -1,0 +1,197 @@
+package org.epoll4j.examples.http;
+
+import org.epoll4j.net.Connection;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Builds responses into one direct buffer per reactor, so that all the responses to one read's requests leave in
+ * one send ({@link #flush}). Caches the Date header once per second, and keeps the whole {@code Hello, World!}
+ * keep-alive response as one precomputed byte array. Loop-thread only.
+ */
+final class ResponseWriter {
+    /** No Connection header: the HTTP/1.1 default (keep-alive). */
+    static final int PERSISTENT = 0;
+    /** {@code Connection: keep-alive}, for an HTTP/1.0 client that asked for it. */
+    static final int KEEP_ALIVE = 1;
+    /** {@code Connection: close}: the server closes after this response. */
+    static final int CLOSE = 2;
+
+    static final byte[] HELLO = bytes("Hello, World!");
+    private static final byte[] CONTINUE = bytes("HTTP/1.1 100 Continue\r\n\r\n");
+    private static final byte[] SERVER_DATE = bytes("\r\nServer: epoll4j\r\nDate: ");
+    private static final byte[] CRLF = bytes("\r\n");
+    private static final int SIZE = 64 * 1024;
+
+    private final ByteBuffer out = ByteBuffer.allocateDirect(SIZE);
+    private final byte[] date = new byte[HttpDates.LENGTH];
+    private final byte[] lastModifiedScratch = new byte[HttpDates.LENGTH];
+    private final byte[] hello;
+    private final int helloDateAt;
+    private final int helloHeadLength;
+    private long dateSecond = Long.MIN_VALUE;
+
+    ResponseWriter() {
+        String head = "HTTP/1.1 200 OK\r\nServer: epoll4j\r\nDate: " + "x".repeat(HttpDates.LENGTH)
+                + "\r\nContent-Type: text/plain\r\nContent-Length: " + HELLO.length + "\r\n\r\n";
+        helloHeadLength = head.length();
+        helloDateAt = head.indexOf("Date: ") + 6;
+        hello = new byte[helloHeadLength + HELLO.length];
+        System.arraycopy(bytes(head), 0, hello, 0, helloHeadLength);
+        System.arraycopy(HELLO, 0, hello, helloHeadLength, HELLO.length);
+        tick();
+    }
+
+    /** Refreshes the cached Date when the second changed; call once per batch of requests. */
+    void tick() {
+        long now = System.currentTimeMillis() / 1000;
+        if (now != dateSecond) {
+            dateSecond = now;
+            HttpDates.format(now, date, 0);
+            System.arraycopy(date, 0, hello, helloDateAt, date.length);
+        }
+    }
+
+    /** The precomputed {@code 200 Hello, World!} for a persistent HTTP/1.1 connection; only the head for HEAD. */
+    void hello(Connection c, boolean headOnly) {
+        int n = headOnly ? helloHeadLength : hello.length;
+        room(c, n);
+        out.put(hello, 0, n);
+    }
+
+    /** {@code 100 Continue}: the client may send the body it announced with {@code Expect: 100-continue}. */
+    void sendContinue(Connection c) {
+        room(c, CONTINUE.length);
+        out.put(CONTINUE);
+    }
+
+    /**
+     * A response head.
+     *
+     * @param status        the status code
+     * @param contentType   the Content-Type, or null for none
+     * @param contentLength the Content-Length, or -1 for none
+     * @param lastModified  Last-Modified in epoch seconds, or -1 for none
+     * @param allow         the Allow header's value (405), or null
+     * @param connection    {@link #PERSISTENT}, {@link #KEEP_ALIVE} or {@link #CLOSE}
+     */
+    void head(Connection c, int status, String contentType, long contentLength, long lastModified, String allow,
+              int connection) {
+        room(c, 512);
+        ascii("HTTP/1.1 ");
+        decimal(status);
+        out.put((byte) ' ');
+        ascii(reason(status));
+        out.put(SERVER_DATE);
+        out.put(date);
+        out.put(CRLF);
+        if (contentType != null) {
+            ascii("Content-Type: ");
+            ascii(contentType);
+            out.put(CRLF);
+        }
+        if (contentLength >= 0) {
+            ascii("Content-Length: ");
+            decimal(contentLength);
+            out.put(CRLF);
+        }
+        if (lastModified >= 0) {
+            ascii("Last-Modified: ");
+            HttpDates.format(lastModified, lastModifiedScratch, 0);
+            out.put(lastModifiedScratch);
+            out.put(CRLF);
+        }
+        if (allow != null) {
+            ascii("Allow: ");
+            ascii(allow);
+            out.put(CRLF);
+        }
+        if (connection == KEEP_ALIVE) {
+            ascii("Connection: keep-alive\r\n");
+        } else if (connection == CLOSE) {
+            ascii("Connection: close\r\n");
+        }
+        out.put(CRLF);
+    }
+
+    /** An error response with a one-line text body (none for HEAD). */
+    void error(Connection c, int status, boolean headOnly, String allow, int connection) {
+        String body = status + " " + reason(status) + "\n";
+        head(c, status, "text/plain; charset=utf-8", body.length(), -1, allow, connection);
+        if (!headOnly) {
+            room(c, body.length());
+            ascii(body);
+        }
+    }
+
+    /** Body bytes, copied; flushes as the buffer fills. */
+    void body(Connection c, byte[] a, int off, int len) {
+        while (len > 0) {
+            if (!out.hasRemaining()) {
+                flush(c);
+            }
+            int n = Math.min(len, out.remaining());
+            out.put(a, off, n);
+            off += n;
+            len -= n;
+        }
+    }
+
+    /** Hands everything built so far to the connection (one send when the socket takes it). */
+    void flush(Connection c) {
+        if (out.position() == 0) {
+            return;
+        }
+        out.flip();
+        try {
+            if (c.isOpen()) {
+                c.write(out);
+            }
+        } finally {
+            out.clear();
+        }
+    }
+
+    private void room(Connection c, int n) {
+        if (out.remaining() < n) {
+            flush(c);
+        }
+    }
+
+    private void ascii(String s) { // no allocation: headers are ASCII
+        for (int i = 0; i < s.length(); i++) {
+            out.put((byte) s.charAt(i));
+        }
+    }
+
+    private void decimal(long v) {
+        if (v >= 10) {
+            decimal(v / 10);
+        }
+        out.put((byte) ('0' + v % 10));
+    }
+
+    static String reason(int status) {
+        switch (status) {
+            case 100: return "Continue";
+            case 200: return "OK";
+            case 304: return "Not Modified";
+            case 400: return "Bad Request";
+            case 403: return "Forbidden";
+            case 404: return "Not Found";
+            case 405: return "Method Not Allowed";
+            case 408: return "Request Timeout";
+            case 413: return "Content Too Large";
+            case 417: return "Expectation Failed";
+            case 431: return "Request Header Fields Too Large";
+            case 501: return "Not Implemented";
+            case 505: return "HTTP Version Not Supported";
+            default: return "Internal Server Error";
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

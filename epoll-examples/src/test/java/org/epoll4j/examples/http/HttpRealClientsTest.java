@@ -1,0 +1,113 @@
+package org.epoll4j.examples.http;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Smoke tests with clients nobody here wrote: curl and wrk (skipped if missing, unless CI is set). */
+@Timeout(120)
+class HttpRealClientsTest {
+    private static Path root;
+    private static byte[] file;
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        root = Files.createTempDirectory("http-clients");
+        file = new byte[3 << 20];
+        new Random(11).nextBytes(file);
+        Files.write(root.resolve("data.bin"), file);
+        server = new TestServer("--root", root.toString());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+        try (var walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** Runs a command to completion (bounded), returning stdout; stderr is appended to failure messages. */
+    private static String run(String... command) throws Exception {
+        String tool = command[0];
+        boolean present = new ProcessBuilder("sh", "-c", "command -v " + tool).start().waitFor() == 0;
+        if (System.getenv("CI") != null) {
+            assertTrue(present, tool + " is missing, and CI must have it");
+        }
+        Assumptions.assumeTrue(present, tool + " is not installed");
+        Path err = Files.createTempFile("client", ".err");
+        Path out = Files.createTempFile("client", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                fail(String.join(" ", command) + " did not finish within 60 s");
+            }
+            assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + Files.readString(err));
+            return Files.readString(out, StandardCharsets.ISO_8859_1);
+        } finally {
+            Files.deleteIfExists(err);
+            Files.deleteIfExists(out);
+        }
+    }
+
+    private static String url(String path) {
+        return "http://127.0.0.1:" + server.port + path;
+    }
+
+    @Test
+    void curlGetHeadFileEchoAnd404() throws Exception {
+        assertEquals("Hello, World!|200", run("curl", "-sS", "--max-time", "20", "-w", "|%{http_code}",
+                url("/plaintext")));
+        String head = run("curl", "-sS", "--max-time", "20", "-I", url("/plaintext"));
+        assertTrue(head.startsWith("HTTP/1.1 200 OK\r\n"), head);
+        assertTrue(head.contains("\r\nContent-Length: 13\r\n"), head);
+        Path got = Files.createTempFile("curl", ".bin");
+        try {
+            run("curl", "-sS", "--max-time", "20", "-o", got.toString(), url("/data.bin"));
+            assertArrayEquals(file, Files.readAllBytes(got));
+            // Over 1 kB, so curl sends Expect: 100-continue; under the 1 MiB body limit.
+            byte[] small = java.util.Arrays.copyOf(file, 600_000);
+            Path body = Files.write(root.resolve("body.bin"), small);
+            run("curl", "-sS", "--max-time", "20", "-o", got.toString(), "--data-binary", "@" + body, url("/echo"));
+            assertArrayEquals(small, Files.readAllBytes(got));
+        } finally {
+            Files.deleteIfExists(got);
+        }
+        assertEquals("404", run("curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}",
+                url("/missing.txt")));
+        assertEquals("400", run("curl", "-sS", "--max-time", "20", "--path-as-is", "-o", "/dev/null", "-w",
+                "%{http_code}", url("/../etc/passwd")));
+        // Several URLs on one curl: it reuses the connection (keep-alive).
+        String two = run("curl", "-sS", "--max-time", "20", "-w", "|%{num_connects}\n", url("/plaintext"),
+                url("/plaintext"));
+        assertEquals("Hello, World!|1\nHello, World!|0\n", two);
+    }
+
+    @Test
+    void wrkRunsWithoutSocketErrors() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t1", "-c10", "-d1s", url("/plaintext")));
+        String out = run(cmd.toArray(new String[0]));
+        Matcher m = Pattern.compile("(\\d+) requests in").matcher(out);
+        assertTrue(m.find(), out);
+        assertTrue(Long.parseLong(m.group(1)) > 0, out);
+        assertFalse(out.contains("Socket errors"), out);
+        assertFalse(out.contains("Non-2xx"), out);
+    }
+}
