@@ -164,6 +164,55 @@ class TcpServerGroupTest {
     }
 
     @Test
+    void writesFromSeveralProducerThreadsArriveInPerProducerOrder() throws Exception {
+        int producers = 4;
+        int perProducer = 5000;
+        Recorder h = new Recorder(1);
+        try (ReactorGroup group = ReactorGroup.builder().size(2).name(NAME).build()) {
+            TcpServerGroup server = TcpServerGroup.builder(group).handler(h).start();
+            try (SocketChannel client = NetTestKit.connect(server.localAddress())) {
+                assertTrue(h.allOpen.await(WAIT_SECONDS, TimeUnit.SECONDS));
+                Connection c = server.connections().iterator().next();
+                List<Thread> threads = new ArrayList<>();
+                for (int p = 0; p < producers; p++) {
+                    int id = p;
+                    threads.add(new Thread(() -> {
+                        ByteBuffer record = ByteBuffer.allocate(8);
+                        for (int seq = 0; seq < perProducer; seq++) {
+                            record.clear();
+                            record.putInt(id).putInt(seq).flip();
+                            c.write(record); // copied off the loop thread: the buffer is ours again at once
+                        }
+                    }, "producer-" + p));
+                }
+                threads.forEach(Thread::start);
+                ByteBuffer in = ByteBuffer.allocate(8 * producers * perProducer);
+                while (in.hasRemaining()) {
+                    if (client.read(in) < 0) {
+                        throw new java.io.EOFException("EOF after " + in.position() + " bytes");
+                    }
+                }
+                for (Thread t : threads) {
+                    t.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                }
+                in.flip();
+                int[] next = new int[producers];
+                while (in.hasRemaining()) {
+                    int id = in.getInt();
+                    int seq = in.getInt();
+                    assertEquals(next[id], seq, "producer " + id + "'s records out of order");
+                    next[id]++;
+                }
+                for (int p = 0; p < producers; p++) {
+                    assertEquals(perProducer, next[p]);
+                }
+            } finally {
+                server.close();
+            }
+        }
+    }
+
+    @Test
     void gracefulShutdownSendsEveryQueuedByteBeforeClosing() throws Exception {
         int size = 8 << 20;
         CountDownLatch queued = new CountDownLatch(2);
