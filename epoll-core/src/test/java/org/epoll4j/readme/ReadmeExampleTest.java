@@ -32,6 +32,37 @@ class ReadmeExampleTest {
     }
 
     @Test
+    void readmeShowsTheCompiledGroupExample() throws Exception {
+        assertReadmeShows(Path.of("src/test/java/org/epoll4j/readme/ReadmeGroupExample.java"));
+    }
+
+    @Test
+    void groupExampleAnswersInUpperCaseFromThePool() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try (org.epoll4j.ReactorGroup group = org.epoll4j.ReactorGroup.builder().size(2)
+                .name(org.epoll4j.testutil.ThreadLeakCheck.REACTOR_PREFIX + "readme").build()) {
+            org.epoll4j.net.TcpServerGroup server = ReadmeGroupExample.start(group, pool, 0);
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                    new java.net.InetSocketAddress("127.0.0.1", server.port()))) {
+                ByteBuffer out = ByteBuffer.wrap("ping".getBytes(StandardCharsets.UTF_8));
+                while (out.hasRemaining()) {
+                    ch.write(out);
+                }
+                ByteBuffer in = ByteBuffer.allocate(4);
+                while (in.hasRemaining()) {
+                    assertTrue(ch.read(in) > 0);
+                }
+                assertEquals("PING", new String(in.array(), StandardCharsets.UTF_8));
+            } finally {
+                server.close();
+            }
+        } finally {
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void echoExampleEchoes() throws Exception {
         try (Reactor reactor = Reactor.open()) {
             TcpServer server = ReadmeEchoExample.start(reactor, 0);
