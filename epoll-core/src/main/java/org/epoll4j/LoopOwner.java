@@ -132,9 +132,7 @@ final class LoopOwner {
                 closeAction.run();
             }
         } finally {
-            busy = false;
-            loopThread = null;
-            owner.set(null);
+            disown();
         }
         // A close() from another thread may have failed to take ownership just before we let go.
         if (closePending()) {
@@ -153,11 +151,15 @@ final class LoopOwner {
         try {
             closeAction.run();
         } finally {
-            busy = false;
-            loopThread = null;
-            owner.set(null);
+            disown();
         }
         return true;
+    }
+
+    private void disown() {
+        busy = false;
+        loopThread = null;
+        owner.set(null);
     }
 
     /**
