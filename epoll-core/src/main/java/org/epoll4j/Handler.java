@@ -20,10 +20,15 @@ public interface Handler {
     /**
      * Called exactly once when the registration ends, on the reactor's thread.
      *
+     * <p>A {@link FdReusedException} means the fd was closed without {@link Registration#cancel()} and
+     * {@link Reactor#register} has since been given the same fd number (the kernel reused it): that number now
+     * belongs to someone else. The handler must not close, read or write it; it may release anything else it holds.
+     *
      * @param registration the registration that ended
-     * @param cause        {@code null} after {@link Registration#cancel()}; the handler's throwable when it failed;
-     *                     a {@link ClosedReactorException} when the reactor closed; an {@link EpollException} with
-     *                     EBADF when its fd number was found closed and reused by a newer registration
+     * @param cause        {@code null} after {@link Registration#cancel()} (from any thread); the handler's throwable
+     *                     when it failed; a {@link ClosedReactorException} when the reactor closed; a
+     *                     {@link FdReusedException} when its fd number was found closed and reused by a newer
+     *                     registration
      */
     default void onClosed(Registration registration, Throwable cause) {
     }

@@ -5,20 +5,15 @@ import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventBuffer;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
+import org.epoll4j.internal.NativePlatform;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * One epoll instance driven by one thread: registrations of any pollable fd, tasks, timers and wake-ups.
@@ -26,9 +21,9 @@ import java.util.function.BiConsumer;
  * <p>Drive it either with {@link #run()} (loops until {@link #close()}) or, when embedding it in a loop of your
  * own, with {@link #poll(Duration)}, one iteration on the calling thread. One iteration waits in epoll_wait (no
  * longer than the next timer or pending task allows), dispatches the events, fires due timers and runs queued
- * tasks. {@link #execute}, {@link #schedule}, {@link #wakeup()} and {@link #close()} are safe from any thread;
- * registering and changing registrations belong to the reactor's thread, or to any thread while no thread is
- * running the reactor.
+ * tasks. {@link #execute}, {@link #schedule}, {@link #wakeup()} and {@link #close()} are safe from any thread, and
+ * so are the methods of {@link Registration} that change or cancel it; {@link #register} belongs to the reactor's
+ * thread, or to any one thread while no thread is running the reactor.
  *
  * <pre>{@code
  * try (Reactor reactor = Reactor.open()) {
@@ -40,17 +35,13 @@ import java.util.function.BiConsumer;
 public final class Reactor implements Executor, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Reactor.class.getName());
     private static final long WAKEUP_TOKEN = -1L;
-    private static final long AWAKE = -1L;
-    private static final long NO_DEADLINE = Long.MAX_VALUE;
-    private static final int OPEN = 0;
-    private static final int CLOSING = 1;
-    private static final int CLOSED = 2;
     private static final int MAX_TASKS_PER_ITERATION = 1024;
     private static final int MAX_EVENT_CAPACITY = 1 << 16;
+    /** epoll_ctl from threads other than the loop's: the loop's own {@link #ctlEvent} is not theirs to write. */
+    private static final ThreadLocal<EventBuffer> OFF_LOOP_CTL = ThreadLocal.withInitial(() -> new EventBuffer(1));
 
     private final String name;
     private final int epfd;
-    private final int wakeFd;
     private final EventBuffer events;
     private final EventBuffer ctlEvent = new EventBuffer(1);
     private final ByteBuffer scratch8 = NativeMemory.allocate(8);
@@ -59,37 +50,24 @@ public final class Reactor implements Executor, AutoCloseable {
     private final long timespecAddr = NativeMemory.address(timespec);
     private final boolean debugEdgeStalls;
     private final BiConsumer<Registration, Throwable> errorHandler;
+    private final Consumer<Throwable> taskFailure = t -> reportFailure(null, t);
 
     private final RegistrationTable table = new RegistrationTable();
-
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final LoopOwner life;
+    private final WakeupSignal wakeups;
+    private final TaskQueue tasks;
     private final TimerQueue timers = new TimerQueue();
     private long timerSeq;
-
-    /** AWAKE while the loop is busy; otherwise the nanoTime it will wake by itself (NO_DEADLINE: never). */
-    private final AtomicLong nextWakeup = new AtomicLong(AWAKE);
-    private final AtomicReference<Thread> owner = new AtomicReference<>();
-    private final AtomicInteger state = new AtomicInteger(OPEN);
-    private final CountDownLatch terminated = new CountDownLatch(1);
-    private volatile Thread loopThread;
-
-    // Counters: written by the loop thread only (except wakeups), read racily by stats().
-    private long loopIterations;
-    private long epollWaits;
-    private long eventsDispatched;
-    private long staleEventsDropped;
-    private final AtomicLong wakeupsWritten = new AtomicLong();
-    private long tasksRun;
-    private long timersFired;
-    private long handlerFailures;
-    private long edgeStallsReported;
+    private final ReactorCounters counters = new ReactorCounters();
 
     private Reactor(Builder b) throws EpollException {
+        NativePlatform.requireSupported();
         EventBuffer.verifyLayout();
         this.name = b.name;
         this.debugEdgeStalls = b.debugEdgeStalls;
         this.errorHandler = b.errorHandler != null ? b.errorHandler : Reactor::logHandlerFailure;
         this.events = new EventBuffer(b.eventCapacity);
+        counters.eventCapacity(events.capacity());
         int ep = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
         if (ep < 0) {
             throw new EpollException("epoll_create1(EPOLL_CLOEXEC)", LibC.errno());
@@ -108,7 +86,9 @@ public final class Reactor implements Executor, AutoCloseable {
             throw new EpollException("epoll_ctl(ADD, eventfd=" + wfd + ")", err);
         }
         this.epfd = ep;
-        this.wakeFd = wfd;
+        this.wakeups = new WakeupSignal(wfd);
+        this.life = new LoopOwner(name, this::doClose);
+        this.tasks = new TaskQueue(life);
     }
 
     /**
@@ -207,6 +187,10 @@ public final class Reactor implements Executor, AutoCloseable {
     /**
      * Watches {@code fd}.
      *
+     * <p>If the reactor still holds a registration for this fd number (its fd was closed without
+     * {@link Registration#cancel()}, and the number has been reused), that registration ends first: its handler's
+     * {@link Handler#onClosed} gets a {@link FdReusedException}, telling it the number is no longer its own.
+     *
      * @param fd       any pollable fd (socket, pipe, eventfd, timerfd, signalfd, inotify ...); it stays the caller's
      * @param interest what to report
      * @param mode     LEVEL or EDGE; EDGE needs a non-blocking fd and fails clearly on a blocking one
@@ -225,7 +209,7 @@ public final class Reactor implements Executor, AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(handler, "handler");
         ensureOpen("register");
-        checkLoopThread("register");
+        life.checkLoopThread("register");
         if (fd < 0) {
             throw new IllegalArgumentException("register: negative fd " + fd);
         }
@@ -241,61 +225,107 @@ public final class Reactor implements Executor, AutoCloseable {
         int slot = table.allocate();
         Registration r = new Registration(this, fd, slot, table.generation(slot), interest, mode, handler, oneshot,
                 exclusive);
-        ctlEvent.set(0, r.epollBits(), r.token());
-        if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, ctlEvent.address()) != 0) {
-            int err = LibC.errno();
-            table.release(slot);
-            throw new EpollException("epoll_ctl(ADD, fd=" + fd + ", " + interest + ", " + mode + ")", err);
-        }
-        // The kernel accepted an fd we still had a live registration for: that fd was closed (which removed it
-        // from epoll) and its number reused. The old registration can never fire again; end it.
         Registration previous = table.forFd(fd);
-        if (previous != null) {
-            end(previous, new FdReusedException(fd));
+        if (previous == null) {
+            add(r);
+        } else {
+            // The kernel accepting an fd we still have a live registration for means that fd was closed (which
+            // removed it from epoll) and its number reused: the old registration can never fire again. Hold its
+            // lock from the ADD until it is marked ended, so that no other thread's rearm of the old registration
+            // can overwrite the new one's epoll entry (same fd number, stale token) in between.
+            Throwable cause;
+            synchronized (previous.ctlLock) {
+                add(r);
+                cause = previous.state == Registration.CANCELLING ? null : new FdReusedException(fd);
+                previous.state = Registration.ENDED;
+            }
+            retire(previous, cause);
         }
         table.put(r);
+        counters.registrations(table.size());
         return r;
     }
 
-    void modify(Registration r, Interest newInterest, TriggerMode newMode) throws EpollException {
-        checkLoopThread("modify registration");
-        if (!r.valid) {
-            throw new IllegalStateException("registration for fd " + r.fd + " has ended");
+    private void add(Registration r) throws EpollException {
+        ctlEvent.set(0, r.epollBits(), r.token());
+        if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, r.fd, ctlEvent.address()) != 0) {
+            int err = LibC.errno();
+            table.release(r.slot);
+            throw new EpollException("epoll_ctl(ADD, fd=" + r.fd + ", " + r.interest + ", " + r.mode + ")", err);
         }
+    }
+
+    /** epoll_ctl MOD; any thread. */
+    void modify(Registration r, Interest newInterest, TriggerMode newMode) throws EpollException {
         if (r.exclusive) {
             throw new IllegalStateException("fd " + r.fd + " is registered EXCLUSIVE; the kernel forbids modifying it");
         }
         if (newMode == TriggerMode.EDGE && r.mode != TriggerMode.EDGE) {
             requireNonBlocking(r.fd, "triggerMode(EDGE)");
         }
-        Interest oldInterest = r.interest;
-        TriggerMode oldMode = r.mode;
-        r.interest = newInterest;
-        r.mode = newMode;
-        ctlEvent.set(0, r.epollBits(), r.token());
-        if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, r.fd, ctlEvent.address()) != 0) {
-            int err = LibC.errno();
-            r.interest = oldInterest;
-            r.mode = oldMode;
-            throw new EpollException("epoll_ctl(MOD, fd=" + r.fd + ", " + newInterest + ", " + newMode + ")", err);
+        EventBuffer ev = life.inLoop() ? ctlEvent : OFF_LOOP_CTL.get();
+        synchronized (r.ctlLock) {
+            if (r.state != Registration.LIVE) {
+                throw new IllegalStateException("registration for fd " + r.fd + " has ended");
+            }
+            ev.set(0, r.epollBits(newInterest, newMode), r.token());
+            if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, r.fd, ev.address()) != 0) {
+                throw new EpollException("epoll_ctl(MOD, fd=" + r.fd + ", " + newInterest + ", " + newMode + ")",
+                        LibC.errno());
+            }
+            r.interest = newInterest;
+            r.mode = newMode;
         }
     }
 
-    void cancel(Registration r, Throwable cause, boolean del) {
-        if (!r.valid) {
+    /**
+     * {@link Registration#cancel()}: on the loop thread (or while no thread runs the loop) it ends the registration
+     * now; from another thread it takes the fd out of epoll now and leaves the rest to the loop.
+     */
+    void cancel(Registration r) {
+        if (r.state != Registration.LIVE) {
             return;
         }
-        checkLoopThread("cancel");
-        if (del && state.get() != CLOSED) {
-            // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
-            LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
+        Thread loop = life.loopThread();
+        if (loop == null || loop == Thread.currentThread()) {
+            end(r, null, true);
+            return;
         }
-        end(r, cause);
+        synchronized (r.ctlLock) {
+            if (r.state != Registration.LIVE) {
+                return;
+            }
+            // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
+            LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, OFF_LOOP_CTL.get().address());
+            r.state = Registration.CANCELLING;
+        }
+        // If the reactor is closing, the task is refused and close ends the registration (still in the table).
+        if (tasks.offer(() -> end(r, null, false))) {
+            wakeups.wakeup();
+        }
     }
 
-    private void end(Registration r, Throwable cause) {
-        r.valid = false;
+    /** Ends a registration on the loop thread; {@code del}: take it out of epoll first. Once per registration. */
+    private void end(Registration r, Throwable cause, boolean del) {
+        Throwable told;
+        synchronized (r.ctlLock) {
+            if (r.state == Registration.ENDED) {
+                return;
+            }
+            if (del && r.state == Registration.LIVE) {
+                // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
+                LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
+            }
+            told = r.state == Registration.CANCELLING ? null : cause; // cancelled first, whatever came after
+            r.state = Registration.ENDED;
+        }
+        retire(r, told);
+    }
+
+    /** Forgets an ended registration and tells its handler. */
+    private void retire(Registration r, Throwable cause) {
         table.remove(r);
+        counters.registrations(table.size());
         try {
             r.handler.onClosed(r, cause);
         } catch (Throwable t) {
@@ -335,21 +365,23 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /**
      * Runs one iteration on the calling thread: waits up to {@code timeout} for events (less if a timer is due or a
-     * task is queued, not at all for {@link Duration#ZERO}), dispatches them, fires due timers and runs queued tasks.
+     * task is queued, not at all for {@link Duration#ZERO}, nor after a {@link #wakeup()}), dispatches them, fires
+     * due timers and runs queued tasks.
      *
      * @param timeout the longest wait; {@code null} waits until an event, timer, task or wake-up
      * @return the number of events dispatched to handlers
      * @throws EpollException         if epoll_wait fails (anything but EINTR)
      * @throws ClosedReactorException if the reactor is closed
-     * @throws IllegalStateException  if another thread is running the reactor
+     * @throws IllegalStateException  if another thread is running the reactor, or if called from a handler, task or
+     *                                timer of this reactor (re-entrant iterations are refused)
      */
     public int poll(Duration timeout) throws EpollException {
-        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : saturatedNanos(timeout);
-        acquire("poll");
+        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : LoopOwner.saturatedNanos(timeout);
+        life.enter("poll");
         try {
             return iterate(timeoutNanos);
         } finally {
-            release();
+            life.exit();
         }
     }
 
@@ -358,16 +390,17 @@ public final class Reactor implements Executor, AutoCloseable {
      *
      * @throws EpollException         if epoll_wait fails (anything but EINTR)
      * @throws ClosedReactorException if the reactor is already closed
-     * @throws IllegalStateException  if another thread is running the reactor
+     * @throws IllegalStateException  if another thread is running the reactor, or if called from a handler, task or
+     *                                timer of this reactor
      */
     public void run() throws EpollException {
-        acquire("run");
+        life.enter("run");
         try {
-            while (state.get() == OPEN) {
+            while (life.isOpen()) {
                 iterate(-1);
             }
         } finally {
-            release();
+            life.exit();
         }
     }
 
@@ -375,6 +408,8 @@ public final class Reactor implements Executor, AutoCloseable {
      * Starts a daemon thread, named after the reactor, that calls {@link #run()}.
      *
      * @return the thread
+     * @throws ClosedReactorException if the reactor is closed
+     * @throws IllegalStateException  if a thread is running the reactor
      */
     public Thread start() {
         ensureOpen("start");
@@ -391,99 +426,52 @@ public final class Reactor implements Executor, AutoCloseable {
         t.setDaemon(true);
         // Claim the loop for the new thread now, so that from this return on other threads see it as running
         // (registrations from them are refused instead of racing with the loop's first iteration).
-        if (!owner.compareAndSet(null, t)) {
-            Thread other = owner.get();
-            throw new IllegalStateException("start on " + name + ": already running on thread "
-                    + (other == null ? "?" : other.getName()));
-        }
-        loopThread = t;
+        life.claimFor(t, "start");
         t.start();
         return t;
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
-    }
-
-    private void acquire(String op) {
-        Thread me = Thread.currentThread();
-        if (owner.get() != me && !owner.compareAndSet(null, me)) {
-            Thread other = owner.get();
-            throw new IllegalStateException(op + " on " + name + ": already running on thread "
-                    + (other == null ? "?" : other.getName()));
-        }
-        loopThread = me;
-        if (state.get() != OPEN) {
-            release();
-            throw new ClosedReactorException(op + ": " + name + " is closed");
-        }
-    }
-
-    private void release() {
-        if (state.get() == CLOSING) {
-            doClose();
-        }
-        loopThread = null;
-        owner.set(null);
-        // A close() from another thread may have failed to take ownership just before we let go.
-        if (state.get() == CLOSING && owner.compareAndSet(null, Thread.currentThread())) {
-            try {
-                doClose();
-            } finally {
-                owner.set(null);
-            }
-        }
     }
 
     /** One iteration; timeoutNanos -1 means no limit. */
     private int iterate(long timeoutNanos) throws EpollException {
         long waitNanos = timeoutNanos;
         ScheduledTask next = timers.peek();
-        long now = 0;
         if (next != null) {
-            now = System.nanoTime();
-            long untilTimer = Math.max(0, next.deadlineNanos - now);
+            long untilTimer = Math.max(0, next.deadlineNanos - System.nanoTime());
             if (waitNanos < 0 || untilTimer < waitNanos) {
                 waitNanos = untilTimer;
             }
         }
-        if (!tasks.isEmpty() || state.get() != OPEN) {
+        if (!tasks.isEmpty() || !life.isOpen()) {
             waitNanos = 0;
         }
         int n;
-        if (waitNanos == 0) {
-            n = waitOnce(0, false);
-        } else {
-            nextWakeup.set(waitNanos < 0 ? NO_DEADLINE : (now == 0 ? System.nanoTime() : now) + waitNanos);
-            // Re-check after publishing that we are about to sleep: a task queued before the publish saw AWAKE
-            // and did not write the eventfd.
-            if (!tasks.isEmpty()) {
-                waitNanos = 0;
-            }
+        if (waitNanos != 0 && wakeups.prepareToSleep()) {
+            // From here a wakeup() writes the eventfd. A task queued before this point saw us awake: its execute()
+            // left the wake-up pending and prepareToSleep() refused to sleep.
             try {
                 n = waitOnce(waitNanos, next != null && waitNanos > 0);
             } finally {
-                nextWakeup.lazySet(AWAKE);
+                wakeups.awake();
             }
+        } else {
+            wakeups.consume();
+            n = waitOnce(0, false);
         }
         int dispatched = n > 0 ? dispatch(n) : 0;
         if (n == events.capacity() && n < MAX_EVENT_CAPACITY) {
             events.grow(Math.min(MAX_EVENT_CAPACITY, n * 2));
+            counters.eventCapacity(events.capacity());
         }
         if (timers.size() > 0) {
             fireTimers();
         }
-        runTasks();
-        loopIterations++;
+        counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure));
+        counters.iteration();
         return dispatched;
     }
 
     private int waitOnce(long waitNanos, boolean precise) throws EpollException {
-        epollWaits++;
+        counters.epollWait();
         int n;
         if (precise && EpollPwait2.AVAILABLE) {
             timespec.putLong(0, waitNanos / 1_000_000_000L);
@@ -506,31 +494,34 @@ public final class Reactor implements Executor, AutoCloseable {
     private int dispatch(int n) {
         EventBuffer ev = events;
         int dispatched = 0;
+        int stale = 0;
         for (int i = 0; i < n; i++) {
             long token = ev.data(i);
             int bits = ev.events(i);
             if (token == WAKEUP_TOKEN) {
-                LibC.read(wakeFd, scratch8Addr, 8);
+                LibC.read(wakeups.fd(), scratch8Addr, 8);
                 continue;
             }
-            Registration r = table.lookup(token); // per event: a handler may have ended or added registrations
-            if (r == null) {
-                staleEventsDropped++;
+            // Per event: a handler may have ended or added registrations; another thread may have cancelled one.
+            Registration r = table.lookup(token);
+            if (r == null || r.state != Registration.LIVE) {
+                stale++;
                 continue;
             }
             dispatched++;
             try {
                 r.handler.onReady(r, Ready.of(bits));
-                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.valid && (bits & LibC.EPOLLIN) != 0) {
+                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.state == Registration.LIVE
+                        && (bits & LibC.EPOLLIN) != 0) {
                     checkEdgeStall(r);
                 }
             } catch (Throwable t) {
-                handlerFailures++;
+                counters.handlerFailure();
                 reportFailure(r, t);
-                cancel(r, t, true);
+                end(r, t, true);
             }
         }
-        eventsDispatched += dispatched;
+        counters.dispatched(dispatched, stale);
         return dispatched;
     }
 
@@ -539,7 +530,7 @@ public final class Reactor implements Executor, AutoCloseable {
         if (LibC.ioctl(r.fd, LibC.FIONREAD, scratch8Addr) == 0) {
             int unread = scratch8.getInt(0);
             if (unread > 0) {
-                edgeStallsReported++;
+                counters.edgeStall();
                 LOG.log(System.Logger.Level.WARNING, () -> name + ": EDGE handler for fd " + r.fd + " returned with "
                         + unread + " bytes unread; epoll will not report this fd again until more data arrives");
             }
@@ -552,27 +543,12 @@ public final class Reactor implements Executor, AutoCloseable {
         while ((t = timers.peek()) != null && t.deadlineNanos - now <= 0) {
             timers.poll();
             if (t.expire()) {
-                timersFired++;
+                counters.timerFired();
                 try {
                     t.task.run();
                 } catch (Throwable e) {
                     reportFailure(null, e);
                 }
-            }
-        }
-    }
-
-    private void runTasks() {
-        for (int i = 0; i < MAX_TASKS_PER_ITERATION; i++) {
-            Runnable task = tasks.poll();
-            if (task == null) {
-                return;
-            }
-            tasksRun++;
-            try {
-                task.run();
-            } catch (Throwable e) {
-                reportFailure(null, e);
             }
         }
     }
@@ -594,41 +570,41 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /**
      * Queues {@code task} to run on the reactor's thread, in submission order, and wakes the loop if it is waiting.
+     * A task this accepts is guaranteed to run: on the loop, or in the final drain of {@link #close()}.
      *
      * @param task the task
-     * @throws RejectedExecutionException if the reactor is closed
+     * @throws RejectedExecutionException if the reactor is closing or closed
      */
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
-        if (state.get() != OPEN) {
+        if (!tasks.offer(task)) {
             throw new RejectedExecutionException(name + " is closed");
         }
-        tasks.add(task);
-        if (Thread.currentThread() != loopThread) {
-            wakeup();
+        if (!life.inLoop()) {
+            wakeups.wakeup();
         }
     }
 
     /**
      * Runs {@code task} on the reactor's thread after {@code delay}. Timers are exact to the nanosecond in the
      * queue; the wait itself uses epoll_pwait2's nanosecond timeout where the kernel has it, else epoll_wait's
-     * milliseconds (rounded up, so never early).
+     * milliseconds (rounded up, so never early). If the reactor closes first, the timeout ends cancelled.
      *
      * @param delay how long to wait; zero or negative runs it on the next iteration
      * @param task  the task
      * @return a handle to cancel it
-     * @throws RejectedExecutionException if the reactor is closed
+     * @throws RejectedExecutionException if the reactor is closing or closed
      */
     public Timeout schedule(Duration delay, Runnable task) {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(delay, "delay");
-        if (state.get() != OPEN) {
+        if (!life.isOpen()) {
             throw new RejectedExecutionException(name + " is closed");
         }
-        long deadline = System.nanoTime() + Math.max(0, Math.min(saturatedNanos(delay), Long.MAX_VALUE / 4));
+        long deadline = System.nanoTime() + Math.max(0, Math.min(LoopOwner.saturatedNanos(delay), Long.MAX_VALUE / 4));
         ScheduledTask t = new ScheduledTask(this, deadline, task);
-        if (Thread.currentThread() == loopThread) {
+        if (life.inLoop()) {
             addTimer(t);
         } else {
             execute(() -> addTimer(t));
@@ -637,128 +613,83 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     private void addTimer(ScheduledTask t) {
-        if (t.get() == ScheduledTask.PENDING) {
+        if (!life.isOpen()) {
+            t.cancelOnClose(); // a hand-off that reached the loop only in close's final drain
+        } else if (t.isPending()) {
             t.seq = timerSeq++;
             timers.add(t);
         }
     }
 
     void timerCancelled(ScheduledTask t) {
-        if (Thread.currentThread() == loopThread) {
+        if (life.inLoop()) {
             timers.remove(t);
-        } else if (state.get() == OPEN) {
-            try {
-                execute(() -> timers.remove(t));
-            } catch (RejectedExecutionException closing) {
-                // the reactor is closing: its timers are dropped anyway
-            }
+        } else {
+            // No wake-up: a cancelled timer cannot fire, so the loop may drop it whenever it next runs tasks.
+            tasks.offer(() -> timers.remove(t));
         }
     }
 
     /**
-     * Wakes the loop if it is blocked in epoll_wait. Skips the eventfd write when the loop is already awake, so
-     * calling it often is cheap.
+     * Makes the loop's current wait return, or, if it is not waiting, its next wait return at once (as
+     * {@link java.nio.channels.Selector#wakeup()} does); several wake-ups before one wait count as one. Writes the
+     * eventfd only when the loop is asleep, so calling it often is cheap. Safe from any thread.
      */
     public void wakeup() {
-        if (nextWakeup.getAndSet(AWAKE) != AWAKE) {
-            scratchWrite();
-        }
+        wakeups.wakeup();
     }
-
-    private void scratchWrite() {
-        // Any thread may write: the kernel only reads the shared, never-modified 8-byte value.
-        if (LibC.write(wakeFd, WAKE_VALUE_ADDR, 8) == 8) {
-            wakeupsWritten.incrementAndGet();
-        }
-    }
-
-    private static final ByteBuffer WAKE_VALUE = NativeMemory.allocate(8).putLong(0, 1L);
-    private static final long WAKE_VALUE_ADDR = NativeMemory.address(WAKE_VALUE);
 
     // ---------------------------------------------------------------- close
 
     /**
      * Closes the reactor: every still-registered handler gets {@link Handler#onClosed} with a
-     * {@link ClosedReactorException}, queued tasks run one last time, pending timers are dropped, and the epoll fd
-     * and eventfd are closed. Registered fds stay open: they belong to their owners. Called from another thread
-     * while the loop runs, it wakes the loop and waits for it to finish closing. Idempotent.
+     * {@link ClosedReactorException} (or {@code null} if it was cancelled from another thread and not yet told),
+     * pending timers end cancelled, queued tasks run one last time, and the epoll fd and eventfd are closed.
+     * Registered fds stay open: they belong to their owners. Called from another thread while the loop runs, it
+     * wakes the loop and waits for it to finish closing; called from a handler, task or timer, the loop closes when
+     * the current iteration ends. Idempotent.
      */
     @Override
     public void close() {
-        if (state.compareAndSet(OPEN, CLOSING)) {
-            wakeupForClose();
+        if (life.requestClose()) {
+            wakeups.wakeup();
         }
-        if (state.get() == CLOSED) {
+        if (life.isTerminated() || life.ownedByCurrentThread()) {
             return;
         }
-        Thread me = Thread.currentThread();
-        if (owner.get() == me) {
-            return; // called from a handler, task or timer: the loop closes when this iteration ends
-        }
-        if (owner.compareAndSet(null, me)) {
-            try {
-                doClose();
-            } finally {
-                owner.set(null);
-            }
-            return;
-        }
-        try {
-            while (!terminated.await(100, TimeUnit.MILLISECONDS)) {
-                if (owner.compareAndSet(null, me)) {
-                    try {
-                        doClose();
-                    } finally {
-                        owner.set(null);
-                    }
-                    return;
-                }
-                wakeupForClose();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!life.closeIfUnowned()) {
+            life.awaitClose(wakeups::write);
         }
     }
 
-    private void wakeupForClose() {
-        nextWakeup.set(AWAKE);
-        scratchWrite();
-    }
-
-    /** Blocks until the reactor is closed, or the timeout passes. */
+    /**
+     * Blocks until the reactor is closed, or the timeout passes.
+     *
+     * @param timeout the longest wait
+     * @return whether the reactor is closed
+     * @throws InterruptedException if interrupted while waiting
+     */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return terminated.await(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+        return life.awaitTermination(LoopOwner.saturatedNanos(timeout));
     }
 
+    /** The close itself, run once by the thread owning the loop. */
     private void doClose() {
-        if (state.get() == CLOSED) {
+        if (!life.closePending()) {
             return;
         }
-        Thread prev = loopThread;
-        loopThread = Thread.currentThread();
         try {
             ClosedReactorException cause = new ClosedReactorException(name + " closed");
             for (Registration r : table.snapshot()) {
-                if (r.valid) {
-                    end(r, cause);
-                }
+                end(r, cause, false);
             }
-            timers.clear();
-            runTasks();
-            state.set(CLOSED);
-            Runnable late;
-            while ((late = tasks.poll()) != null) {
-                try {
-                    late.run();
-                } catch (Throwable e) {
-                    reportFailure(null, e);
-                }
-            }
-            LibC.close(wakeFd);
+            timers.cancelAll();
+            life.markClosed();
+            counters.tasksRun(tasks.runAll(taskFailure));
+            LibC.close(wakeups.fd());
             LibC.close(epfd);
         } finally {
-            loopThread = prev;
-            terminated.countDown();
+            life.terminated();
         }
     }
 
@@ -766,17 +697,17 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return state.get() != OPEN;
+        return !life.isOpen();
     }
 
     /** Whether a thread is running the loop now ({@link #run()}, {@link #poll}, or the thread {@link #start()} made). */
     public boolean isRunning() {
-        return owner.get() != null;
+        return life.isOwned();
     }
 
     /** Whether the calling thread is the one running this reactor now. */
     public boolean inEventLoop() {
-        return Thread.currentThread() == loopThread;
+        return life.inLoop();
     }
 
     /** The reactor's name. */
@@ -784,30 +715,23 @@ public final class Reactor implements Executor, AutoCloseable {
         return name;
     }
 
-    /** A snapshot of the counters. Safe from any thread; values read off the loop thread may lag slightly. */
+    /**
+     * A snapshot of the counters. Safe from any thread: each value is whole and never goes back, but the values are
+     * read one after another while the loop runs, not as one atomic cut.
+     */
     public ReactorStats stats() {
-        return new ReactorStats(loopIterations, epollWaits, eventsDispatched, staleEventsDropped,
-                wakeupsWritten.get(), tasksRun, timersFired, handlerFailures, edgeStallsReported,
-                table.size(), events.capacity());
+        return counters.snapshot(wakeups.written());
     }
 
     private void ensureOpen(String op) {
-        if (state.get() != OPEN) {
+        if (!life.isOpen()) {
             throw new ClosedReactorException(op + ": " + name + " is closed");
-        }
-    }
-
-    private void checkLoopThread(String op) {
-        Thread t = loopThread;
-        if (t != null && t != Thread.currentThread()) {
-            throw new IllegalStateException(op + " must run on " + name + "'s thread (" + t.getName()
-                    + "); use reactor.execute(...) from other threads");
         }
     }
 
     @Override
     public String toString() {
-        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + table.size()
+        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + stats().registrations()
                 + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -5,10 +5,24 @@ package org.epoll4j;
  *
  * <p>Epoll carries the registration's token, {@code (generation << 32) | slot}, never the bare fd, so an event that
  * arrives after {@link #cancel()} or after the fd number was reused is dropped rather than delivered to the wrong
- * handler. Methods that change the registration must be called on the reactor's thread (from a handler, a task or
- * a timer), or while no thread is running the reactor.
+ * handler.
+ *
+ * <p>Threads: {@link #interest(Interest)}, {@link #triggerMode(TriggerMode)}, {@link #rearm()} and {@link #cancel()}
+ * work from any thread (epoll_ctl is thread-safe; calls on one registration are serialized), so a ONESHOT handler
+ * can hand its work to another thread that re-arms when done. The getters are safe from any thread too. The
+ * {@link #attachment()} is a plain field: publish it safely yourself if other threads read it.
+ *
+ * <p>How a registration ends is told once, on the reactor's thread, by {@link Handler#onClosed}: {@code null} after
+ * {@link #cancel()}, the handler's throwable when it failed, a {@link ClosedReactorException} when the reactor
+ * closed, or a {@link FdReusedException} when the fd was closed without {@code cancel()} and its number registered
+ * again: that fd number then belongs to someone else, and the ended registration's owner must not close it.
  */
 public final class Registration {
+    static final int LIVE = 0;
+    /** Cancelled from another thread: out of epoll, not yet told ({@code onClosed} runs on the loop). */
+    static final int CANCELLING = 1;
+    static final int ENDED = 2;
+
     final Reactor reactor;
     final int fd;
     final int slot;
@@ -16,9 +30,11 @@ public final class Registration {
     final Handler handler;
     final boolean oneshot;
     final boolean exclusive;
-    Interest interest;
-    TriggerMode mode;
-    boolean valid = true;
+    /** Serializes epoll_ctl on this fd with the end of the registration (which frees its fd number for reuse). */
+    final Object ctlLock = new Object();
+    volatile Interest interest;
+    volatile TriggerMode mode;
+    volatile int state = LIVE;
     private Object attachment;
 
     Registration(Reactor reactor, int fd, int slot, int generation, Interest interest, TriggerMode mode,
@@ -41,6 +57,10 @@ public final class Registration {
 
     /** The epoll bits for the current interest, mode and options. */
     int epollBits() {
+        return epollBits(interest, mode);
+    }
+
+    int epollBits(Interest interest, TriggerMode mode) {
         int bits = interest.bits();
         if (mode == TriggerMode.EDGE) {
             bits |= org.epoll4j.internal.LibC.EPOLLET;
@@ -89,19 +109,21 @@ public final class Registration {
         return exclusive;
     }
 
-    /** {@code false} once cancelled, failed, superseded by a reuse of its fd, or its reactor closed. */
+    /**
+     * {@code false} once cancelled (from this or another thread), failed, superseded by a reuse of its fd, or its
+     * reactor closed.
+     */
     public boolean isValid() {
-        return valid;
+        return state == LIVE;
     }
 
     /**
-     * Changes the interest. Calls epoll_ctl only when the interest actually changes.
+     * Changes the interest. Calls epoll_ctl only when the interest actually changes. Safe from any thread.
      *
      * @param newInterest the new interest
      * @return this registration
      * @throws EpollException        if epoll_ctl fails (e.g. EBADF: the fd was closed)
-     * @throws IllegalStateException if the registration is no longer valid, is EXCLUSIVE, or this is not the
-     *                               reactor's thread
+     * @throws IllegalStateException if the registration is no longer valid or is EXCLUSIVE
      */
     public Registration interest(Interest newInterest) throws EpollException {
         if (newInterest != interest) {
@@ -111,7 +133,7 @@ public final class Registration {
     }
 
     /**
-     * Changes the trigger mode (epoll_ctl MOD with or without EPOLLET).
+     * Changes the trigger mode (epoll_ctl MOD with or without EPOLLET). Safe from any thread.
      *
      * @param newMode the new mode
      * @return this registration
@@ -127,7 +149,8 @@ public final class Registration {
     }
 
     /**
-     * Re-arms a ONESHOT registration after it fired (epoll_ctl MOD with the current interest).
+     * Re-arms a ONESHOT registration after it fired (epoll_ctl MOD with the current interest). Safe from any
+     * thread: a handler may pass its work to another thread, which re-arms when it is done.
      *
      * @return this registration
      * @throws EpollException        if epoll_ctl fails
@@ -144,9 +167,14 @@ public final class Registration {
     /**
      * Stops watching the fd (epoll_ctl DEL) and calls the handler's {@link Handler#onClosed} with a {@code null}
      * cause. The fd itself stays open: it belongs to the caller. Does nothing if already ended.
+     *
+     * <p>On the reactor's thread, {@code onClosed} runs before this returns. From another thread, the fd is out of
+     * epoll and {@link #isValid()} is false when this returns, no new {@code onReady} starts after that (one already
+     * running may finish), and {@code onClosed(null)} follows on the reactor's thread. The fd may be closed as soon
+     * as this returns.
      */
     public void cancel() {
-        reactor.cancel(this, null, true);
+        reactor.cancel(this);
     }
 
     /** An object the application associates with this registration. */
@@ -169,6 +197,6 @@ public final class Registration {
     @Override
     public String toString() {
         return "Registration[fd=" + fd + ", " + interest + ", " + mode + (oneshot ? ", ONESHOT" : "")
-                + (exclusive ? ", EXCLUSIVE" : "") + (valid ? "" : ", ended") + "]";
+                + (exclusive ? ", EXCLUSIVE" : "") + (state == LIVE ? "" : ", ended") + "]";
     }
 }

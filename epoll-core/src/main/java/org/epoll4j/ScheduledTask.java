@@ -1,19 +1,29 @@
 package org.epoll4j;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
-/** A timer entry: deadline, FIFO tie-break, task and its place in the {@link TimerQueue} heap. */
-final class ScheduledTask extends AtomicInteger implements Timeout {
-    private static final long serialVersionUID = 1L;
-    static final int PENDING = 0;
-    static final int CANCELLED = 1;
-    static final int EXPIRED = 2;
+/** A timer entry: deadline, FIFO tie-break, task, its place in the {@link TimerQueue} heap and its state. */
+final class ScheduledTask implements Timeout {
+    private static final int PENDING = 0;
+    private static final int CANCELLED = 1;
+    private static final int EXPIRED = 2;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(ScheduledTask.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final Reactor reactor;
     final long deadlineNanos;
-    long seq;
     final Runnable task;
+    long seq;
     int heapIndex = -1;
+    private volatile int state = PENDING;
 
     ScheduledTask(Reactor reactor, long deadlineNanos, Runnable task) {
         this.reactor = reactor;
@@ -26,14 +36,23 @@ final class ScheduledTask extends AtomicInteger implements Timeout {
         return d < 0 || (d == 0 && seq < o.seq);
     }
 
+    boolean isPending() {
+        return state == PENDING;
+    }
+
     /** Moves PENDING to EXPIRED; false if it was cancelled meanwhile. */
     boolean expire() {
-        return compareAndSet(PENDING, EXPIRED);
+        return STATE.compareAndSet(this, PENDING, EXPIRED);
+    }
+
+    /** Ends a pending timer because its reactor closed; no reactor call-back. */
+    void cancelOnClose() {
+        STATE.compareAndSet(this, PENDING, CANCELLED);
     }
 
     @Override
     public boolean cancel() {
-        if (!compareAndSet(PENDING, CANCELLED)) {
+        if (!STATE.compareAndSet(this, PENDING, CANCELLED)) {
             return false;
         }
         reactor.timerCancelled(this);
@@ -42,16 +61,17 @@ final class ScheduledTask extends AtomicInteger implements Timeout {
 
     @Override
     public boolean isCancelled() {
-        return get() == CANCELLED;
+        return state == CANCELLED;
     }
 
     @Override
     public boolean isExpired() {
-        return get() == EXPIRED;
+        return state == EXPIRED;
     }
 
     @Override
     public String toString() {
-        return "Timeout[" + (get() == PENDING ? "pending" : get() == CANCELLED ? "cancelled" : "expired") + "]";
+        int s = state;
+        return "Timeout[" + (s == PENDING ? "pending" : s == CANCELLED ? "cancelled" : "expired") + "]";
     }
 }

@@ -45,9 +45,11 @@ final class TimerQueue {
         }
     }
 
-    void clear() {
+    /** Empties the queue, ending every pending timer as cancelled (its reactor is closing). */
+    void cancelAll() {
         for (int i = 0; i < size; i++) {
             heap[i].heapIndex = -1;
+            heap[i].cancelOnClose();
             heap[i] = null;
         }
         size = 0;

@@ -330,7 +330,8 @@ class ReactorTest {
             Registration newReg = reactor.register(second, Interest.READ, TriggerMode.LEVEL, fresh);
             assertFalse(oldReg.isValid());
             assertEquals(1, old.closedCount);
-            EpollException cause = assertInstanceOf(EpollException.class, old.closes.get(0));
+            FdReusedException cause = assertInstanceOf(FdReusedException.class, old.closes.get(0));
+            assertEquals(first, cause.fd());
             assertEquals(Errno.EBADF, cause.errno());
             Fds.signal(second, 1);
             assertEquals(1, reactor.poll(Duration.ZERO));
@@ -445,22 +446,36 @@ class ReactorTest {
     }
 
     @Test
-    void loopThreadOnlyOperationsAreGuarded() throws Exception {
+    void registerIsLoopThreadOnlyButChangingARegistrationIsNot() throws Exception {
         int efd = eventfd();
+        int other = eventfd();
         try (Reactor reactor = Reactor.open()) {
             Registration r = reactor.register(efd, Interest.READ, TriggerMode.LEVEL, IGNORE);
-            CompletableFuture<Throwable> fromOutside = new CompletableFuture<>();
+            CompletableFuture<Throwable> registerFromOutside = new CompletableFuture<>();
+            CompletableFuture<Throwable> interestFromOutside = new CompletableFuture<>();
             reactor.execute(() -> CompletableFuture.runAsync(() -> {
-                try {
-                    r.interest(Interest.WRITE);
-                    fromOutside.complete(null);
-                } catch (Throwable t) {
-                    fromOutside.complete(t);
-                }
+                registerFromOutside.complete(catching(() -> reactor.register(other, Interest.READ, TriggerMode.LEVEL,
+                        IGNORE)));
+                interestFromOutside.complete(catching(() -> r.interest(Interest.WRITE)));
             }).join()); // runs while this thread owns the reactor inside poll()
             reactor.poll(Duration.ZERO);
-            assertInstanceOf(IllegalStateException.class, fromOutside.get(5, TimeUnit.SECONDS));
-            assertEquals(Interest.READ, r.interest());
+            assertInstanceOf(IllegalStateException.class, registerFromOutside.get(5, TimeUnit.SECONDS));
+            assertNull(interestFromOutside.get(5, TimeUnit.SECONDS));
+            assertEquals(Interest.WRITE, r.interest());
+            assertEquals(1, reactor.poll(Duration.ZERO), "an eventfd is writable: the new interest is in the kernel");
+        }
+    }
+
+    private interface Call {
+        void run() throws Exception;
+    }
+
+    private static Throwable catching(Call c) {
+        try {
+            c.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
         }
     }
 

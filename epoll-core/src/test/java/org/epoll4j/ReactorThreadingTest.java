@@ -245,14 +245,30 @@ class ReactorThreadingTest {
     }
 
     @Test
-    void pendingTimersAreDroppedOnClose() throws Exception {
+    void pendingTimersEndCancelledOnClose() throws Exception {
         AtomicInteger runs = new AtomicInteger();
-        Timeout t;
+        Timeout queued;
+        Timeout handedOff;
         try (Reactor reactor = Reactor.open()) {
-            t = reactor.schedule(Duration.ofMillis(1), runs::incrementAndGet);
+            queued = reactor.schedule(Duration.ofHours(1), runs::incrementAndGet);
             reactor.poll(Duration.ZERO); // moves it into the timer queue
+            handedOff = CompletableFuture.supplyAsync(() -> reactor.schedule(Duration.ofHours(1),
+                    runs::incrementAndGet)).get(5, TimeUnit.SECONDS); // still in the task queue at close
         }
         assertEquals(0, runs.get());
-        assertFalse(t.isExpired());
+        for (Timeout t : List.of(queued, handedOff)) {
+            assertFalse(t.isExpired(), t.toString());
+            assertTrue(t.isCancelled(), t + " left pending by close");
+            assertFalse(t.cancel(), "cancelling an ended timer");
+        }
+    }
+
+    @Test
+    void timeoutExposesNothingButTimeout() throws Exception {
+        try (Reactor reactor = Reactor.open()) {
+            Timeout t = reactor.schedule(Duration.ofHours(1), () -> { });
+            assertFalse(t instanceof Number, "a Timeout is not a Number: " + t.getClass().getSuperclass());
+            assertTrue(t.cancel());
+        }
     }
 }

@@ -1,22 +1,26 @@
 package org.epoll4j.internal;
 
-import com.sun.jna.Platform;
-
 import java.nio.ByteBuffer;
 
 /**
  * The native {@code struct epoll_event} array that epoll_wait fills, read through a direct ByteBuffer view.
  *
  * <p>The struct is packed (12 bytes, data at offset 4) on x86_64 and naturally aligned (16 bytes, data at offset 8)
- * elsewhere. {@link #verifyLayout()} checks the choice against the kernel once per process.
+ * on aarch64; {@link NativePlatform#epollEventLayout(String)} chooses, and {@link #verifyLayout()} checks the choice
+ * against the kernel once per process.
  */
 public final class EventBuffer {
     /** Size of one {@code struct epoll_event} on this architecture. */
-    public static final int EVENT_SIZE = Platform.isIntel() && Platform.is64Bit() ? 12 : 16;
+    public static final int EVENT_SIZE = layout().size;
     /** Offset of {@code data.u64} in the struct. */
-    public static final int DATA_OFFSET = EVENT_SIZE == 12 ? 4 : 8;
+    public static final int DATA_OFFSET = layout().dataOffset;
 
     private static volatile boolean layoutVerified;
+
+    private static NativePlatform.EpollEventLayout layout() {
+        NativePlatform.requireSupported();
+        return NativePlatform.EPOLL_EVENT;
+    }
 
     private ByteBuffer buffer;
     private long address;

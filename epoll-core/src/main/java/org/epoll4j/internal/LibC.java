@@ -10,12 +10,14 @@ import com.sun.jna.Platform;
  * <p>Every method is a {@code static native} bound by {@link Native#register}: primitive arguments, addresses as
  * {@code long}, no per-call allocation. Failures return {@code -1}; the caller then reads {@link #errno()} (JNA saves
  * errno after every direct call, so reading it only on failure keeps the success path free of it).
+ *
+ * <p>Loading this class fails with an {@link UnsupportedOperationException} on anything but 64-bit Linux on x86_64
+ * or aarch64: see {@link NativePlatform} for what the bindings and constants assume there. The constants below are
+ * the values both architectures share (x86_64 and the asm-generic headers arm64 uses).
  */
 public final class LibC {
     static {
-        if (!Platform.isLinux()) {
-            throw new UnsupportedOperationException("epoll4j needs Linux; this is " + System.getProperty("os.name"));
-        }
+        NativePlatform.requireSupported(); // before binding anything: the bindings below assume LP64 x86_64/aarch64
         Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
     }
 
@@ -39,7 +41,7 @@ public final class LibC {
     public static final int EPOLLONESHOT = 1 << 30;
     public static final int EPOLLET = 1 << 31;
 
-    // eventfd / timerfd / pipe2 / socket flags (x86_64 and asm-generic agree on these)
+    // eventfd / timerfd / pipe2 / socket flags (x86_64 and asm-generic, hence arm64, agree on these)
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = O_NONBLOCK;

@@ -1,6 +1,7 @@
 package org.epoll4j.net;
 
 import org.epoll4j.Reactor;
+import org.epoll4j.internal.MsgHdr;
 import org.epoll4j.internal.NativeMemory;
 
 import java.nio.ByteBuffer;
@@ -18,7 +19,6 @@ final class NetContext {
     static final int CHUNK_SIZE = 16 * 1024;
     static final int MAX_IOV = 64;
     private static final int MAX_POOLED_CHUNKS = 256;
-    private static final int MSGHDR_SIZE = 56;
     private static final Map<Reactor, NetContext> CONTEXTS = new WeakHashMap<>();
 
     final ByteBuffer readBuffer = NativeMemory.allocate(READ_BUFFER_SIZE);
@@ -26,17 +26,19 @@ final class NetContext {
     final ByteBuffer bounce = NativeMemory.allocate(READ_BUFFER_SIZE);
     final long bounceAddress = NativeMemory.address(bounce);
     /** iovec[MAX_IOV] followed by one struct msghdr whose msg_iov points at it. */
-    final ByteBuffer iov = NativeMemory.allocate(MAX_IOV * 16 + MSGHDR_SIZE + 8);
+    final ByteBuffer iov = NativeMemory.allocate(MAX_IOV * MsgHdr.IOVEC_SIZE + MsgHdr.SIZE + 8);
     final long iovAddress = NativeMemory.address(iov);
-    final long msghdrAddress = iovAddress + MAX_IOV * 16;
+    private static final int MSGHDR_AT = MAX_IOV * MsgHdr.IOVEC_SIZE;
+    final long msghdrAddress = iovAddress + MSGHDR_AT;
     /** Scratch for sendfile's off_t. */
-    final long offsetAddress = msghdrAddress + MSGHDR_SIZE;
+    final long offsetAddress = msghdrAddress + MsgHdr.SIZE;
     private final ArrayDeque<Chunk> pool = new ArrayDeque<>();
     private ByteBuffer lastDirect;
     private long lastDirectAddress;
 
     private NetContext() {
-        iov.putLong(MAX_IOV * 16 + 16, iovAddress); // msg_iov; msg_name/namelen/control/flags stay 0
+        MsgHdr.verifyLayout(); // once per process: a wrong layout would send the wrong bytes
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_IOV, iovAddress); // msg_name/namelen/control/flags stay 0
     }
 
     static NetContext of(Reactor reactor) {
@@ -47,16 +49,16 @@ final class NetContext {
 
     /** Sets msg_iovlen before a sendmsg over the first {@code count} iovecs. */
     void iovCount(int count) {
-        iov.putLong(MAX_IOV * 16 + 24, count);
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_IOVLEN, count);
     }
 
     void iov(int i, long address, long length) {
-        iov.putLong(i * 16, address);
-        iov.putLong(i * 16 + 8, length);
+        iov.putLong(i * MsgHdr.IOVEC_SIZE, address);
+        iov.putLong(i * MsgHdr.IOVEC_SIZE + MsgHdr.IOV_LEN, length);
     }
 
     void offset(long value) {
-        iov.putLong(MAX_IOV * 16 + MSGHDR_SIZE, value);
+        iov.putLong(MSGHDR_AT + MsgHdr.SIZE, value);
     }
 
     /** The native address of a direct buffer, remembering the last one asked for (usually the same buffer). */
