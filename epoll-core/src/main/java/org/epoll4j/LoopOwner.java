@@ -18,6 +18,10 @@ final class LoopOwner {
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
 
+    /** The reactor whose loop (or close) the calling thread is running now; see {@link Reactor#current()}. */
+    static final ThreadLocal<Reactor> CURRENT = new ThreadLocal<>();
+
+    private final Reactor reactor;
     private final String name;
     private final Runnable closeAction;
     private final AtomicReference<Thread> owner = new AtomicReference<>();
@@ -26,13 +30,16 @@ final class LoopOwner {
     private volatile Thread loopThread;
     /** True while the owner is inside poll()/run() or the close; touched only by the owning thread. */
     private boolean busy;
+    /** What {@link #CURRENT} was before the owner entered: a thread may run one reactor's close inside another's loop. */
+    private Reactor outer;
 
     /**
      * @param name        the reactor's name, for messages
      * @param closeAction the reactor's close; run at most once per call, by the thread owning the loop, and
      *                    idempotent itself
      */
-    LoopOwner(String name, Runnable closeAction) {
+    LoopOwner(Reactor reactor, String name, Runnable closeAction) {
+        this.reactor = reactor;
         this.name = name;
         this.closeAction = closeAction;
     }
@@ -119,6 +126,8 @@ final class LoopOwner {
         }
         loopThread = me;
         busy = true;
+        outer = CURRENT.get();
+        CURRENT.set(reactor);
         if (!isOpen()) {
             exit();
             throw new ClosedReactorException(op + ": " + name + " is closed");
@@ -148,6 +157,8 @@ final class LoopOwner {
         }
         loopThread = me;
         busy = true;
+        outer = CURRENT.get();
+        CURRENT.set(reactor);
         try {
             closeAction.run();
         } finally {
@@ -157,6 +168,14 @@ final class LoopOwner {
     }
 
     private void disown() {
+        if (busy) {
+            if (outer == null) {
+                CURRENT.remove();
+            } else {
+                CURRENT.set(outer);
+                outer = null;
+            }
+        }
         busy = false;
         loopThread = null;
         owner.set(null);

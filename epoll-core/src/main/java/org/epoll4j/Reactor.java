@@ -87,7 +87,7 @@ public final class Reactor implements Executor, AutoCloseable {
         }
         this.epfd = ep;
         this.wakeups = new WakeupSignal(wfd);
-        this.life = new LoopOwner(name, this::doClose);
+        this.life = new LoopOwner(this, name, this::doClose);
         this.tasks = new TaskQueue(life);
     }
 
@@ -248,6 +248,7 @@ public final class Reactor implements Executor, AutoCloseable {
 
     private void add(Registration r) throws EpollException {
         ctlEvent.set(0, r.epollBits(), r.token());
+        counters.epollCtl();
         if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, r.fd, ctlEvent.address()) != 0) {
             int err = LibC.errno();
             table.release(r.slot);
@@ -269,6 +270,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 throw new IllegalStateException("registration for fd " + r.fd + " has ended");
             }
             ev.set(0, r.epollBits(newInterest, newMode), r.token());
+            counters.epollCtl();
             if (LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, r.fd, ev.address()) != 0) {
                 throw new EpollException("epoll_ctl(MOD, fd=" + r.fd + ", " + newInterest + ", " + newMode + ")",
                         LibC.errno());
@@ -296,6 +298,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 return;
             }
             // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
+            counters.epollCtl();
             LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, OFF_LOOP_CTL.get().address());
             r.state = Registration.CANCELLING;
         }
@@ -314,6 +317,7 @@ public final class Reactor implements Executor, AutoCloseable {
             }
             if (del && r.state == Registration.LIVE) {
                 // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
+                counters.epollCtl();
                 LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
             }
             told = r.state == Registration.CANCELLING ? null : cause; // cancelled first, whatever came after
@@ -703,6 +707,18 @@ public final class Reactor implements Executor, AutoCloseable {
     /** Whether a thread is running the loop now ({@link #run()}, {@link #poll}, or the thread {@link #start()} made). */
     public boolean isRunning() {
         return life.isOwned();
+    }
+
+    /**
+     * The reactor whose loop the calling thread is running now ({@link #run()}, {@link #poll}, a started thread, or
+     * a close that runs the handlers' {@code onClosed}), or {@code null}. Lets code that may run on any reactor (a
+     * library's callback, a handler shared by a group) find its own, and lets blocking helpers refuse to wait on a
+     * reactor thread.
+     *
+     * @return the current reactor, or {@code null}
+     */
+    public static Reactor current() {
+        return LoopOwner.CURRENT.get();
     }
 
     /** Whether the calling thread is the one running this reactor now. */

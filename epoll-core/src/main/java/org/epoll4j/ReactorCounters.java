@@ -20,6 +20,7 @@ final class ReactorCounters {
     private static final VarHandle STALLS;
     private static final VarHandle REGISTRATIONS;
     private static final VarHandle CAPACITY;
+    private static final VarHandle CTLS;
 
     static {
         try {
@@ -34,6 +35,7 @@ final class ReactorCounters {
             STALLS = l.findVarHandle(ReactorCounters.class, "edgeStallsReported", long.class);
             REGISTRATIONS = l.findVarHandle(ReactorCounters.class, "registrations", int.class);
             CAPACITY = l.findVarHandle(ReactorCounters.class, "eventCapacity", int.class);
+            CTLS = l.findVarHandle(ReactorCounters.class, "epollCtls", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -49,6 +51,7 @@ final class ReactorCounters {
     private long edgeStallsReported;
     private int registrations;
     private int eventCapacity;
+    private long epollCtls; // the one counter with several writers: registrations change from any thread
 
     // Writers: loop thread only (the single writer reads its own fields plainly).
 
@@ -95,11 +98,17 @@ final class ReactorCounters {
         CAPACITY.setOpaque(this, n);
     }
 
+    /** One epoll_ctl on a registration; any thread (an atomic add: next to the system call it costs nothing). */
+    void epollCtl() {
+        CTLS.getAndAdd(this, 1L);
+    }
+
     /** Any thread. */
     ReactorStats snapshot(long wakeupsWritten) {
         return new ReactorStats((long) ITERATIONS.getOpaque(this), (long) WAITS.getOpaque(this),
                 (long) DISPATCHED.getOpaque(this), (long) STALE.getOpaque(this), wakeupsWritten,
                 (long) TASKS.getOpaque(this), (long) TIMERS.getOpaque(this), (long) FAILURES.getOpaque(this),
-                (long) STALLS.getOpaque(this), (int) REGISTRATIONS.getOpaque(this), (int) CAPACITY.getOpaque(this));
+                (long) STALLS.getOpaque(this), (int) REGISTRATIONS.getOpaque(this), (int) CAPACITY.getOpaque(this),
+                (long) CTLS.getOpaque(this));
     }
 }

@@ -297,12 +297,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
 
     /** The reactor whose thread is the caller, or {@code null} if the caller is not one of the group's threads. */
     public Reactor current() {
-        for (Reactor r : reactors) {
-            if (r.inEventLoop()) {
-                return r;
-            }
-        }
-        return null;
+        Reactor r = Reactor.current();
+        return r != null && reactors.contains(r) ? r : null;
     }
 
     /**

@@ -14,8 +14,10 @@ package org.epoll4j;
  * @param edgeStallsReported  EDGE handlers found returning with bytes unread (debug mode only)
  * @param registrations       live registrations now
  * @param eventCapacity       current size of the event array
+ * @param epollCtls           epoll_ctl calls for registrations (ADD, MOD, DEL; from any thread): the cost LEVEL
+ *                            triggering pays when a writer's queue fills and drains, and EDGE does not
  */
 public record ReactorStats(long loopIterations, long epollWaits, long eventsDispatched, long staleEventsDropped,
                            long wakeupsWritten, long tasksRun, long timersFired, long handlerFailures,
-                           long edgeStallsReported, int registrations, int eventCapacity) {
+                           long edgeStallsReported, int registrations, int eventCapacity, long epollCtls) {
 }

@@ -146,7 +146,7 @@ public final class TcpServer implements AutoCloseable {
      * @return the builder
      */
     public static Builder builder(Reactor reactor) {
-        LoopThreads.remember(Objects.requireNonNull(reactor, "reactor"));
+        Objects.requireNonNull(reactor, "reactor");
         return new Builder(reactor);
     }
 
@@ -354,7 +354,7 @@ public final class TcpServer implements AutoCloseable {
             closeListener(true); // never registered: no thread can be using the fd
             throw closedReactor(reactor, "start");
         }
-        if (LoopThreads.onAnyLoop()) {
+        if (Reactor.current() != null) {
             registered.whenComplete((ok, t) -> {
                 if (t != null) {
                     LOG.log(System.Logger.Level.WARNING, "TcpServer on " + localAddress + " could not start", t);
@@ -657,7 +657,7 @@ public final class TcpServer implements AutoCloseable {
     @Override
     public void close() {
         CompletableFuture<Void> done = closeAsync();
-        if (!done.isDone() && !LoopThreads.onAnyLoop()) {
+        if (!done.isDone() && Reactor.current() == null) {
             awaitHandOff(done);
         }
     }

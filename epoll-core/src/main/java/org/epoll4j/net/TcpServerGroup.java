@@ -233,7 +233,7 @@ public final class TcpServerGroup implements AutoCloseable {
          */
         public Builder handlerPerReactor(java.util.function.Function<Reactor, ? extends ConnectionHandler> factory) {
             Objects.requireNonNull(factory, "handlerPerReactor");
-            settings.add(b -> b.handlerFactory(() -> perReactor.get(group.current())));
+            settings.add(b -> b.handlerFactory(() -> perReactor.get(Reactor.current())));
             perReactorFactory = factory;
             hasHandler = true;
             return this;

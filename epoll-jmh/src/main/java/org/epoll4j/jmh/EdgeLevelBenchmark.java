@@ -35,8 +35,9 @@ import java.util.concurrent.TimeUnit;
  * waits until the server has read all of them. Data arrives while the loop runs, as in a server.
  *
  * <p>Aux counters (rates per second, over the same time as the score): {@code messages} (the throughput in
- * messages/s) and {@code epollWaits} (epoll_wait calls, from {@link ReactorStats#epollWaits()}); epoll_wait calls
- * per message = epollWaits / messages (the chart generator divides them).
+ * messages/s), {@code epollWaits} (epoll_wait calls, from {@link ReactorStats#epollWaits()}) and {@code epollCtls}
+ * (epoll_ctl calls, from {@link ReactorStats#epollCtls()}); calls per message = counter / messages (the chart
+ * generator divides them). The server only reads, so neither mode needs epoll_ctl after registering here.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -80,6 +81,7 @@ public class EdgeLevelBenchmark {
         public long messages;
         /** epoll_wait calls the reactor made meanwhile. */
         public long epollWaits;
+        public long epollCtls;
         ReactorStats base;
 
         /** Zeroes the counts and remembers the reactor's counters at the start of the iteration. */
@@ -87,6 +89,7 @@ public class EdgeLevelBenchmark {
         public void startIteration(EdgeLevelBenchmark b) {
             messages = 0;
             epollWaits = 0;
+            epollCtls = 0;
             base = b.reactor.stats();
         }
     }
@@ -153,6 +156,7 @@ public class EdgeLevelBenchmark {
         c.messages += (long) k * burst;
         ReactorStats s = reactor.stats();
         c.epollWaits = s.epollWaits() - c.base.epollWaits();
+        c.epollCtls = s.epollCtls() - c.base.epollCtls();
         return expected;
     }
 }
