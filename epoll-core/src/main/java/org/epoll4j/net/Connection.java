@@ -235,9 +235,7 @@ public final class Connection {
             closeNow(new EpollException("connect(fd=" + fd + ", " + remoteAddress + ")", err));
             return;
         }
-        if (!edge) {
-            updateInterest();
-        }
+        interestChanged();
         if (!closed) {
             opened();
         }
@@ -362,9 +360,7 @@ public final class Connection {
 
     private void peerShutdown() throws Exception {
         inputClosed = true;
-        if (!edge) {
-            updateInterest();
-        }
+        interestChanged();
         handler.onReadHangup(this);
     }
 
@@ -513,29 +509,30 @@ public final class Connection {
         }
     }
 
+    /** Queues a file region; {@code file} (opened by sendFile(Path), else -1) is closed wherever it is not queued. */
     private void enqueueFile(int file, FileChannel channel, long position, long count) {
         try {
             checkWritable("sendFile");
         } catch (ClosedConnectionException e) {
-            if (file >= 0) {
-                LibC.close(file);
-            }
+            closeIfOpened(file);
             throw e;
         }
         Runnable enqueue = () -> {
             if (outputEnded()) {
-                if (file >= 0) {
-                    LibC.close(file);
-                }
-                return;
+                closeIfOpened(file);
+            } else {
+                out.addFile(file, channel, position, count);
             }
-            out.addFile(file, channel, position, count);
         };
         if (!tryOnLoop(enqueue)) {
-            if (file >= 0) {
-                LibC.close(file); // the task will never run: the file is still ours
-            }
+            closeIfOpened(file); // the task will never run: the file is still ours
             throwIfRejectedWhileOpen();
+        }
+    }
+
+    private static void closeIfOpened(int file) {
+        if (file >= 0) {
+            LibC.close(file);
         }
     }
 
@@ -546,9 +543,7 @@ public final class Connection {
         onLoop(() -> {
             if (!readPaused) {
                 readPaused = true;
-                if (!edge) {
-                    updateInterest();
-                }
+                interestChanged();
             }
         });
     }
@@ -619,8 +614,8 @@ public final class Connection {
                 closing = true;
                 if (wasCorked) {
                     out.flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
-                } else if (!edge) {
-                    updateInterest();
+                } else {
+                    interestChanged();
                 }
             }
         });
@@ -688,6 +683,16 @@ public final class Connection {
         if (connectTimer != null) {
             connectTimer.cancel();
             connectTimer = null;
+        }
+    }
+
+    /**
+     * The state that decides what to watch changed. Only LEVEL's interest follows it: EDGE registers for
+     * everything once (no epoll_ctl per change) and continues reading and flushing by tasks instead.
+     */
+    private void interestChanged() {
+        if (!edge) {
+            updateInterest();
         }
     }
 
@@ -783,9 +788,7 @@ public final class Connection {
 
         @Override
         public void interestChanged() {
-            if (!edge) { // EDGE watches EPOLLOUT all the time
-                updateInterest();
-            }
+            Connection.this.interestChanged();
         }
 
         @Override
