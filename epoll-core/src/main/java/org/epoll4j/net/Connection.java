@@ -54,13 +54,10 @@ public final class Connection {
     private final ConnectionConfig config;
     private final ConnectionHandler handler;
     private final TcpServer server;
-    private final WriteQueue queue;
     private final boolean edge;
     private final IdleTimer idle;
+    private final Outbound out;
     private final Runnable readAgain = this::readAgain;
-    private final Runnable flushAgain = this::flushAgain;
-    private boolean flushScheduled;
-    private long writeCalls;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
@@ -82,12 +79,8 @@ public final class Connection {
     /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
     private boolean parked;
     private volatile boolean readPaused;
-    /** cork(): writes only queue until uncork(). */
-    private volatile boolean corked;
-    private volatile boolean writable = true;
     private Throwable closeCause;
     private volatile long bytesRead;
-    private volatile long bytesWritten;
     /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
     private volatile SocketAddress localAddress;
     private volatile SocketAddress remoteAddress;
@@ -100,9 +93,9 @@ public final class Connection {
         this.config = config;
         this.handler = handler;
         this.server = server;
-        this.queue = new WriteQueue(ctx);
         this.edge = config.trigger() == TriggerMode.EDGE;
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
+        this.out = new Outbound(new OutboundOwner(), ctx, fd, config, idle);
     }
 
     /**
@@ -202,8 +195,8 @@ public final class Connection {
             if (closed) {
                 return;
             }
-            if (ready.isWritable() && !queue.isEmpty() && !corked) {
-                flush();
+            if (ready.isWritable()) {
+                out.onWritable();
             }
             if (closed) {
                 return;
@@ -242,17 +235,25 @@ public final class Connection {
             closeNow(new EpollException("connect(fd=" + fd + ", " + remoteAddress + ")", err));
             return;
         }
-        if (!edge) {
-            updateInterest();
-        }
+        interestChanged();
         if (!closed) {
             opened();
         }
     }
 
-    /** Whether the connection reads now: not paused, not closing (close() stops reading), input not ended. */
+    /** Whether the connection reads now: not paused and input not ended. */
     private boolean canRead() {
-        return !readPaused && !closing && !inputClosed;
+        return !readPaused && !inputEnded();
+    }
+
+    /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
+    private boolean inputEnded() {
+        return inputClosed || closing;
+    }
+
+    /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
+    private boolean outputEnded() {
+        return closed || closing || outputShutdown || shutdownPending;
     }
 
     /**
@@ -261,7 +262,7 @@ public final class Connection {
      * stopped for good because of close()) the connection closes.
      */
     private void afterHangup() {
-        if (inputClosed || closing) {
+        if (inputEnded()) {
             closeNow(hangupCause());
         } else if (readPaused && !edge && !parked) {
             // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
@@ -277,8 +278,8 @@ public final class Connection {
 
     /** null when nothing is lost; EPIPE when queued bytes cannot reach a peer that hung up. */
     private EpollException hangupCause() {
-        return queue.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with " + queue.bytes()
-                + " bytes unsent", Errno.EPIPE);
+        return out.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
+                + out.queuedBytes() + " bytes unsent", Errno.EPIPE);
     }
 
     /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
@@ -300,7 +301,7 @@ public final class Connection {
                 }
                 buf.clear().limit((int) n);
                 handler.onData(this, buf);
-                if (closed || readPaused || closing || inputClosed) {
+                if (closed || !canRead()) {
                     return;
                 }
                 if (n < cap && !drain) {
@@ -332,13 +333,6 @@ public final class Connection {
         }
     }
 
-    private void flushAgain() {
-        flushScheduled = false;
-        if (!closed && !connecting && !corked && !queue.isEmpty()) {
-            flush();
-        }
-    }
-
     /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
     private void later(Runnable task) {
         try {
@@ -366,13 +360,11 @@ public final class Connection {
 
     private void peerShutdown() throws Exception {
         inputClosed = true;
-        if (!edge) {
-            updateInterest();
-        }
+        interestChanged();
         handler.onReadHangup(this);
     }
 
-    // ------------------------------------------------------------------ writes
+    // ------------------------------------------------------------------ writes (the work is Outbound's)
 
     /**
      * Writes {@code src}'s remaining bytes: straight to the socket when nothing is queued, the rest queued. On
@@ -388,14 +380,14 @@ public final class Connection {
             byte[] copy = new byte[src.remaining()];
             src.get(copy);
             onLoop(() -> {
-                if (!closed && !closing && !shutdownPending && !outputShutdown) {
-                    write0(ByteBuffer.wrap(copy));
+                if (!outputEnded()) {
+                    out.write(ByteBuffer.wrap(copy));
                 }
             });
             return;
         }
         checkWritable("write");
-        write0(src);
+        out.write(src);
     }
 
     /**
@@ -445,14 +437,7 @@ public final class Connection {
             return;
         }
         checkWritable("write");
-        boolean wasCorked = corked;
-        corked = true;
-        for (ByteBuffer b : srcs) {
-            write0(b);
-        }
-        if (!wasCorked) {
-            uncork0();
-        }
+        out.writeAll(srcs);
     }
 
     /**
@@ -462,161 +447,23 @@ public final class Connection {
      * {@link #shutdownOutput()} uncork. Idempotent; safe from any thread (ordered with writes from that thread).
      */
     public void cork() {
-        onLoop(() -> corked = true);
+        onLoop(out::cork);
     }
 
     /** Sends what {@link #cork()} held back (one gathering send for what the socket takes) and writes straight again. */
     public void uncork() {
-        onLoop(this::uncork0);
-    }
-
-    private void uncork0() {
-        if (!corked) {
-            return;
-        }
-        corked = false;
-        if (!closed && !queue.isEmpty()) {
-            flushNowOrLater();
-        }
+        onLoop(out::uncork);
     }
 
     /** Whether {@link #cork()} is in effect. */
     public boolean isCorked() {
-        return corked;
-    }
-
-    /** Clears the cork before a close or shutdown; returns whether it was set. */
-    private boolean uncorkForEnd() {
-        boolean was = corked;
-        corked = false;
-        return was;
-    }
-
-    /** Flushes now if the socket may take bytes; else (connecting) waits for EPOLLOUT. */
-    private void flushNowOrLater() {
-        if (!connecting) {
-            flush();
-        } else if (!edge) {
-            updateInterest();
-        }
+        return out.isCorked();
     }
 
     private void checkWritable(String op) {
-        if (closed || closing) {
-            throw new ClosedConnectionException(op + " on closed " + this);
-        }
-        if (outputShutdown || shutdownPending) {
-            throw new ClosedConnectionException(op + " after shutdownOutput() on " + this);
-        }
-    }
-
-    private void write0(ByteBuffer src) {
-        if (!src.hasRemaining()) {
-            return;
-        }
-        if (queue.isEmpty() && !connecting && !corked) {
-            if (!sendNow(src)) {
-                return; // failed: closed with the cause
-            }
-            if (!src.hasRemaining()) {
-                return;
-            }
-        }
-        queue.add(src);
-        if (!edge) {
-            updateInterest();
-        }
-        if (writable && queue.bytes() > config.highWatermark()) {
-            writable = false;
-            fireWritability(false);
-        }
-    }
-
-    /** Sends what the socket takes now; false if the connection failed (and was closed). */
-    private boolean sendNow(ByteBuffer src) {
-        while (src.hasRemaining()) {
-            long addr;
-            int len;
-            boolean direct = src.isDirect();
-            if (direct) {
-                addr = ctx.address(src) + src.position();
-                len = src.remaining();
-            } else {
-                len = Math.min(src.remaining(), ctx.bounce.capacity());
-                ctx.bounce.put(0, src, src.position(), len);
-                addr = ctx.bounceAddress;
-            }
-            long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL);
-            writeCalls++;
-            if (n < 0) {
-                int err = LibC.errno();
-                if (err == Errno.EAGAIN) {
-                    return true;
-                }
-                if (err == Errno.EINTR) {
-                    continue;
-                }
-                closeNow(new EpollException("send(fd=" + fd + ", " + len + " bytes)", err));
-                return false;
-            }
-            src.position(src.position() + (int) n);
-            bytesWritten += n;
-            if (idle != null) {
-                idle.wrote();
-            }
-            if (n < len) {
-                return true;
-            }
-        }
-        return true;
-    }
-
-    private void flush() {
-        long before = queue.bytes();
-        boolean done;
-        try {
-            int result = queue.flush(fd, config.writeBudget());
-            writeCalls += queue.lastCalls();
-            done = result == WriteQueue.DRAINED;
-            if (result == WriteQueue.YIELDED && selfDriven() && !flushScheduled) {
-                // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
-                // does: the registration watches EPOLLOUT while anything is queued.)
-                flushScheduled = true;
-                later(flushAgain);
-            }
-        } catch (IOException e) {
-            closeNow(e);
-            return;
-        }
-        long sent = before - queue.bytes();
-        bytesWritten += sent;
-        if (sent > 0 && idle != null) {
-            idle.wrote();
-        }
-        if (!writable && queue.bytes() <= config.lowWatermark()) {
-            writable = true;
-            fireWritability(true);
-            // the handler may have written more (and asked to close) in the callback: `done` is stale now
-            done = queue.isEmpty();
-        }
-        if (done && !closed) {
-            if (!edge) {
-                updateInterest();
-            }
-            if (shutdownPending) {
-                doShutdownOutput();
-            }
-            if (closing) {
-                closeNow(null);
-            }
-        }
-    }
-
-    private void fireWritability(boolean nowWritable) {
-        try {
-            handler.onWritabilityChanged(this, nowWritable);
-        } catch (Throwable t) {
-            closeNow(t);
+        if (outputEnded()) {
+            throw new ClosedConnectionException(op + (closed || closing ? " on closed " : " after shutdownOutput() on ")
+                    + this);
         }
     }
 
@@ -662,39 +509,30 @@ public final class Connection {
         }
     }
 
+    /** Queues a file region; {@code file} (opened by sendFile(Path), else -1) is closed wherever it is not queued. */
     private void enqueueFile(int file, FileChannel channel, long position, long count) {
         try {
             checkWritable("sendFile");
         } catch (ClosedConnectionException e) {
-            if (file >= 0) {
-                LibC.close(file);
-            }
+            closeIfOpened(file);
             throw e;
         }
         Runnable enqueue = () -> {
-            if (closed || closing || outputShutdown || shutdownPending) {
-                if (file >= 0) {
-                    LibC.close(file);
-                }
-                return;
-            }
-            boolean wasEmpty = queue.isEmpty();
-            queue.addFile(file, channel, position, count);
-            if (wasEmpty && !connecting && !corked) {
-                flush();
-            } else if (!edge) {
-                updateInterest();
-            }
-            if (!closed && writable && queue.bytes() > config.highWatermark()) {
-                writable = false;
-                fireWritability(false);
+            if (outputEnded()) {
+                closeIfOpened(file);
+            } else {
+                out.addFile(file, channel, position, count);
             }
         };
         if (!tryOnLoop(enqueue)) {
-            if (file >= 0) {
-                LibC.close(file); // the task will never run: the file is still ours
-            }
+            closeIfOpened(file); // the task will never run: the file is still ours
             throwIfRejectedWhileOpen();
+        }
+    }
+
+    private static void closeIfOpened(int file) {
+        if (file >= 0) {
+            LibC.close(file);
         }
     }
 
@@ -705,9 +543,7 @@ public final class Connection {
         onLoop(() -> {
             if (!readPaused) {
                 readPaused = true;
-                if (!edge) {
-                    updateInterest();
-                }
+                interestChanged();
             }
         });
     }
@@ -734,13 +570,13 @@ public final class Connection {
             if (closed || outputShutdown || shutdownPending) {
                 return;
             }
-            boolean wasCorked = uncorkForEnd();
-            if (queue.isEmpty()) {
+            boolean wasCorked = out.uncorkForEnd();
+            if (out.isEmpty()) {
                 doShutdownOutput();
             } else {
                 shutdownPending = true;
                 if (wasCorked) {
-                    flushNowOrLater();
+                    out.flushNowOrLater();
                 }
             }
         });
@@ -756,7 +592,7 @@ public final class Connection {
                 return;
             }
         }
-        if (inputClosed && queue.isEmpty()) {
+        if (inputClosed && out.isEmpty()) {
             closeNow(null); // both directions done
         }
     }
@@ -771,15 +607,15 @@ public final class Connection {
             if (closed) {
                 return;
             }
-            boolean wasCorked = uncorkForEnd();
-            if (queue.isEmpty()) {
+            boolean wasCorked = out.uncorkForEnd();
+            if (out.isEmpty()) {
                 closeNow(null);
             } else if (!closing) {
                 closing = true;
                 if (wasCorked) {
-                    flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
-                } else if (!edge) {
-                    updateInterest();
+                    out.flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
+                } else {
+                    interestChanged();
                 }
             }
         });
@@ -821,7 +657,7 @@ public final class Connection {
     }
 
     private void finish(boolean ownsFd) {
-        queue.clear();
+        out.clear();
         if (idle != null) {
             idle.stop();
         }
@@ -850,13 +686,22 @@ public final class Connection {
         }
     }
 
+    /**
+     * The state that decides what to watch changed. Only LEVEL's interest follows it: EDGE registers for
+     * everything once (no epoll_ctl per change) and continues reading and flushing by tasks instead.
+     */
+    private void interestChanged() {
+        if (!edge) {
+            updateInterest();
+        }
+    }
+
     private void updateInterest() {
         if (registration == null || !registration.isValid()) {
             return;
         }
-        Interest want = connecting ? Interest.WRITE
-                : (readPaused || inputClosed || closing) ? Interest.NONE : READ_INTEREST;
-        if (!queue.isEmpty() && !corked) {
+        Interest want = connecting ? Interest.WRITE : canRead() ? READ_INTEREST : Interest.NONE;
+        if (out.wantsWrite()) {
             want = want.with(Interest.WRITE);
         }
         try {
@@ -906,12 +751,64 @@ public final class Connection {
 
     /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
     long writeCalls() {
-        return writeCalls;
+        return out.writeCalls();
     }
 
     /** The most write calls one flush of the queue has made (tests check the write budget with it). */
     int maxWriteCallsPerFlush() {
-        return queue.maxCalls;
+        return out.maxWriteCallsPerFlush();
+    }
+
+    /** The connection side of {@link Outbound}: its only implementation. */
+    private final class OutboundOwner implements Outbound.Owner {
+        @Override
+        public boolean connecting() {
+            return connecting;
+        }
+
+        @Override
+        public boolean closed() {
+            return closed;
+        }
+
+        @Override
+        public boolean selfDriven() {
+            return Connection.this.selfDriven();
+        }
+
+        @Override
+        public void later(Runnable task) {
+            Connection.this.later(task);
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            closeNow(cause);
+        }
+
+        @Override
+        public void interestChanged() {
+            Connection.this.interestChanged();
+        }
+
+        @Override
+        public void drained() {
+            if (shutdownPending) {
+                doShutdownOutput();
+            }
+            if (closing) {
+                closeNow(null);
+            }
+        }
+
+        @Override
+        public void writabilityChanged(boolean writable) {
+            try {
+                handler.onWritabilityChanged(Connection.this, writable);
+            } catch (Throwable t) {
+                closeNow(t);
+            }
+        }
     }
 
     ConnectionHandler handler() {
@@ -942,12 +839,12 @@ public final class Connection {
 
     /** Whether queued output is at or below the high watermark (see {@link ConnectionHandler#onWritabilityChanged}). */
     public boolean isWritable() {
-        return writable;
+        return out.isWritable();
     }
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return queue.bytes();
+        return out.queuedBytes();
     }
 
     /** Whether {@link #pauseReading()} is in effect. */
@@ -972,7 +869,7 @@ public final class Connection {
 
     /** Bytes the kernel accepted so far. */
     public long bytesWritten() {
-        return bytesWritten;
+        return out.bytesWritten();
     }
 
     /**

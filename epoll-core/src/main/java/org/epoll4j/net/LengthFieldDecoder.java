@@ -74,19 +74,17 @@ public final class LengthFieldDecoder implements FrameDecoder {
     }
 
     /**
-     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame, in one write of the length
-     * prefix and the payload together: frames written from several threads never interleave, and a small frame
-     * leaves in one segment even with TCP_NODELAY. The payload is copied once, behind its prefix. {@code payload}
-     * is consumed.
+     * Writes {@code payload}'s remaining bytes to {@code connection} as one frame: the length prefix and the payload
+     * go in one {@link Connection#write(ByteBuffer...) gathering write}, so frames written from several threads never
+     * interleave, and a small frame leaves in one segment even with TCP_NODELAY. The payload is not first copied
+     * behind its prefix. {@code payload} is consumed.
      *
      * @param connection the connection
      * @param payload    the payload
      * @throws ClosedConnectionException as for {@link Connection#write(ByteBuffer)}
      */
     public static void writeFrame(Connection connection, ByteBuffer payload) {
-        ByteBuffer f = frame(payload);
-        payload.position(payload.limit());
-        connection.write(f);
+        connection.write(ByteBuffer.allocate(HEADER_LENGTH).putInt(0, payload.remaining()), payload);
     }
 
     /** The longest payload accepted, in bytes. */

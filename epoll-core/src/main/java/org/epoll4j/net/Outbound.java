@@ -1,0 +1,288 @@
+package org.epoll4j.net;
+
+import org.epoll4j.EpollException;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.LibC;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * The outbound half of a {@link Connection}: straight-to-socket sends while nothing is queued, the {@link WriteQueue}
+ * for what the socket did not take, flushes bounded by the write budget (continued by a task under EDGE), the
+ * watermarks and writability, the cork, and the write counters. Loop-thread only, except the getters.
+ *
+ * <p>What it needs of its connection goes through {@link Owner}, so that the lifecycle (closing, shutting down
+ * output, epoll interest) stays the connection's.
+ */
+final class Outbound {
+    /**
+     * The calls the outbound half makes into its connection. Connection has the one implementation, so these calls
+     * stay monomorphic.
+     */
+    interface Owner {
+        /** Whether the socket is still connecting: until it connects, bytes only queue. */
+        boolean connecting();
+
+        /** Whether the connection is closed (a callback may have closed it while the outbound half was busy). */
+        boolean closed();
+
+        /** Whether an unfinished flush must continue by a task because epoll will not report EPOLLOUT again (EDGE). */
+        boolean selfDriven();
+
+        /** Runs {@code task} on the loop after other work; a closing reactor drops it (its close ends us anyway). */
+        void later(Runnable task);
+
+        /** Closes at once with {@code cause}: a send failed, or a handler callback threw. */
+        void fail(Throwable cause);
+
+        /** What is queued (or the cork) changed, so the connection may want EPOLLOUT or no longer. */
+        void interestChanged();
+
+        /** The queue drained in a flush: run what waited for it (a pending shutdownOutput, a graceful close). */
+        void drained();
+
+        /** The queue crossed a watermark: tell the handler (a throwing handler fails the connection). */
+        void writabilityChanged(boolean writable);
+    }
+
+    private final Owner owner;
+    private final NetContext ctx;
+    private final int fd;
+    private final ConnectionConfig config;
+    private final IdleTimer idle;
+    private final WriteQueue queue;
+    private final Runnable flushAgain = this::flushAgain;
+    private boolean flushScheduled;
+    private long writeCalls;
+    /** Volatile for the getters on other threads; the loop thread is the only writer. */
+    private volatile boolean corked;
+    private volatile boolean writable = true;
+    private volatile long bytesWritten;
+
+    Outbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
+        this.owner = owner;
+        this.ctx = ctx;
+        this.fd = fd;
+        this.config = config;
+        this.idle = idle;
+        this.queue = new WriteQueue(ctx);
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /** Sends {@code src}'s remaining bytes, straight to the socket if nothing is queued; queues the rest. */
+    void write(ByteBuffer src) {
+        if (!src.hasRemaining()) {
+            return;
+        }
+        if (queue.isEmpty() && !owner.connecting() && !corked) {
+            if (!sendNow(src)) {
+                return; // failed: closed with the cause
+            }
+            if (!src.hasRemaining()) {
+                return;
+            }
+        }
+        queue.add(src);
+        owner.interestChanged();
+        checkHighWatermark();
+    }
+
+    /** Writes every buffer as one unit: corked while queuing them, so that what the socket takes leaves together. */
+    void writeAll(ByteBuffer[] srcs) {
+        boolean wasCorked = corked;
+        corked = true;
+        for (ByteBuffer b : srcs) {
+            write(b);
+        }
+        if (!wasCorked) {
+            uncork();
+        }
+    }
+
+    /** Queues a file region (see {@link WriteQueue#addFile}) and starts sending it if it is first in line. */
+    void addFile(int file, FileChannel channel, long position, long count) {
+        boolean wasEmpty = queue.isEmpty();
+        queue.addFile(file, channel, position, count);
+        if (wasEmpty && !owner.connecting() && !corked) {
+            flush();
+        } else {
+            owner.interestChanged();
+        }
+        checkHighWatermark();
+    }
+
+    /** Sends what the socket takes now; false if the connection failed (and was closed). */
+    private boolean sendNow(ByteBuffer src) {
+        while (src.hasRemaining()) {
+            long addr;
+            int len;
+            boolean direct = src.isDirect();
+            if (direct) {
+                addr = ctx.address(src) + src.position();
+                len = src.remaining();
+            } else {
+                len = Math.min(src.remaining(), ctx.bounce.capacity());
+                ctx.bounce.put(0, src, src.position(), len);
+                addr = ctx.bounceAddress;
+            }
+            long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL);
+            writeCalls++;
+            if (n < 0) {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return true;
+                }
+                if (err == Errno.EINTR) {
+                    continue;
+                }
+                owner.fail(new EpollException("send(fd=" + fd + ", " + len + " bytes)", err));
+                return false;
+            }
+            src.position(src.position() + (int) n);
+            bytesWritten += n;
+            if (idle != null) {
+                idle.wrote();
+            }
+            if (n < len) {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ flushing
+
+    /** EPOLLOUT came: sends what is queued unless corked. */
+    void onWritable() {
+        if (!queue.isEmpty() && !corked) {
+            flush();
+        }
+    }
+
+    /** Flushes now if the socket may take bytes; else (connecting) waits for EPOLLOUT. */
+    void flushNowOrLater() {
+        if (!owner.connecting()) {
+            flush();
+        } else {
+            owner.interestChanged();
+        }
+    }
+
+    private void flush() {
+        long before = queue.bytes();
+        boolean done;
+        try {
+            int result = queue.flush(fd, config.writeBudget());
+            writeCalls += queue.lastCalls();
+            done = result == WriteQueue.DRAINED;
+            if (result == WriteQueue.YIELDED && owner.selfDriven() && !flushScheduled) {
+                // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
+                // does: the registration watches EPOLLOUT while anything is queued.)
+                flushScheduled = true;
+                owner.later(flushAgain);
+            }
+        } catch (IOException e) {
+            owner.fail(e);
+            return;
+        }
+        long sent = before - queue.bytes();
+        bytesWritten += sent;
+        if (sent > 0 && idle != null) {
+            idle.wrote();
+        }
+        if (!writable && queue.bytes() <= config.lowWatermark()) {
+            writable = true;
+            owner.writabilityChanged(true);
+            // the handler may have written more (and asked to close) in the callback: `done` is stale now
+            done = queue.isEmpty();
+        }
+        if (done && !owner.closed()) {
+            owner.interestChanged();
+            owner.drained();
+        }
+    }
+
+    private void flushAgain() {
+        flushScheduled = false;
+        if (!owner.closed() && !owner.connecting() && !corked && !queue.isEmpty()) {
+            flush();
+        }
+    }
+
+    /** Turns unwritable above the high watermark. (A closed connection's queue is empty, so it never fires then.) */
+    private void checkHighWatermark() {
+        if (writable && queue.bytes() > config.highWatermark()) {
+            writable = false;
+            owner.writabilityChanged(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ cork
+
+    void cork() {
+        corked = true;
+    }
+
+    void uncork() {
+        if (!corked) {
+            return;
+        }
+        corked = false;
+        if (!owner.closed() && !queue.isEmpty()) {
+            flushNowOrLater();
+        }
+    }
+
+    /** Clears the cork before a close or shutdown; returns whether it was set. */
+    boolean uncorkForEnd() {
+        boolean was = corked;
+        corked = false;
+        return was;
+    }
+
+    boolean isCorked() {
+        return corked;
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** Whether the connection needs EPOLLOUT: bytes are queued and may be sent. */
+    boolean wantsWrite() {
+        return !queue.isEmpty() && !corked;
+    }
+
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    /** Bytes queued; from another thread, a recent value. */
+    long queuedBytes() {
+        return queue.bytes();
+    }
+
+    /** Drops everything queued (the connection closed). */
+    void clear() {
+        queue.clear();
+    }
+
+    boolean isWritable() {
+        return writable;
+    }
+
+    long bytesWritten() {
+        return bytesWritten;
+    }
+
+    /** Write system calls (send, sendmsg, sendfile) made so far. */
+    long writeCalls() {
+        return writeCalls;
+    }
+
+    /** The most write calls one flush of the queue has made. */
+    int maxWriteCallsPerFlush() {
+        return queue.maxCalls;
+    }
+}
