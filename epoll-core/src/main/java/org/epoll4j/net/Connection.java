@@ -474,14 +474,21 @@ public final class Connection {
      * @param path     a regular file
      * @param position the first byte to send
      * @param count    how many bytes
+     * @throws IllegalArgumentException  if {@code path} is not a regular file (a FIFO or device could block the
+     *                                   reactor in open(2))
      * @throws IOException               if the file cannot be opened
      * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
      */
     public void sendFile(Path path, long position, long count) throws IOException {
         checkRange(position, count);
-        int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC);
+        // open(2) of a FIFO or a device can block (a FIFO until a writer comes): that would stall the whole reactor.
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
+        }
+        // O_NONBLOCK too, in case the path was swapped for a FIFO since the check; sendfile(2) then fails cleanly.
+        int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NONBLOCK);
         if (file < 0) {
-            throw new EpollException("open(" + path + ", O_RDONLY)", LibC.errno());
+            throw new EpollException("open(" + path + ", O_RDONLY|O_NONBLOCK)", LibC.errno());
         }
         enqueueFile(file, null, position, count);
     }

@@ -108,6 +108,37 @@ class SendFileTest {
         }
     }
 
+    @Test
+    void aFifoIsRefusedWithoutBlockingTheReactor() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo");
+        CompletableFuture<Throwable> refused = new CompletableFuture<>();
+        try (TcpServer server = TcpServer.builder(reactor).handler(new ConnectionHandler() {
+                 @Override
+                 public void onOpen(Connection c) {
+                     try {
+                         c.sendFile(fifo, 0, 10); // open(2) of a FIFO with no writer would block this thread
+                         refused.complete(null);
+                     } catch (Throwable t) {
+                         refused.complete(t);
+                     }
+                     c.write("still serving");
+                     c.close();
+                 }
+
+                 @Override
+                 public void onData(Connection c, ByteBuffer data) {
+                 }
+             }).start();
+             Socket s = NetTests.connect(server.port())) {
+            Throwable t = refused.get(10, TimeUnit.SECONDS);
+            assertTrue(t instanceof IllegalArgumentException && t.getMessage().contains("not a regular file"),
+                    String.valueOf(t));
+            assertArrayEquals(ascii("still serving"), s.getInputStream().readAllBytes());
+        }
+    }
+
     private Throwable sendPastTheEnd(FileChannel channel) throws Exception {
         CompletableFuture<Throwable> closed = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor).handler(new ConnectionHandler() {
