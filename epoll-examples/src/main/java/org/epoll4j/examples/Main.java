@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /** Entry point of {@code epoll-examples.jar}: {@code java -jar epoll-examples.jar PROGRAM [options]}. */
 @Command(name = "java -jar epoll-examples.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Example programs built on epoll4j.",
-        subcommands = {EchoServer.class})
+        subcommands = {EchoServer.class, org.epoll4j.examples.resp.RespServer.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -54,7 +54,7 @@ public final class Main implements Runnable {
     }
 
     /** The version from the jar's manifest (the Maven project version), or "development" when run from classes. */
-    static final class Version implements CommandLine.IVersionProvider {
+    public static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();

@@ -28,7 +28,7 @@ public final class ServerOptions {
      *
      * @param spec the command being run
      */
-    void validate(picocli.CommandLine.Model.CommandSpec spec) {
+    public void validate(picocli.CommandLine.Model.CommandSpec spec) {
         if (port != null && (port < 0 || port > 65535)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--port must be 0..65535: " + port);
@@ -45,7 +45,7 @@ public final class ServerOptions {
     }
 
     /** Connection settings with the chosen trigger mode. */
-    ConnectionConfig config() {
+    public ConnectionConfig config() {
         return ConnectionConfig.defaults().withTrigger(trigger);
     }
 

@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  * N &gt; 1), the {@code listening on HOST:PORT} line first, then serving until SIGINT/SIGTERM, then a one-line
  * summary.
  */
-final class ServerRunner {
+public final class ServerRunner {
     private static final Duration QUIET = Duration.ofMillis(100);
     private static final Duration GRACE = Duration.ofSeconds(3);
 
@@ -43,7 +43,7 @@ final class ServerRunner {
      * @return the exit status: 0 after a clean stop, 1 if the server could not start
      * @throws InterruptedException if interrupted while serving
      */
-    static int serve(String program, ServerOptions options, int port,
+    public static int serve(String program, ServerOptions options, int port,
                      BiConsumer<Integer, TcpServer.Builder> configure, Supplier<String> summary,
                      PrintWriter out, PrintWriter err, CountDownLatch stop) throws InterruptedException {
         port = options.port(port);
