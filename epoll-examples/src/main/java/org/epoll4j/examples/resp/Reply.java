@@ -32,6 +32,7 @@ final class Reply {
     private ByteBuffer view = ByteBuffer.wrap(buf);
     private int size;
     private Connection target;
+    private long writes;
 
     static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
@@ -41,6 +42,11 @@ final class Reply {
     void begin(Connection connection) {
         target = connection;
         size = 0;
+    }
+
+    /** Connection.write calls made (plain counter: read after the reactor's thread ended). */
+    long writes() {
+        return writes;
     }
 
     /** Bytes waiting for {@link #flush}. */
@@ -53,6 +59,7 @@ final class Reply {
         if (size > 0) {
             view.clear().limit(size);
             size = 0;
+            writes++;
             target.write(view);
         }
         if (buf.length > KEEP) { // one huge reply must not pin its buffer for good
@@ -111,6 +118,7 @@ final class Reply {
         crlf();
         if (len >= LARGE) {
             flush();
+            writes++;
             target.write(ByteBuffer.wrap(v, off, len)); // the connection copies what the socket does not take
         } else {
             ensure(len);

@@ -136,6 +136,11 @@ final class RespHandler implements ConnectionHandler {
         return commands.executed();
     }
 
+    /** Connection.write calls made. */
+    long writes() {
+        return reply.writes();
+    }
+
     /** Connections closed for malformed input. */
     long protocolErrors() {
         return protocolErrors;

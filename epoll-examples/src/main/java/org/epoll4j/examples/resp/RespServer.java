@@ -51,6 +51,16 @@ public final class RespServer implements Callable<Integer> {
         return buffered.get();
     }
 
+    /** Connection.write calls made by all reactors; exact once the server has stopped. */
+    long writes() {
+        return handlers.stream().mapToLong(RespHandler::writes).sum();
+    }
+
+    /** Requests run by all reactors; exact once the server has stopped. */
+    long commands() {
+        return handlers.stream().mapToLong(RespHandler::commands).sum();
+    }
+
     @Override
     public Integer call() throws Exception {
         options.validate(spec);
