@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * one read and one send. Only a request's incomplete tail is copied out of the reactor's scratch buffer.
  */
 final class RespHandler implements ConnectionHandler {
+    /** Reply bytes past which a batch's replies are handed to the connection before the batch ends. */
+    static final int FLUSH_AT = 64 * 1024;
+
     private final Keyspace keyspace;
     private final ExpirySweeper sweeper;
     private final AtomicLong buffered;
@@ -22,6 +25,8 @@ final class RespHandler implements ConnectionHandler {
     private byte[] scratch = new byte[64 * 1024];
     private long connections;
     private long protocolErrors;
+    private long lockWaits;
+    private long maxQueued;
 
     RespHandler(Keyspace keyspace, ExpirySweeper sweeper, AtomicLong buffered, long queryBufferLimit) {
         this.keyspace = keyspace;
@@ -44,26 +49,36 @@ final class RespHandler implements ConnectionHandler {
         if (s.done) {
             return;
         }
-        byte[] a;
-        int end;
         if (s.pending() == 0) {
-            end = data.remaining();
-            if (scratch.length < end) {
-                scratch = new byte[end];
+            int n = data.remaining();
+            if (scratch.length < n) {
+                scratch = new byte[n];
             }
-            data.get(scratch, 0, end);
-            a = scratch;
+            data.get(scratch, 0, n);
+            process(connection, s, scratch, n);
         } else {
             s.append(data);
-            a = s.buffer();
-            end = s.pending();
+            process(connection, s, s.buffer(), s.pending());
         }
+    }
+
+    /**
+     * Runs every complete request in {@code a[0, end)} (a request's first byte at 0) and keeps the incomplete rest.
+     * Stops early, keeping complete requests for later, once the client has more replies queued than the high
+     * watermark: a client that pipelines requests for large values without reading them cannot make the server
+     * queue without bound.
+     */
+    private void process(Connection connection, Session s, byte[] a, int end) {
         int start = 0;
         boolean close = false;
+        boolean backlogged = false;
         RequestParser parser = s.parser;
         reply.begin(connection);
         try {
-            keyspace.lock.lock();
+            if (!keyspace.lock.tryLock()) {
+                lockWaits++;
+                keyspace.lock.lock();
+            }
             try {
                 long now = Keyspace.now();
                 while (true) {
@@ -80,6 +95,13 @@ final class RespHandler implements ConnectionHandler {
                     start += parser.consumed();
                     if (parser.args().argc > 0 && commands.execute(parser.args(), reply, now)) {
                         close = true; // QUIT
+                        break;
+                    }
+                    if (reply.size() >= FLUSH_AT) {
+                        reply.flush();
+                    }
+                    if (!connection.isWritable()) {
+                        backlogged = true;
                         break;
                     }
                 }
@@ -105,14 +127,22 @@ final class RespHandler implements ConnectionHandler {
             s.release(); // a large reply's write failed and closed the connection: nothing left to answer
             return;
         }
-        if (!connection.isWritable()) {
+        maxQueued = Math.max(maxQueued, connection.queuedBytes());
+        if (backlogged || !connection.isWritable()) {
             connection.pauseReading(); // the client does not read its replies: stop taking its requests
         }
     }
 
     @Override
     public void onWritabilityChanged(Connection connection, boolean writable) {
-        if (writable) {
+        if (!writable) {
+            return;
+        }
+        Session s = (Session) connection.attachment();
+        if (!s.done && s.pending() > 0 && !s.parser.inRequest()) {
+            process(connection, s, s.buffer(), s.pending()); // requests kept back while the client was behind
+        }
+        if (!s.done && connection.isWritable()) {
             connection.resumeReading();
         }
     }
@@ -139,6 +169,16 @@ final class RespHandler implements ConnectionHandler {
     /** Connection.write calls made. */
     long writes() {
         return reply.writes();
+    }
+
+    /** Batches that found the keyspace lock taken by another reactor. */
+    long lockWaits() {
+        return lockWaits;
+    }
+
+    /** The most reply bytes any connection had queued after a batch (tests: bounded by the watermark). */
+    long maxQueued() {
+        return maxQueued;
     }
 
     /** Connections closed for malformed input. */

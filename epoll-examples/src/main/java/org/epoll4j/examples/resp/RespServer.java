@@ -61,6 +61,11 @@ public final class RespServer implements Callable<Integer> {
         return handlers.stream().mapToLong(RespHandler::commands).sum();
     }
 
+    /** The most reply bytes one connection had queued after a batch; exact once the server has stopped. */
+    long maxQueued() {
+        return handlers.stream().mapToLong(RespHandler::maxQueued).max().orElse(0);
+    }
+
     @Override
     public Integer call() throws Exception {
         options.validate(spec);
@@ -78,8 +83,9 @@ public final class RespServer implements Callable<Integer> {
             long connections = handlers.stream().mapToLong(RespHandler::connections).sum();
             long commands = handlers.stream().mapToLong(RespHandler::commands).sum();
             long errors = handlers.stream().mapToLong(RespHandler::protocolErrors).sum();
+            long waits = handlers.stream().mapToLong(RespHandler::lockWaits).sum();
             return connections + " connections, " + commands + " commands, " + errors + " protocol errors, "
-                    + keyspace.size() + " keys";
+                    + keyspace.size() + " keys, " + waits + " keyspace lock waits";
         }, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 }

@@ -386,6 +386,26 @@ class RespServerTest {
     }
 
     @Test
+    void aClientThatDoesNotReadItsRepliesIsNotBufferedWithoutBound() throws Exception {
+        byte[] big = new byte[1 << 20];
+        new Random(7).nextBytes(big);
+        System.out.println("aClientThatDoesNotReadItsRepliesIsNotBufferedWithoutBound: random seed 7");
+        assertEquals("+OK", c.call("SET", "big", big));
+        int n = 100; // 100 MiB of replies asked for in 1 KiB of requests
+        try (Client slow = server.connect()) {
+            slow.send("GET big\r\n".repeat(n));
+            assertEquals("+PONG", c.call("PING"), "others are served meanwhile");
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(big, ((String) slow.read()).getBytes(StandardCharsets.ISO_8859_1), "reply " + i);
+            }
+            assertEquals("+PONG", slow.call("PING"), "reading resumed once the replies drained");
+        }
+        c.close();
+        server.stop();
+        assertTrue(server.resp.maxQueued() < 4 << 20, "queued at most " + server.resp.maxQueued());
+    }
+
+    @Test
     void malformedInputGetsAProtocolErrorAndCloseWhileOthersGoOn() throws Exception {
         String[][] cases = {
                 {"*1\r\nx4\r\nPING\r\n", "expected '$', got 'x'"},
@@ -544,6 +564,6 @@ class RespServerTest {
         c.close();
         String out = server.stop();
         assertTrue(out.matches("(?s)listening on 127\\.0\\.0\\.1:\\d+\\R"
-                + "resp: stopped; 1 connections, 1 commands, 0 protocol errors, 1 keys\\R"), out);
+                + "resp: stopped; 1 connections, 1 commands, 0 protocol errors, 1 keys, 0 keyspace lock waits\\R"), out);
     }
 }
