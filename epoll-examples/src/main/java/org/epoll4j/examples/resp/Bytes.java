@@ -53,8 +53,7 @@ final class Bytes implements Comparable<Bytes> {
 
     /** An owning copy of this (possibly probe) key. */
     Bytes copy() {
-        Bytes b = copyOf(a, off, len);
-        return b;
+        return copyOf(a, off, len);
     }
 
     /** The key's bytes (a fresh array). */
