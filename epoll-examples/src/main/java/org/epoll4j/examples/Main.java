@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "java -jar epoll-examples.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Example programs built on epoll4j.",
         subcommands = {EchoServer.class, org.epoll4j.examples.chat.ChatServer.class,
-                org.epoll4j.examples.http.HttpServer.class, org.epoll4j.examples.loadgen.LoadGen.class})
+                org.epoll4j.examples.http.HttpServer.class, org.epoll4j.examples.resp.RespServer.class,
+                org.epoll4j.examples.loadgen.LoadGen.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,68 @@
+package org.epoll4j.examples.resp;
+
+import java.util.Arrays;
+
+/** A Redis list: a ring buffer of values with O(1) push and pop at both ends and O(1) indexing (for LRANGE). */
+final class ByteList {
+    private byte[][] items = new byte[4][];
+    private int head;
+    private int size;
+
+    int size() {
+        return size;
+    }
+
+    void addFirst(byte[] v) {
+        grow();
+        head = (head - 1) & (items.length - 1);
+        items[head] = v;
+        size++;
+    }
+
+    void addLast(byte[] v) {
+        grow();
+        items[(head + size) & (items.length - 1)] = v;
+        size++;
+    }
+
+    byte[] pollFirst() {
+        byte[] v = items[head];
+        items[head] = null;
+        head = (head + 1) & (items.length - 1);
+        size--;
+        return v;
+    }
+
+    byte[] pollLast() {
+        int i = (head + size - 1) & (items.length - 1);
+        byte[] v = items[i];
+        items[i] = null;
+        size--;
+        return v;
+    }
+
+    byte[] get(int index) {
+        return items[(head + index) & (items.length - 1)];
+    }
+
+    private void grow() {
+        if (size < items.length) {
+            return;
+        }
+        byte[][] bigger = new byte[items.length * 2][];
+        for (int i = 0; i < size; i++) {
+            bigger[i] = get(i);
+        }
+        items = bigger;
+        head = 0;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < size; i++) {
+            b.append(i == 0 ? "" : ", ").append(Arrays.toString(get(i)));
+        }
+        return b.append(']').toString();
+    }
+}
