@@ -42,6 +42,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicBoolean shuttingDown = new AtomicBoolean();
     private final CompletableFuture<Void> terminationFuture = new CompletableFuture<>();
+    /** Loops still running; the last one to return completes {@link #terminationFuture} (no extra thread). */
+    private final AtomicInteger liveLoops = new AtomicInteger();
     private final List<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
     private final int[] pinnedCpus;
 
@@ -69,7 +71,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
                 Reactor r = rs.get(i);
                 // Runs in the loop's first iteration: once it has, the thread owns the reactor.
                 r.execute(running::countDown);
-                Runnable loop = loop(r, pinnedCpus[i]);
+                Runnable loop = loop(r, pinnedCpus[i], this::loopEnded);
+                liveLoops.incrementAndGet();
                 Thread t = b.threadFactory != null ? b.threadFactory.newThread(loop) : defaultThread(loop, r, b.daemon);
                 if (t == null) {
                     throw new IllegalStateException(name + ": the ThreadFactory returned no thread for " + r.name());
@@ -92,7 +95,13 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         this.threads = List.copyOf(ts);
     }
 
-    private static Runnable loop(Reactor r, int cpu) {
+    private void loopEnded() {
+        if (liveLoops.decrementAndGet() == 0) {
+            terminationFuture.complete(null);
+        }
+    }
+
+    private static Runnable loop(Reactor r, int cpu, Runnable ended) {
         return () -> {
             if (cpu >= 0) {
                 int err = Affinity.pinCurrentThread(cpu);
@@ -108,6 +117,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
             } catch (Throwable e) {
                 System.getLogger(ReactorGroup.class.getName()).log(System.Logger.Level.ERROR, r.name() + " stopped", e);
                 r.close();
+            } finally {
+                ended.run();
             }
         };
     }
@@ -353,7 +364,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
      *
      * @param quietPeriod how long a reactor must have been idle before it closes
      * @param timeout     the longest the whole shutdown may take before reactors are closed regardless
-     * @return completes when every reactor is closed and its thread has ended
+     * @return completes when every reactor is closed and its loop has returned (its thread is ending;
+     *         {@link #awaitTermination} also waits for the threads themselves)
      */
     public CompletableFuture<Void> shutdownGracefully(Duration quietPeriod, Duration timeout) {
         Objects.requireNonNull(quietPeriod, "quietPeriod");
@@ -371,17 +383,12 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         }
         long deadline = System.nanoTime() + saturatedNanos(timeout);
         long quietNanos = saturatedNanos(quietPeriod);
-        AtomicInteger left = new AtomicInteger(reactors.size());
         for (Reactor r : reactors) {
-            QuietWatch watch = new QuietWatch(r, quietNanos, deadline, () -> {
-                if (left.decrementAndGet() == 0) {
-                    completeWhenThreadsEnd();
-                }
-            });
+            QuietWatch watch = new QuietWatch(r, quietNanos, deadline);
             try {
                 r.execute(watch::check);
             } catch (RejectedExecutionException closed) {
-                watch.done.run();
+                // already closed (or closing): its loop ends on its own
             }
         }
         return terminationFuture;
@@ -392,15 +399,13 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         private final Reactor reactor;
         private final long quietNanos;
         private final long deadline;
-        private final Runnable done;
         private long lastActivity;
         private long quietSince = System.nanoTime();
 
-        QuietWatch(Reactor reactor, long quietNanos, long deadline, Runnable done) {
+        QuietWatch(Reactor reactor, long quietNanos, long deadline) {
             this.reactor = reactor;
             this.quietNanos = quietNanos;
             this.deadline = deadline;
-            this.done = done;
         }
 
         void check() {
@@ -415,37 +420,12 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
             }
             if (now - quietSince >= quietNanos || now - deadline >= 0) {
                 reactor.close(); // from its own loop: closes when this iteration ends
-                done.run();
                 return;
             }
             reactor.schedule(QUIET_CHECK, this::check);
         }
 
         private long rounds;
-    }
-
-    private void completeWhenThreadsEnd() {
-        Thread waiter = new Thread(() -> {
-            for (Thread t : threads) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            for (Reactor r : reactors) {
-                try {
-                    r.awaitTermination(START_TIMEOUT);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            terminationFuture.complete(null);
-        }, name + "-termination");
-        waiter.setDaemon(true);
-        waiter.start();
     }
 
     /**

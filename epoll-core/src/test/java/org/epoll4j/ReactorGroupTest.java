@@ -132,6 +132,7 @@ class ReactorGroupTest {
             assertSame(done, group.shutdownGracefully(Duration.ZERO, Duration.ZERO));
             assertThrows(RejectedExecutionException.class, () -> group.execute(() -> { }));
             done.get(20, TimeUnit.SECONDS);
+            assertTrue(group.awaitTermination(Duration.ofSeconds(10)), "the loops' threads end too");
             assertEquals(1, listenerRuns.get());
             assertNull(endedWith.get(), "the registration ended by cancel(), before the reactor closed");
             assertTrue(group.isTerminated());

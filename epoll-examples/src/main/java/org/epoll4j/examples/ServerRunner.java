@@ -93,6 +93,7 @@ public final class ServerRunner {
         stopped.await();
         // The server stops listening and closes its connections gracefully (queued bytes are sent first).
         group.shutdownGracefully(QUIET, GRACE).join();
+        group.awaitTermination(GRACE); // the loops have returned; let their threads end too
         out.println(program + ": stopped; " + summary.get());
         out.flush();
         if (stop != null) {
