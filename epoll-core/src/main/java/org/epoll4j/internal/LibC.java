@@ -13,6 +13,11 @@ package org.epoll4j.internal;
  * then reads {@link #errno()} (both bindings save errno after every call, so reading it only on failure keeps the
  * success path free of it).
  *
+ * <p>On the FFM binding, calls the kernel guarantees not to wait use critical downcalls (cheaper: no thread-state
+ * transition): {@code epoll_ctl}, {@code epoll_wait} and {@code poll} with timeout 0, and {@code send}, {@code recv}
+ * and {@code sendmsg} with {@code MSG_DONTWAIT}. So pass {@code MSG_DONTWAIT} on the data path (on a non-blocking
+ * socket it changes nothing else); {@code read} and {@code write} are never critical, as the fd might block.
+ *
  * <p>Loading this class fails with an {@link UnsupportedOperationException} on anything but 64-bit Linux on x86_64
  * or aarch64: see {@link NativePlatform} for what the bindings and constants assume there. The constants below are
  * the values both architectures share (x86_64 and the asm-generic headers arm64 uses).
