@@ -1,31 +1,27 @@
 package org.epoll4j.internal;
 
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
-import com.sun.jna.Platform;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * CPU affinity of the calling thread through sched_getaffinity/sched_setaffinity (pid 0 = the calling thread).
- * Used off the hot path only: when a reactor thread starts.
+ * Used off the hot path only: when a reactor thread starts. Bound through {@link LibC}'s binding.
  */
 public final class Affinity {
-    static {
-        Native.register(Affinity.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
-    }
-
     /** cpu_set_t as glibc defines it: 1024 bits. */
     private static final int CPU_SET_BYTES = 128;
 
     private Affinity() {
     }
 
-    private static native int sched_getaffinity(int pid, long cpusetsize, long mask);
+    private static int sched_getaffinity(int pid, long cpusetsize, long mask) {
+        return LibC.impl().sched_getaffinity(pid, cpusetsize, mask);
+    }
 
-    private static native int sched_setaffinity(int pid, long cpusetsize, long mask);
+    private static int sched_setaffinity(int pid, long cpusetsize, long mask) {
+        return LibC.impl().sched_setaffinity(pid, cpusetsize, mask);
+    }
 
     /**
      * The CPUs the calling thread may run on, in ascending order.

@@ -86,51 +86,61 @@ public final class EventBuffer {
             if (layoutVerified) {
                 return;
             }
-            long[] tokens = {0x0123456789ABCDEFL, 0x7EDCBA9876543210L, 0x00000001FFFFFFFFL};
-            int ep = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
-            if (ep < 0) {
-                throw new IllegalStateException("epoll layout self-test: epoll_create1: " + Errno.describe(LibC.errno()));
+            String problem = check(LibC.impl());
+            if (problem != null) {
+                throw new IllegalStateException(problem);
             }
-            int[] fds = new int[tokens.length];
-            try {
-                EventBuffer one = new EventBuffer(1);
-                ByteBuffer counter = NativeMemory.allocate(8);
-                counter.putLong(0, 1);
-                for (int i = 0; i < tokens.length; i++) {
-                    fds[i] = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
-                    one.set(0, LibC.EPOLLIN, tokens[i]);
-                    if (fds[i] < 0 || LibC.epoll_ctl(ep, LibC.EPOLL_CTL_ADD, fds[i], one.address()) != 0
-                            || LibC.write(fds[i], NativeMemory.address(counter), 8) != 8) {
-                        throw new IllegalStateException("epoll layout self-test: " + Errno.describe(LibC.errno()));
-                    }
+            layoutVerified = true;
+        }
+    }
+
+    /**
+     * The layout self-test through one binding: {@code null} if the kernel hands back the tokens this layout wrote,
+     * else what went wrong. Package-visible so a test can run it through each binding.
+     */
+    static String check(Binding b) {
+        long[] tokens = {0x0123456789ABCDEFL, 0x7EDCBA9876543210L, 0x00000001FFFFFFFFL};
+        int ep = b.epoll_create1(LibC.EPOLL_CLOEXEC);
+        if (ep < 0) {
+            return "epoll layout self-test (" + b + "): epoll_create1: " + Errno.describe(b.errno());
+        }
+        int[] fds = new int[tokens.length];
+        java.util.Arrays.fill(fds, -1);
+        try {
+            EventBuffer one = new EventBuffer(1);
+            ByteBuffer counter = NativeMemory.allocate(8);
+            counter.putLong(0, 1);
+            for (int i = 0; i < tokens.length; i++) {
+                fds[i] = b.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+                one.set(0, LibC.EPOLLIN, tokens[i]);
+                if (fds[i] < 0 || b.epoll_ctl(ep, LibC.EPOLL_CTL_ADD, fds[i], one.address()) != 0
+                        || b.write(fds[i], NativeMemory.address(counter), 8) != 8) {
+                    return "epoll layout self-test (" + b + "): " + Errno.describe(b.errno());
                 }
-                EventBuffer out = new EventBuffer(tokens.length + 1);
-                int n = LibC.epoll_wait(ep, out.address(), out.capacity(), 1000);
-                java.util.Set<Long> want = new java.util.HashSet<>();
-                for (long t : tokens) {
-                    want.add(t);
-                }
-                java.util.Set<Long> got = new java.util.HashSet<>();
-                for (int i = 0; i < Math.max(n, 0); i++) {
-                    got.add(out.data(i));
-                    if ((out.events(i) & LibC.EPOLLIN) == 0) {
-                        got.add(-1L);
-                    }
-                }
-                if (!got.equals(want)) {
-                    throw new IllegalStateException("struct epoll_event layout mismatch on " + System.getProperty("os.arch")
-                            + " (size " + EVENT_SIZE + ", data at " + DATA_OFFSET + "): expected tokens " + want
-                            + ", decoded " + got);
-                }
-                layoutVerified = true;
-            } finally {
-                for (int fd : fds) {
-                    if (fd > 0) {
-                        LibC.close(fd);
-                    }
-                }
-                LibC.close(ep);
             }
+            EventBuffer out = new EventBuffer(tokens.length + 1);
+            int n = b.epoll_wait(ep, out.address(), out.capacity(), 1000);
+            java.util.Set<Long> want = new java.util.HashSet<>();
+            for (long t : tokens) {
+                want.add(t);
+            }
+            java.util.Set<Long> got = new java.util.HashSet<>();
+            for (int i = 0; i < Math.max(n, 0); i++) {
+                got.add(out.data(i));
+                if ((out.events(i) & LibC.EPOLLIN) == 0) {
+                    got.add(-1L);
+                }
+            }
+            return got.equals(want) ? null : "struct epoll_event layout mismatch on " + System.getProperty("os.arch")
+                    + " (size " + EVENT_SIZE + ", data at " + DATA_OFFSET + ", binding " + b + "): expected tokens "
+                    + want + ", decoded " + got;
+        } finally {
+            for (int fd : fds) {
+                if (fd >= 0) {
+                    b.close(fd);
+                }
+            }
+            b.close(ep);
         }
     }
 }

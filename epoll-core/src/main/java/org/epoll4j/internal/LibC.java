@@ -1,25 +1,30 @@
 package org.epoll4j.internal;
 
-import com.sun.jna.Native;
-import com.sun.jna.NativeLibrary;
-import com.sun.jna.Platform;
-
 /**
- * JNA direct mapping of the libc calls epoll4j uses.
+ * The libc calls epoll4j uses: every caller goes through these static methods, whichever binding is underneath.
  *
- * <p>Every method is a {@code static native} bound by {@link Native#register}: primitive arguments, addresses as
- * {@code long}, no per-call allocation. Failures return {@code -1}; the caller then reads {@link #errno()} (JNA saves
- * errno after every direct call, so reading it only on failure keeps the success path free of it).
+ * <p>Two bindings implement them (see {@link Binding}): JNA direct mapping, on every Java version, and
+ * java.lang.foreign downcalls, on Java 22+ when the jar carries them. One is chosen when this class initialises
+ * ({@link BindingChoice}: the {@code epoll4j.binding} system property, {@code jna} or {@code ffm}, else the default
+ * for this Java version) and kept in a {@code static final} field: the JIT treats it as a constant of one exact
+ * class, so each call below inlines into a direct call of that binding.
+ *
+ * <p>Primitive arguments, addresses as {@code long}, no per-call allocation. Failures return {@code -1}; the caller
+ * then reads {@link #errno()} (both bindings save errno after every call, so reading it only on failure keeps the
+ * success path free of it).
+ *
+ * <p>On the FFM binding, calls the kernel guarantees not to wait use critical downcalls (cheaper: no thread-state
+ * transition): {@code epoll_ctl}, {@code epoll_wait} and {@code poll} with timeout 0, and {@code send}, {@code recv}
+ * and {@code sendmsg} with {@code MSG_DONTWAIT}. So pass {@code MSG_DONTWAIT} on the data path (on a non-blocking
+ * socket it changes nothing else); {@code read} and {@code write} are never critical, as the fd might block.
  *
  * <p>Loading this class fails with an {@link UnsupportedOperationException} on anything but 64-bit Linux on x86_64
  * or aarch64: see {@link NativePlatform} for what the bindings and constants assume there. The constants below are
  * the values both architectures share (x86_64 and the asm-generic headers arm64 uses).
  */
 public final class LibC {
-    static {
-        NativePlatform.requireSupported(); // before binding anything: the bindings below assume LP64 x86_64/aarch64
-        Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
-    }
+    /** The binding every call below goes to; final, so the JIT inlines through it. */
+    private static final Binding IMPL = BindingChoice.load();
 
     private LibC() {
     }
@@ -93,72 +98,150 @@ public final class LibC {
     public static final int TCP_USER_TIMEOUT = 18;
     public static final int IPV6_V6ONLY = 26;
 
-    public static native int epoll_create1(int flags);
+    public static int epoll_create1(int flags) {
+        return IMPL.epoll_create1(flags);
+    }
 
-    public static native int epoll_ctl(int epfd, int op, int fd, long event);
+    public static int epoll_ctl(int epfd, int op, int fd, long event) {
+        return IMPL.epoll_ctl(epfd, op, fd, event);
+    }
 
-    public static native int epoll_wait(int epfd, long events, int maxEvents, int timeoutMillis);
+    public static int epoll_wait(int epfd, long events, int maxEvents, int timeoutMillis) {
+        return IMPL.epoll_wait(epfd, events, maxEvents, timeoutMillis);
+    }
 
-    public static native int eventfd(int initval, int flags);
+    public static int eventfd(int initval, int flags) {
+        return IMPL.eventfd(initval, flags);
+    }
 
-    public static native int timerfd_create(int clockId, int flags);
+    public static int timerfd_create(int clockId, int flags) {
+        return IMPL.timerfd_create(clockId, flags);
+    }
 
-    public static native int timerfd_settime(int fd, int flags, long newValue, long oldValue);
+    public static int timerfd_settime(int fd, int flags, long newValue, long oldValue) {
+        return IMPL.timerfd_settime(fd, flags, newValue, oldValue);
+    }
 
-    public static native int pipe2(long fds, int flags);
+    public static int pipe2(long fds, int flags) {
+        return IMPL.pipe2(fds, flags);
+    }
 
-    public static native int socketpair(int domain, int type, int protocol, long fds);
+    public static int socketpair(int domain, int type, int protocol, long fds) {
+        return IMPL.socketpair(domain, type, protocol, fds);
+    }
 
-    public static native long read(int fd, long buf, long count);
+    public static long read(int fd, long buf, long count) {
+        return IMPL.read(fd, buf, count);
+    }
 
-    public static native long write(int fd, long buf, long count);
+    public static long write(int fd, long buf, long count) {
+        return IMPL.write(fd, buf, count);
+    }
 
-    public static native long readv(int fd, long iov, int iovcnt);
+    public static long readv(int fd, long iov, int iovcnt) {
+        return IMPL.readv(fd, iov, iovcnt);
+    }
 
-    public static native long writev(int fd, long iov, int iovcnt);
+    public static long writev(int fd, long iov, int iovcnt) {
+        return IMPL.writev(fd, iov, iovcnt);
+    }
 
-    public static native long send(int fd, long buf, long len, int flags);
+    public static long send(int fd, long buf, long len, int flags) {
+        return IMPL.send(fd, buf, len, flags);
+    }
 
-    public static native long recv(int fd, long buf, long len, int flags);
+    public static long recv(int fd, long buf, long len, int flags) {
+        return IMPL.recv(fd, buf, len, flags);
+    }
 
-    public static native long sendmsg(int fd, long msghdr, int flags);
+    public static long sendmsg(int fd, long msghdr, int flags) {
+        return IMPL.sendmsg(fd, msghdr, flags);
+    }
 
-    public static native long sendfile(int outFd, int inFd, long offsetPtr, long count);
+    public static long sendfile(int outFd, int inFd, long offsetPtr, long count) {
+        return IMPL.sendfile(outFd, inFd, offsetPtr, count);
+    }
 
-    public static native int close(int fd);
+    public static int close(int fd) {
+        return IMPL.close(fd);
+    }
 
-    public static native int socket(int domain, int type, int protocol);
+    public static int socket(int domain, int type, int protocol) {
+        return IMPL.socket(domain, type, protocol);
+    }
 
-    public static native int bind(int fd, long addr, int addrLen);
+    public static int bind(int fd, long addr, int addrLen) {
+        return IMPL.bind(fd, addr, addrLen);
+    }
 
-    public static native int listen(int fd, int backlog);
+    public static int listen(int fd, int backlog) {
+        return IMPL.listen(fd, backlog);
+    }
 
-    public static native int accept4(int fd, long addr, long addrLenPtr, int flags);
+    public static int accept4(int fd, long addr, long addrLenPtr, int flags) {
+        return IMPL.accept4(fd, addr, addrLenPtr, flags);
+    }
 
-    public static native int connect(int fd, long addr, int addrLen);
+    public static int connect(int fd, long addr, int addrLen) {
+        return IMPL.connect(fd, addr, addrLen);
+    }
 
-    public static native int shutdown(int fd, int how);
+    public static int shutdown(int fd, int how) {
+        return IMPL.shutdown(fd, how);
+    }
 
-    public static native int setsockopt(int fd, int level, int name, long value, int len);
+    public static int setsockopt(int fd, int level, int name, long value, int len) {
+        return IMPL.setsockopt(fd, level, name, value, len);
+    }
 
-    public static native int getsockopt(int fd, int level, int name, long value, long lenPtr);
+    public static int getsockopt(int fd, int level, int name, long value, long lenPtr) {
+        return IMPL.getsockopt(fd, level, name, value, lenPtr);
+    }
 
-    public static native int getsockname(int fd, long addr, long lenPtr);
+    public static int getsockname(int fd, long addr, long lenPtr) {
+        return IMPL.getsockname(fd, addr, lenPtr);
+    }
 
-    public static native int getpeername(int fd, long addr, long lenPtr);
+    public static int getpeername(int fd, long addr, long lenPtr) {
+        return IMPL.getpeername(fd, addr, lenPtr);
+    }
 
-    public static native int fcntl(int fd, int cmd, int arg);
+    public static int fcntl(int fd, int cmd, int arg) {
+        return IMPL.fcntl(fd, cmd, arg);
+    }
 
-    public static native int ioctl(int fd, long request, long argp);
+    public static int ioctl(int fd, long request, long argp) {
+        return IMPL.ioctl(fd, request, argp);
+    }
 
-    public static native int poll(long fds, long nfds, int timeoutMillis);
+    public static int poll(long fds, long nfds, int timeoutMillis) {
+        return IMPL.poll(fds, nfds, timeoutMillis);
+    }
 
-    public static native int dup(int fd);
+    public static int dup(int fd) {
+        return IMPL.dup(fd);
+    }
 
-    public static native int open(String path, int flags);
+    public static int open(String path, int flags) {
+        return IMPL.open(path, flags);
+    }
 
     /** The errno of the last failed call on this thread. */
     public static int errno() {
-        return Native.getLastError();
+        return IMPL.errno();
+    }
+
+    /**
+     * The binding in use, {@code "jna"} or {@code "ffm"}: for {@code toString}, statistics and logs.
+     *
+     * @return the value {@code -Depoll4j.binding=} would name to choose it
+     */
+    public static String binding() {
+        return IMPL.name();
+    }
+
+    /** The binding object itself, for {@link EpollPwait2} and {@link Affinity} (package-private). */
+    static Binding impl() {
+        return IMPL;
     }
 }

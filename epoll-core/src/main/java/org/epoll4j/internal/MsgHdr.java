@@ -45,7 +45,7 @@ public final class MsgHdr {
         }
         synchronized (MsgHdr.class) {
             if (!verified) {
-                String problem = check(MSG_IOV, MSG_IOVLEN);
+                String problem = check(LibC.impl(), MSG_IOV, MSG_IOVLEN);
                 if (problem != null) {
                     throw new IllegalStateException("struct msghdr layout self-test on " + System.getProperty("os.arch")
                             + " (size " + SIZE + ", msg_iov at " + MSG_IOV + ", msg_iovlen at " + MSG_IOVLEN + "): "
@@ -61,6 +61,11 @@ public final class MsgHdr {
      * exactly "abcdefgh" arrived, else what went wrong. Package-visible so a test can show a wrong layout is caught.
      */
     static String check(int msgIovOffset, int msgIovlenOffset) {
+        return check(LibC.impl(), msgIovOffset, msgIovlenOffset);
+    }
+
+    /** {@link #check(int, int)} through one binding: package-visible so a test can run it through each. */
+    static String check(Binding libc, int msgIovOffset, int msgIovlenOffset) {
         ByteBuffer mem = NativeMemory.allocate(2 * IOVEC_SIZE + SIZE + 64);
         long base = NativeMemory.address(mem);
         long iov = base;
@@ -75,20 +80,20 @@ public final class MsgHdr {
         mem.putLong(IOVEC_SIZE, data + 3).putLong(IOVEC_SIZE + IOV_LEN, 5);
         int h = (int) (msghdr - base);
         mem.putLong(h + msgIovOffset, iov).putLong(h + msgIovlenOffset, 2);
-        if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, in) != 0) {
-            return "socketpair: " + Errno.describe(LibC.errno());
+        if (libc.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, in) != 0) {
+            return "socketpair: " + Errno.describe(libc.errno());
         }
         int a = mem.getInt((int) (in - base));
         int b = mem.getInt((int) (in - base) + 4);
         try {
-            long n = LibC.sendmsg(a, msghdr, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+            long n = libc.sendmsg(a, msghdr, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
             if (n < 0) {
-                return "sendmsg: " + Errno.describe(LibC.errno());
+                return "sendmsg: " + Errno.describe(libc.errno());
             }
             long inBuf = in + 16;
-            long got = LibC.recv(b, inBuf, 32, LibC.MSG_DONTWAIT);
+            long got = libc.recv(b, inBuf, 32, LibC.MSG_DONTWAIT);
             if (got < 0) {
-                return "recv: " + Errno.describe(LibC.errno());
+                return "recv: " + Errno.describe(libc.errno());
             }
             byte[] received = new byte[(int) got];
             for (int i = 0; i < received.length; i++) {
@@ -98,8 +103,8 @@ public final class MsgHdr {
             return n == 8 && text.equals("abcdefgh") ? null
                     : "sendmsg sent " + n + " bytes, received \"" + text + "\", expected \"abcdefgh\"";
         } finally {
-            LibC.close(a);
-            LibC.close(b);
+            libc.close(a);
+            libc.close(b);
         }
     }
 }

@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -18,14 +19,22 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cost of single JNA direct-mapped libc calls as epoll4j makes them: primitive arguments, addresses as
- * {@code long}, errno read only after a failure.
+ * The cost of single libc calls through {@link LibC} as epoll4j makes them (primitive arguments, addresses as
+ * {@code long}, errno read only after a failure), once per binding: {@code jna} (JNA direct mapping) and {@code ffm}
+ * (java.lang.foreign, Java 22+ only; on older Java that parameter fails at setup, so pass {@code -p binding=jna}).
+ * {@link JnaDirectBenchmark} makes the same calls on JNA's natives without {@link LibC}'s indirection.
+ *
+ * <p>Each parameter runs in its own fork (JMH forks per parameter set) and the binding is chosen there, before
+ * anything touches {@link LibC}, through {@code epoll4j.binding}; setup checks that it took.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class LibCBenchmark {
+    @Param({"jna", "ffm"})
+    public String binding;
+
     private int epfd;
     private EventBuffer events;
     private int[] pair = new int[2];
@@ -40,6 +49,11 @@ public class LibCBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        System.setProperty("epoll4j.binding", binding);
+        if (!LibC.binding().equals(binding)) {
+            throw new IllegalStateException("asked for the " + binding + " binding, got " + LibC.binding()
+                    + " (LibC was initialised before this setup?)");
+        }
         epfd = check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
         events = new EventBuffer(64);
         ByteBuffer fds = NativeMemory.allocate(8);
@@ -114,5 +128,26 @@ public class LibCBenchmark {
             throw new IllegalStateException("epoll_ctl MOD failed: errno " + LibC.errno());
         }
         return rc;
+    }
+
+    /**
+     * send 64 bytes with MSG_DONTWAIT into one end of a UNIX socketpair and recv them with MSG_DONTWAIT from the
+     * other: the flag guarantees neither call waits, so the FFM binding uses critical downcalls.
+     */
+    @Benchmark
+    public long socketpairSendRecv64Dontwait() {
+        long w = LibC.send(pair[0], bufAddr, 64, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+        long r = LibC.recv(pair[1], bufAddr, 64, LibC.MSG_DONTWAIT);
+        if (w != 64 || r != 64) {
+            throw new IllegalStateException("short transfer: send " + w + ", recv " + r);
+        }
+        return r;
+    }
+
+    /** recv(MSG_DONTWAIT) on an empty socket: -1, and errno EAGAIN read after the failure (critical on FFM). */
+    @Benchmark
+    public int recvEagainDontwait() {
+        long r = LibC.recv(pair[1], bufAddr, 8, LibC.MSG_DONTWAIT);
+        return r < 0 ? LibC.errno() : (int) r;
     }
 }

@@ -1,0 +1,122 @@
+package org.epoll4j.internal;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+
+/**
+ * JNA direct mapping of libc: every method is a {@code static native} bound by {@link Native#register}, with
+ * primitive arguments and addresses as {@code long}, so a call allocates nothing. JNA saves errno after every call
+ * ({@link Native#getLastError()}).
+ *
+ * <p>The variadic {@code open}, {@code fcntl} and {@code ioctl} are bound with a fixed arity, which is sound on the
+ * x86_64 SysV and Linux AAPCS64 ABIs only (see {@link NativePlatform}). Public only so the benchmarks can call it
+ * directly as the baseline of {@link LibC}'s indirection; everything else goes through {@link LibC}.
+ */
+public final class JnaNatives {
+    static {
+        NativePlatform.requireSupported(); // before binding anything: the bindings below assume LP64 x86_64/aarch64
+        Native.register(JnaNatives.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private JnaNatives() {
+    }
+
+    public static native int epoll_create1(int flags);
+
+    public static native int epoll_ctl(int epfd, int op, int fd, long event);
+
+    public static native int epoll_wait(int epfd, long events, int maxEvents, int timeoutMillis);
+
+    public static native int eventfd(int initval, int flags);
+
+    public static native int timerfd_create(int clockId, int flags);
+
+    public static native int timerfd_settime(int fd, int flags, long newValue, long oldValue);
+
+    public static native int pipe2(long fds, int flags);
+
+    public static native int socketpair(int domain, int type, int protocol, long fds);
+
+    public static native long read(int fd, long buf, long count);
+
+    public static native long write(int fd, long buf, long count);
+
+    public static native long readv(int fd, long iov, int iovcnt);
+
+    public static native long writev(int fd, long iov, int iovcnt);
+
+    public static native long send(int fd, long buf, long len, int flags);
+
+    public static native long recv(int fd, long buf, long len, int flags);
+
+    public static native long sendmsg(int fd, long msghdr, int flags);
+
+    public static native long sendfile(int outFd, int inFd, long offsetPtr, long count);
+
+    public static native int close(int fd);
+
+    public static native int socket(int domain, int type, int protocol);
+
+    public static native int bind(int fd, long addr, int addrLen);
+
+    public static native int listen(int fd, int backlog);
+
+    public static native int accept4(int fd, long addr, long addrLenPtr, int flags);
+
+    public static native int connect(int fd, long addr, int addrLen);
+
+    public static native int shutdown(int fd, int how);
+
+    public static native int setsockopt(int fd, int level, int name, long value, int len);
+
+    public static native int getsockopt(int fd, int level, int name, long value, long lenPtr);
+
+    public static native int getsockname(int fd, long addr, long lenPtr);
+
+    public static native int getpeername(int fd, long addr, long lenPtr);
+
+    public static native int fcntl(int fd, int cmd, int arg);
+
+    public static native int ioctl(int fd, long request, long argp);
+
+    public static native int poll(long fds, long nfds, int timeoutMillis);
+
+    public static native int dup(int fd);
+
+    public static native int open(String path, int flags);
+
+    public static native int sched_getaffinity(int pid, long cpusetsize, long mask);
+
+    public static native int sched_setaffinity(int pid, long cpusetsize, long mask);
+
+    /** The errno JNA saved after this thread's last call. */
+    public static int errno() {
+        return Native.getLastError();
+    }
+
+    /**
+     * epoll_pwait2 (Linux 5.11+, glibc 2.35+), in its own class because older libcs lack the symbol and
+     * {@link Native#register} fails for the whole class then.
+     */
+    static final class Pwait2 {
+        static final boolean BOUND;
+
+        static {
+            boolean ok;
+            try {
+                Native.register(Pwait2.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+                ok = true;
+            } catch (Throwable e) {
+                ok = false; // UnsatisfiedLinkError on an older glibc
+            }
+            BOUND = ok;
+        }
+
+        private Pwait2() {
+        }
+
+        static native int epoll_pwait2(int epfd, long events, int maxEvents, long timespec, long sigmask,
+                                       long sigsetSize);
+    }
+}
