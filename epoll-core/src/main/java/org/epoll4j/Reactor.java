@@ -748,6 +748,6 @@ public final class Reactor implements Executor, AutoCloseable {
     @Override
     public String toString() {
         return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + stats().registrations()
-                + (isClosed() ? ", closed" : "") + "]";
+                + ", binding=" + LibC.binding() + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -62,6 +62,15 @@ class ReactorCurrentAndCtlCountTest {
     }
 
     @Test
+    void toStringNamesTheBinding() throws Exception {
+        try (Reactor reactor = Reactor.builder().name("named").build()) {
+            String s = reactor.toString();
+            assertEquals(true, s.startsWith("Reactor[named, ") && s.contains(", binding="
+                    + org.epoll4j.internal.LibC.binding()), s);
+        }
+    }
+
+    @Test
     void epollCtlCallsAreCountedFromEveryThread() throws Exception {
         try (Reactor reactor = Reactor.open()) {
             int efd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
