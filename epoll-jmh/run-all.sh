@@ -93,7 +93,7 @@ if [ "$SKIP_JMH" = 0 ]; then
     DEFAULT_JMH="-f 1 -wi 3 -i 5 -w 1s -r 1s"; T=60m
   fi
   # shellcheck disable=SC2086
-  timeout "$T" "$JAVA" -jar "$JAR" ${JMH_ARGS:-$DEFAULT_JMH} -prof gc -rf json -rff "$OUT/jmh.json" \
+  timeout "$T" "$JAVA" -Djmh.ignoreLock=true -jar "$JAR" ${JMH_ARGS:-$DEFAULT_JMH} -prof gc -rf json -rff "$OUT/jmh.json" \
       'org\.epoll4j\.jmh\..*' 2>&1 | tee "$OUT/jmh.log" | grep -E '^(# Benchmark:|# Parameters:|Benchmark |[A-Z][A-Za-z]+Benchmark\.[A-Za-z0-9]+ )' || true
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "run-all.sh: JMH failed or timed out (see $OUT/jmh.log)" >&2; STATUS=1; }
 fi
