@@ -679,6 +679,10 @@ public final class Connection {
             connectFuture.completeExceptionally(closeCause != null ? closeCause
                     : new ClosedConnectionException("closed before connecting: " + this));
         }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "closed fd {0} (peer {1}), read {2} B, wrote {3} B: {4}", fd,
+                    remoteAddress, bytesRead(), bytesWritten(), closeCause == null ? "no error" : closeCause);
+        }
         try {
             handler.onClose(this, closeCause);
         } catch (Throwable t) {

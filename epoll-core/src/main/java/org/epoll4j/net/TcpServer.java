@@ -504,6 +504,10 @@ public final class TcpServer implements AutoCloseable {
         try {
             settings.childOptions.applyTo(fd);
             Connection.accepted(target, fd, remote, childLocal, settings.config, settings.handlers.get(), this);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted fd {1} from {2} on {3}", target.name(), fd, remote,
+                        localAddress);
+            }
         } catch (Throwable t) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "could not set up accepted connection fd " + fd, t);
@@ -523,6 +527,7 @@ public final class TcpServer implements AutoCloseable {
             }
             reserveFd = openReserve();
         }
+        NetEvents.acceptRejected(listenFd, localAddress, err == Errno.EMFILE ? "EMFILE" : "ENFILE", rejected - before);
         try {
             String text = err == Errno.EMFILE ? EMFILE_TEXT : ENFILE_TEXT;
             LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + text + "; closed "
