@@ -672,8 +672,8 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     private void trace(Registration r, int bits) {
-        LOG.log(System.Logger.Level.TRACE, "{0}: fd {1} ready {2}, interest {3}, {4}{5}", name, r.fd, Ready.of(bits),
-                r.interest, r.mode, r.oneshot ? ", ONESHOT" : "");
+        LOG.log(System.Logger.Level.TRACE, () -> name + ": fd " + r.fd + " " + Ready.of(bits) + " (events 0x"
+                + Integer.toHexString(bits) + "), " + r.interest + ", " + r.mode + (r.oneshot ? ", ONESHOT" : ""));
     }
 
     /** A call timed for JFR's SlowDispatch event ({@code start} from System.nanoTime before it). */

@@ -680,8 +680,9 @@ public final class Connection {
                     : new ClosedConnectionException("closed before connecting: " + this));
         }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "closed fd {0} (peer {1}), read {2} B, wrote {3} B: {4}", fd,
-                    remoteAddress, bytesRead(), bytesWritten(), closeCause == null ? "no error" : closeCause);
+            LOG.log(System.Logger.Level.DEBUG, "closed fd " + fd + " (peer " + remoteAddress + "), read "
+                    + bytesRead() + " B, wrote " + bytesWritten() + " B: "
+                    + (closeCause == null ? "no error" : closeCause.toString()));
         }
         try {
             handler.onClose(this, closeCause);

@@ -505,8 +505,8 @@ public final class TcpServer implements AutoCloseable {
             settings.childOptions.applyTo(fd);
             Connection.accepted(target, fd, remote, childLocal, settings.config, settings.handlers.get(), this);
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: accepted fd {1} from {2} on {3}", target.name(), fd, remote,
-                        localAddress);
+                LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from " + remote + " on "
+                        + localAddress);
             }
         } catch (Throwable t) {
             LibC.close(fd);
