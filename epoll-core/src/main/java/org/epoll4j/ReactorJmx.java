@@ -7,7 +7,6 @@ import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
-import java.util.Hashtable;
 
 /** {@link ReactorMXBean} for one reactor, registered on the platform MBean server. */
 final class ReactorJmx implements ReactorMXBean {
@@ -21,11 +20,9 @@ final class ReactorJmx implements ReactorMXBean {
 
     /** {@code org.epoll4j:type=Reactor,name=NAME}, the name quoted only when JMX needs it. */
     static ObjectName objectName(String reactorName) {
-        Hashtable<String, String> keys = new Hashtable<>();
-        keys.put("type", "Reactor");
-        keys.put("name", reactorName.matches("[^,=:\"*?\\n]*") ? reactorName : ObjectName.quote(reactorName));
+        String value = reactorName.matches("[^,=:\"*?\\n]*") ? reactorName : ObjectName.quote(reactorName);
         try {
-            return new ObjectName("org.epoll4j", keys);
+            return new ObjectName("org.epoll4j:type=Reactor,name=" + value);
         } catch (MalformedObjectNameException e) {
             throw new IllegalArgumentException("reactor name " + reactorName + " cannot be a JMX name", e);
         }
