@@ -30,6 +30,16 @@ final class NetEvents {
         }
     }
 
+    /**
+     * Loads and initializes the event classes now: the EMFILE path that uses them has no fd to spare for loading a
+     * class file.
+     */
+    static void preload() {
+        if (AVAILABLE) {
+            new AcceptRejected().isEnabled();
+        }
+    }
+
     /** A listener out of fds closed {@code closed} waiting connections (EMFILE/ENFILE). Never throws. */
     static void acceptRejected(int listenFd, Object local, String errno, long closed) {
         try {

@@ -67,6 +67,9 @@ public final class TcpServer implements AutoCloseable {
      */
     private static final String EMFILE_TEXT = Errno.describe(Errno.EMFILE);
     private static final String ENFILE_TEXT = Errno.describe(Errno.ENFILE);
+    static {
+        NetEvents.preload(); // for the same reason: the EMFILE path records a JFR event
+    }
 
     private final Reactor reactor;
     private final Builder settings;
@@ -527,8 +530,9 @@ public final class TcpServer implements AutoCloseable {
             }
             reserveFd = openReserve();
         }
-        NetEvents.acceptRejected(listenFd, localAddress, err == Errno.EMFILE ? "EMFILE" : "ENFILE", rejected - before);
         try {
+            NetEvents.acceptRejected(listenFd, localAddress, err == Errno.EMFILE ? "EMFILE" : "ENFILE",
+                    rejected - before);
             String text = err == Errno.EMFILE ? EMFILE_TEXT : ENFILE_TEXT;
             LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + text + "; closed "
                     + (rejected - before) + " waiting connection(s)");
