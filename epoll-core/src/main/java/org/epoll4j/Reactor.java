@@ -7,6 +7,8 @@ import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.internal.NativePlatform;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
@@ -33,7 +35,18 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Reactor implements Executor, AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Reactor.class.getName());
+    static final System.Logger LOG = System.getLogger(Reactor.class.getName());
+    /** The loop re-reads the TRACE level at least this often (and before each sleep in epoll_wait). */
+    private static final int LOG_LEVEL_REFRESH_MASK = 1023;
+    private static final VarHandle BUSY_SINCE;
+
+    static {
+        try {
+            BUSY_SINCE = MethodHandles.lookup().findVarHandle(Reactor.class, "busySince", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final long WAKEUP_TOKEN = -1L;
     private static final int MAX_TASKS_PER_ITERATION = 1024;
     private static final int MAX_EVENT_CAPACITY = 1 << 16;
@@ -51,6 +64,17 @@ public final class Reactor implements Executor, AutoCloseable {
     private final boolean debugEdgeStalls;
     private final BiConsumer<Registration, Throwable> errorHandler;
     private final Consumer<Throwable> taskFailure = t -> reportFailure(null, t);
+    private final long slowDispatchNanos;
+    private final TaskQueue.Timing taskTiming = this::taskTimed;
+    /** Blocked-loop watchdog on: the loop stamps {@link #busySince}. */
+    private final boolean watched;
+    private final ReactorJmx jmx;
+    /** TRACE for each dispatched event; read by the loop only, refreshed off the per-event path. */
+    private boolean traceEvents;
+    private int iterationsSinceLevelRead;
+    /** nanoTime when the current iteration started, 0 while asleep in epoll_wait or not running (opaque). */
+    @SuppressWarnings("unused") // through BUSY_SINCE
+    private long busySince;
 
     private final RegistrationTable table = new RegistrationTable();
     private final LoopOwner life;
@@ -89,6 +113,23 @@ public final class Reactor implements Executor, AutoCloseable {
         this.wakeups = new WakeupSignal(wfd);
         this.life = new LoopOwner(this, name, this::doClose);
         this.tasks = new TaskQueue(life);
+        this.slowDispatchNanos = b.slowDispatchThreshold.toNanos();
+        this.traceEvents = LOG.isLoggable(System.Logger.Level.TRACE);
+        this.watched = b.blockedLoopThreshold != null;
+        ReactorEvents.add(this);
+        if (watched) {
+            LoopWatchdog.watch(this, b.blockedLoopThreshold.toNanos());
+        }
+        ReactorJmx bean = null;
+        if (b.jmx) {
+            try {
+                bean = ReactorJmx.register(this);
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+        this.jmx = bean;
     }
 
     /**
@@ -112,8 +153,59 @@ public final class Reactor implements Executor, AutoCloseable {
         private int eventCapacity = 256;
         private boolean debugEdgeStalls = Boolean.getBoolean("epoll4j.debug");
         private BiConsumer<Registration, Throwable> errorHandler;
+        private Duration slowDispatchThreshold = Duration.ofMillis(10);
+        private Duration blockedLoopThreshold;
+        private boolean jmx;
 
         private Builder() {
+        }
+
+        /**
+         * How long a handler call, task or timer may run before a JFR recording that enables
+         * {@code org.epoll4j.SlowDispatch} gets an event for it (default 10 ms). The loop reads the clock around
+         * each call only while such a recording runs.
+         *
+         * @param threshold zero or more
+         * @return this builder
+         */
+        public Builder slowDispatchThreshold(Duration threshold) {
+            Objects.requireNonNull(threshold, "slowDispatchThreshold");
+            if (threshold.isNegative()) {
+                throw new IllegalArgumentException("slowDispatchThreshold must not be negative: " + threshold);
+            }
+            this.slowDispatchThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * Turns the blocked-loop watchdog on (default: off): when the loop has not come back to epoll_wait within
+         * {@code threshold}, a WARNING with the loop thread's stack is logged (once per stall), and a JFR
+         * {@code org.epoll4j.BlockedLoop} event is recorded. One daemon thread, {@code epoll4j-watchdog}, watches
+         * every such reactor in the process; it checks every quarter of the smallest threshold.
+         *
+         * @param threshold at least 1 ms; {@code null} turns the watchdog off
+         * @return this builder
+         */
+        public Builder blockedLoopThreshold(Duration threshold) {
+            if (threshold != null && threshold.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("blockedLoopThreshold must be at least 1 ms: " + threshold);
+            }
+            this.blockedLoopThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * Registers the reactor's statistics as a {@link ReactorMXBean} named
+         * {@code org.epoll4j:type=Reactor,name=NAME} on the platform MBean server (default: off), unregistered when
+         * the reactor closes. Each reactor registered this way needs a unique name: {@link #build()} throws
+         * {@link IllegalStateException} otherwise.
+         *
+         * @param enabled whether to register
+         * @return this builder
+         */
+        public Builder jmx(boolean enabled) {
+            this.jmx = enabled;
+            return this;
         }
 
         /**
@@ -385,6 +477,7 @@ public final class Reactor implements Executor, AutoCloseable {
         try {
             return iterate(timeoutNanos);
         } finally {
+            idle();
             life.exit();
         }
     }
@@ -404,6 +497,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 iterate(-1);
             }
         } finally {
+            idle();
             life.exit();
         }
     }
@@ -437,6 +531,9 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /** One iteration; timeoutNanos -1 means no limit. */
     private int iterate(long timeoutNanos) throws EpollException {
+        if (watched) {
+            busy();
+        }
         long waitNanos = timeoutNanos;
         ScheduledTask next = timers.peek();
         if (next != null) {
@@ -448,14 +545,26 @@ public final class Reactor implements Executor, AutoCloseable {
         if (!tasks.isEmpty() || !life.isOpen()) {
             waitNanos = 0;
         }
+        if (waitNanos != 0 || ++iterationsSinceLevelRead > LOG_LEVEL_REFRESH_MASK) {
+            // Off the per-event path: a level changed at run time (JUL config, jconsole) shows within an iteration
+            // that sleeps, or within 1024 busy ones.
+            iterationsSinceLevelRead = 0;
+            traceEvents = LOG.isLoggable(System.Logger.Level.TRACE);
+        }
         int n;
         if (waitNanos != 0 && wakeups.prepareToSleep()) {
             // From here a wakeup() writes the eventfd. A task queued before this point saw us awake: its execute()
             // left the wake-up pending and prepareToSleep() refused to sleep.
+            if (watched) {
+                idle();
+            }
             try {
                 n = waitOnce(waitNanos, next != null && waitNanos > 0);
             } finally {
                 wakeups.awake();
+                if (watched) {
+                    busy();
+                }
             }
         } else {
             wakeups.consume();
@@ -469,7 +578,8 @@ public final class Reactor implements Executor, AutoCloseable {
         if (timers.size() > 0) {
             fireTimers();
         }
-        counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure));
+        counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure,
+                ReactorEvents.timingEnabled() ? taskTiming : null));
         counters.iteration();
         return dispatched;
     }
@@ -495,10 +605,35 @@ public final class Reactor implements Executor, AutoCloseable {
         return n;
     }
 
+    /** Marks the start of busy time for the watchdog (a non-zero stamp). */
+    private void busy() {
+        long now = System.nanoTime();
+        BUSY_SINCE.setOpaque(this, now == 0 ? 1 : now);
+    }
+
+    /** Asleep in epoll_wait, or not running: nothing for the watchdog to report. */
+    private void idle() {
+        if (watched) {
+            BUSY_SINCE.setOpaque(this, 0L);
+        }
+    }
+
+    /** For the watchdog: when the current iteration's busy time started, or 0. Any thread. */
+    long busySince() {
+        return (long) BUSY_SINCE.getOpaque(this);
+    }
+
+    /** For the watchdog: the thread running the loop now, or {@code null}. */
+    Thread loopThread() {
+        return life.loopThread();
+    }
+
     private int dispatch(int n) {
         EventBuffer ev = events;
         int dispatched = 0;
         int stale = 0;
+        boolean timed = ReactorEvents.timingEnabled();
+        boolean trace = traceEvents;
         for (int i = 0; i < n; i++) {
             long token = ev.data(i);
             int bits = ev.events(i);
@@ -513,8 +648,15 @@ public final class Reactor implements Executor, AutoCloseable {
                 continue;
             }
             dispatched++;
+            if (trace) {
+                trace(r, bits);
+            }
+            long start = timed ? System.nanoTime() : 0L;
             try {
                 r.handler.onReady(r, Ready.of(bits));
+                if (timed) {
+                    timed("handler", r.fd, r.handler, start);
+                }
                 if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.state == Registration.LIVE
                         && (bits & LibC.EPOLLIN) != 0) {
                     checkEdgeStall(r);
@@ -529,12 +671,30 @@ public final class Reactor implements Executor, AutoCloseable {
         return dispatched;
     }
 
+    private void trace(Registration r, int bits) {
+        LOG.log(System.Logger.Level.TRACE, () -> name + ": fd " + r.fd + " " + Ready.of(bits) + " (events 0x"
+                + Integer.toHexString(bits) + "), " + r.interest + ", " + r.mode + (r.oneshot ? ", ONESHOT" : ""));
+    }
+
+    /** A call timed for JFR's SlowDispatch event ({@code start} from System.nanoTime before it). */
+    private void timed(String kind, int fd, Object what, long start) {
+        long elapsed = System.nanoTime() - start;
+        if (elapsed >= slowDispatchNanos) {
+            ReactorEvents.slowDispatch(name, kind, fd, what.getClass(), elapsed);
+        }
+    }
+
+    private void taskTimed(Runnable task, long start) {
+        timed("task", -1, task, start);
+    }
+
     private void checkEdgeStall(Registration r) {
         scratch8.putInt(0, 0);
         if (LibC.ioctl(r.fd, LibC.FIONREAD, scratch8Addr) == 0) {
             int unread = scratch8.getInt(0);
             if (unread > 0) {
                 counters.edgeStall();
+                ReactorEvents.edgeStall(name, r, unread);
                 LOG.log(System.Logger.Level.WARNING, () -> name + ": EDGE handler for fd " + r.fd + " returned with "
                         + unread + " bytes unread; epoll will not report this fd again until more data arrives");
             }
@@ -544,12 +704,17 @@ public final class Reactor implements Executor, AutoCloseable {
     private void fireTimers() {
         long now = System.nanoTime();
         ScheduledTask t;
+        boolean timed = ReactorEvents.timingEnabled();
         while ((t = timers.peek()) != null && t.deadlineNanos - now <= 0) {
             timers.poll();
             if (t.expire()) {
                 counters.timerFired();
                 try {
+                    long start = timed ? System.nanoTime() : 0L;
                     t.task.run();
+                    if (timed) {
+                        timed("timer", -1, t.task, start);
+                    }
                 } catch (Throwable e) {
                     reportFailure(null, e);
                 }
@@ -558,6 +723,11 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     private void reportFailure(Registration r, Throwable t) {
+        try {
+            ReactorEvents.handlerFailure(name, r, t);
+        } catch (Throwable ignored) {
+            // observation must never cost the loop
+        }
         try {
             errorHandler.accept(r, t);
         } catch (Throwable ignored) {
@@ -693,7 +863,19 @@ public final class Reactor implements Executor, AutoCloseable {
             LibC.close(wakeups.fd());
             LibC.close(epfd);
         } finally {
+            forget();
             life.terminated();
+        }
+    }
+
+    /** Takes the reactor out of the JFR registry, the watchdog and JMX. */
+    private void forget() {
+        ReactorEvents.remove(this);
+        if (watched) {
+            LoopWatchdog.unwatch(this);
+        }
+        if (jmx != null) {
+            jmx.unregister();
         }
     }
 

@@ -35,13 +35,33 @@ final class TaskQueue {
 
     /** Runs up to {@code max} tasks; returns how many ran. */
     int runSome(int max, Consumer<Throwable> onFailure) {
+        return runSome(max, onFailure, null);
+    }
+
+    /**
+     * As {@link #runSome(int, Consumer)}, telling {@code timing} (when not null) each task that returned normally
+     * and the System.nanoTime at which it started.
+     */
+    int runSome(int max, Consumer<Throwable> onFailure, Timing timing) {
         int ran = 0;
         Runnable task;
         while (ran < max && (task = tasks.poll()) != null) {
             ran++;
-            run(task, onFailure);
+            if (timing == null) {
+                run(task, onFailure);
+            } else {
+                long start = System.nanoTime();
+                if (run(task, onFailure)) {
+                    timing.ran(task, start);
+                }
+            }
         }
         return ran;
+    }
+
+    /** Receives each timed task (for JFR's slow-dispatch event). */
+    interface Timing {
+        void ran(Runnable task, long startNanos);
     }
 
     /** Runs tasks until the queue is empty, including those the tasks add. */
@@ -49,11 +69,13 @@ final class TaskQueue {
         return runSome(Integer.MAX_VALUE, onFailure);
     }
 
-    private static void run(Runnable task, Consumer<Throwable> onFailure) {
+    private static boolean run(Runnable task, Consumer<Throwable> onFailure) {
         try {
             task.run();
+            return true;
         } catch (Throwable e) {
             onFailure.accept(e);
+            return false;
         }
     }
 }

@@ -679,6 +679,11 @@ public final class Connection {
             connectFuture.completeExceptionally(closeCause != null ? closeCause
                     : new ClosedConnectionException("closed before connecting: " + this));
         }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "closed fd " + fd + " (peer " + remoteAddress + "), read "
+                    + bytesRead() + " B, wrote " + bytesWritten() + " B: "
+                    + (closeCause == null ? "no error" : closeCause.toString()));
+        }
         try {
             handler.onClose(this, closeCause);
         } catch (Throwable t) {

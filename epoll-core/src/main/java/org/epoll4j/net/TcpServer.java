@@ -67,6 +67,9 @@ public final class TcpServer implements AutoCloseable {
      */
     private static final String EMFILE_TEXT = Errno.describe(Errno.EMFILE);
     private static final String ENFILE_TEXT = Errno.describe(Errno.ENFILE);
+    static {
+        NetEvents.preload(); // for the same reason: the EMFILE path records a JFR event
+    }
 
     private final Reactor reactor;
     private final Builder settings;
@@ -504,6 +507,10 @@ public final class TcpServer implements AutoCloseable {
         try {
             settings.childOptions.applyTo(fd);
             Connection.accepted(target, fd, remote, childLocal, settings.config, settings.handlers.get(), this);
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from " + remote + " on "
+                        + localAddress);
+            }
         } catch (Throwable t) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "could not set up accepted connection fd " + fd, t);
@@ -524,6 +531,8 @@ public final class TcpServer implements AutoCloseable {
             reserveFd = openReserve();
         }
         try {
+            NetEvents.acceptRejected(listenFd, localAddress, err == Errno.EMFILE ? "EMFILE" : "ENFILE",
+                    rejected - before);
             String text = err == Errno.EMFILE ? EMFILE_TEXT : ENFILE_TEXT;
             LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + text + "; closed "
                     + (rejected - before) + " waiting connection(s)");

@@ -1,12 +1,29 @@
 package org.epoll4j.examples;
 
+import org.epoll4j.Reactor;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.net.ConnectionConfig;
 import org.epoll4j.net.TcpServerGroup;
 import picocli.CommandLine.Option;
 
-/** The options every example server takes: where to listen, how many reactors, which trigger mode. */
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * The options every example server takes: where to listen, how many reactors, which trigger mode, and how to watch
+ * the reactors (log level, blocked-loop watchdog).
+ */
 public final class ServerOptions {
+    /** Held strongly: java.util.logging forgets the level of a logger nobody references. */
+    private static Logger epoll4jLogger;
+
     @Option(names = "--host", paramLabel = "HOST", description = "address to bind (default: ${DEFAULT-VALUE})",
             defaultValue = "127.0.0.1")
     String host;
@@ -29,6 +46,16 @@ public final class ServerOptions {
             defaultValue = "edge", converter = TriggerConverter.class)
     TriggerMode trigger;
 
+    @Option(names = "--log-level", paramLabel = "LEVEL", converter = LogLevelConverter.class,
+            description = "log epoll4j to stderr at this level: off, error, warning, info, debug (each connection "
+                    + "accepted and closed) or trace (every dispatched event); default: the JVM's logging settings")
+    Level logLevel;
+
+    @Option(names = "--blocked-loop-ms", paramLabel = "MS",
+            description = "warn, with the loop thread's stack, when a reactor has not returned to epoll_wait within "
+                    + "MS milliseconds (the blocked-loop watchdog; default: off)")
+    Integer blockedLoopMs;
+
     /**
      * Rejects out-of-range values with picocli's usage error (exit status 2).
      *
@@ -42,6 +69,56 @@ public final class ServerOptions {
         if (reactors < 1 || reactors > 1024) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--reactors must be 1..1024: " + reactors);
+        }
+        if (blockedLoopMs != null && blockedLoopMs < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--blocked-loop-ms must be at least 1: " + blockedLoopMs);
+        }
+    }
+
+    /**
+     * Applies {@code --log-level}: System.Logger goes to java.util.logging by default, so this sets the level of the
+     * {@code org.epoll4j} logger and gives it a one-line console handler. Call before building the reactors (each
+     * reactor reads its TRACE level when built, and again whenever it goes to sleep).
+     */
+    void applyLogging() {
+        if (logLevel == null) {
+            return;
+        }
+        Logger l = Logger.getLogger("org.epoll4j");
+        l.setLevel(logLevel);
+        ConsoleHandler h = new ConsoleHandler(); // stderr
+        h.setLevel(logLevel);
+        h.setFormatter(new OneLine());
+        for (java.util.logging.Handler old : l.getHandlers()) {
+            l.removeHandler(old);
+        }
+        l.addHandler(h);
+        l.setUseParentHandlers(false); // else WARNING and above would print twice (root's console handler too)
+        epoll4jLogger = l;
+    }
+
+    /** Applies {@code --blocked-loop-ms} to each reactor of the group. */
+    void reactorSettings(Reactor.Builder b) {
+        if (blockedLoopMs != null) {
+            b.blockedLoopThreshold(Duration.ofMillis(blockedLoopMs));
+        }
+    }
+
+    /** {@code HH:MM:SS.mmm LEVEL logger: message}, then the stack trace of a throwable, if any. */
+    private static final class OneLine extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            String logger = r.getLoggerName();
+            StringBuilder sb = new StringBuilder().append(LocalTime.now()).append(' ').append(r.getLevel())
+                    .append(' ').append(logger.substring(logger.lastIndexOf('.') + 1)).append(": ")
+                    .append(formatMessage(r)).append(System.lineSeparator());
+            if (r.getThrown() != null) {
+                StringWriter w = new StringWriter();
+                r.getThrown().printStackTrace(new PrintWriter(w));
+                sb.append(w);
+            }
+            return sb.toString();
         }
     }
 
@@ -64,6 +141,32 @@ public final class ServerOptions {
             } catch (IllegalArgumentException e) {
                 throw new picocli.CommandLine.TypeConversionException("'" + value
                         + "' is not reuseport, exclusive or handoff");
+            }
+        }
+    }
+
+    /** Parses System.Logger's level names (trace, debug, info, warning, error, off) into java.util.logging's. */
+    static final class LogLevelConverter implements picocli.CommandLine.ITypeConverter<Level> {
+        @Override
+        public Level convert(String value) {
+            switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "off":
+                    return Level.OFF;
+                case "error":
+                    return Level.SEVERE;
+                case "warning":
+                    return Level.WARNING;
+                case "info":
+                    return Level.INFO;
+                case "debug":
+                    return Level.FINE;
+                case "trace":
+                    return Level.FINER;
+                case "all":
+                    return Level.ALL;
+                default:
+                    throw new picocli.CommandLine.TypeConversionException("'" + value
+                            + "' is not off, error, warning, info, debug, trace or all");
             }
         }
     }

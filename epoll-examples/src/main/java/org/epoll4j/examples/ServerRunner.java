@@ -42,9 +42,11 @@ public final class ServerRunner {
                      Consumer<TcpServerGroup.Builder> configure, Supplier<String> summary,
                      PrintWriter out, PrintWriter err, CountDownLatch stop) throws InterruptedException {
         port = options.port(port);
+        options.applyLogging();
         ReactorGroup group;
         try {
-            group = ReactorGroup.builder().size(options.reactors).name(program).build();
+            group = ReactorGroup.builder().size(options.reactors).name(program)
+                    .reactorSettings(options::reactorSettings).build();
         } catch (Exception e) {
             err.println(program + ": cannot start " + options.reactors + " reactors: " + e.getMessage());
             return 1;
