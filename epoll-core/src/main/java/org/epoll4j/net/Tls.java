@@ -1,0 +1,418 @@
+package org.epoll4j.net;
+
+import org.epoll4j.Timeout;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSession;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Drives one connection's {@link SSLEngine} on the reactor thread: ciphertext read from the socket is unwrapped and
+ * the plaintext handed to the handler; plaintext written by the handler is wrapped and given to the connection's
+ * outbound half. The handshake, post-handshake messages (TLS 1.3 tickets, key updates) and close_notify all go
+ * through the same two loops, so there is no separate handshake path to get out of step.
+ *
+ * <p>Buffers: {@code netIn} keeps only a partial record between reads (a read that ends on a record boundary is
+ * unwrapped straight from the reactor's shared read buffer); plaintext goes to the reactor's shared TLS buffer;
+ * {@code netOut} holds up to four records per send. All are sized from the session and reused.
+ */
+final class Tls {
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** Records wrapped into netOut before it is handed to the socket: one send per ~64 KiB of plaintext. */
+    private static final int RECORDS_PER_SEND = 4;
+
+    private final Connection conn;
+    private final SSLEngine engine;
+    private final TlsConfig config;
+    private final NetContext ctx;
+    /** Write mode: position = bytes held (a partial record). */
+    private ByteBuffer netIn;
+    private ByteBuffer netOut;
+    /** Plaintext held while corked or before the handshake finished; write mode. */
+    private ByteBuffer staged;
+    private int appSize;
+    private boolean handshakeDone;
+    private boolean taskRunning;
+    private boolean corked;
+    private boolean inboundDone;
+    private boolean closeNotifyQueued;
+    private Timeout timer;
+
+    Tls(Connection conn, TlsConfig config, NetContext ctx) {
+        this.conn = conn;
+        this.config = config;
+        this.ctx = ctx;
+        this.engine = config.newEngine(conn.remoteAddress());
+        SSLSession s = engine.getSession();
+        this.appSize = s.getApplicationBufferSize();
+        this.netIn = ByteBuffer.allocate(s.getPacketBufferSize());
+        this.netOut = ByteBuffer.allocate(s.getPacketBufferSize() * RECORDS_PER_SEND);
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    /** The TCP connection is up: starts the handshake (a client sends its ClientHello now). */
+    void start() throws Exception {
+        if (!config.handshakeTimeout().isZero()) {
+            timer = conn.reactor().schedule(config.handshakeTimeout(), () -> {
+                timer = null;
+                if (!handshakeDone) {
+                    conn.fail(new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
+                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms"));
+                }
+            });
+        }
+        engine.beginHandshake();
+        process(EMPTY);
+    }
+
+    private void finished() throws Exception {
+        if (handshakeDone) {
+            return;
+        }
+        handshakeDone = true;
+        cancelTimer();
+        conn.tlsHandshakeFinished();
+        if (!corked && staged != null && staged.position() > 0 && conn.isOpen()) {
+            flushStaged();
+        }
+    }
+
+    boolean handshakeDone() {
+        return handshakeDone;
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /** Ciphertext arrived (or, with an empty buffer, a delegated task finished): unwraps what it can. */
+    void onNetData(ByteBuffer src) throws Exception {
+        ByteBuffer in;
+        if (netIn.position() == 0) {
+            in = src;
+        } else {
+            ensureNetIn(netIn.position() + src.remaining());
+            netIn.put(src);
+            in = netIn.flip();
+        }
+        try {
+            process(in);
+        } catch (SSLException e) {
+            sendAlert();
+            throw e;
+        } finally {
+            if (in == netIn) {
+                netIn.compact();
+            } else if (src.hasRemaining()) {
+                ensureNetIn(src.remaining());
+                netIn.put(src);
+            }
+        }
+    }
+
+    /** Whether a partial record (or unread records, while paused) waits in netIn. */
+    boolean hasBuffered() {
+        return netIn.position() > 0;
+    }
+
+    private void process(ByteBuffer in) throws Exception {
+        while (conn.isOpen() && !taskRunning) {
+            HandshakeStatus hs = engine.getHandshakeStatus();
+            if (hs == HandshakeStatus.NEED_TASK) {
+                runTasks();
+                continue;
+            }
+            if (hs == HandshakeStatus.NEED_WRAP) {
+                wrapHandshake();
+                continue;
+            }
+            if (!handshakeDone && hs == HandshakeStatus.NOT_HANDSHAKING) {
+                finished();
+                continue;
+            }
+            if (inboundDone || !in.hasRemaining() || !conn.tlsWantsData()) {
+                return;
+            }
+            ByteBuffer plain = ctx.tlsPlain(appSize).clear();
+            SSLEngineResult r = engine.unwrap(in, plain);
+            switch (r.getStatus()) {
+                case BUFFER_UNDERFLOW:
+                    ensureNetIn(engine.getSession().getPacketBufferSize());
+                    return;
+                case BUFFER_OVERFLOW:
+                    appSize = Math.max(appSize * 2, engine.getSession().getApplicationBufferSize());
+                    continue;
+                case CLOSED:
+                    inboundDone = true;
+                    conn.tlsInputClosed();
+                    continue; // TLS 1.2 answers with its own close_notify (NEED_WRAP)
+                default:
+                    break;
+            }
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
+                finished();
+            }
+            if (plain.position() > 0 && conn.isOpen()) {
+                conn.tlsData(plain.flip());
+            }
+        }
+    }
+
+    /** Runs the engine's delegated tasks: inline without an executor, else there with reading paused. */
+    private void runTasks() throws Exception {
+        Executor executor = config.taskExecutor();
+        if (executor == null) {
+            Runnable task;
+            while ((task = engine.getDelegatedTask()) != null) {
+                task.run();
+            }
+            return;
+        }
+        taskRunning = true;
+        conn.tlsReadingBlocked();
+        try {
+            executor.execute(() -> {
+                Throwable failure = null;
+                try {
+                    Runnable task;
+                    while ((task = engine.getDelegatedTask()) != null) {
+                        task.run();
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                Throwable f = failure;
+                try {
+                    conn.reactor().execute(() -> tasksDone(f));
+                } catch (RejectedExecutionException closing) {
+                    // the reactor's close ends the connection
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            taskRunning = false;
+            throw new SSLException("TLS delegated task refused by " + executor, e);
+        }
+    }
+
+    private void tasksDone(Throwable failure) {
+        taskRunning = false;
+        if (!conn.isOpen()) {
+            return;
+        }
+        if (failure != null) {
+            conn.fail(failure);
+            return;
+        }
+        try {
+            onNetData(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
+        } catch (Throwable t) {
+            conn.fail(t);
+            return;
+        }
+        if (conn.isOpen() && !taskRunning) {
+            conn.tlsReadingUnblocked();
+        }
+    }
+
+    boolean taskRunning() {
+        return taskRunning;
+    }
+
+    /** The peer's FIN came: a clean end only after its close_notify. */
+    Exception eofCause() {
+        if (!handshakeDone) {
+            return new SSLHandshakeException("peer " + conn.remoteAddress() + " closed the connection during the TLS"
+                    + " handshake");
+        }
+        return new TlsTruncationException("peer " + conn.remoteAddress() + " closed the connection without TLS "
+                + "close_notify (possible truncation)");
+    }
+
+    boolean inboundDone() {
+        return inboundDone;
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /** Plaintext from the handler: wrapped now, or staged while corked or handshaking. */
+    void write(ByteBuffer src) throws SSLException {
+        if (corked || !handshakeDone) {
+            stage(src);
+        } else {
+            wrap(src);
+        }
+    }
+
+    void cork() {
+        corked = true;
+    }
+
+    void uncork() throws SSLException {
+        if (corked) {
+            corked = false;
+            if (handshakeDone) {
+                flushStaged();
+            }
+        }
+    }
+
+    boolean isCorked() {
+        return corked;
+    }
+
+    /** Plaintext held back (corked or handshaking). */
+    int stagedBytes() {
+        return staged == null ? 0 : staged.position();
+    }
+
+    private void stage(ByteBuffer src) {
+        if (staged == null) {
+            staged = ByteBuffer.allocate(Math.max(src.remaining(), NetContext.CHUNK_SIZE));
+        } else if (staged.remaining() < src.remaining()) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(staged.capacity() * 2, staged.position() + src.remaining()));
+            bigger.put(staged.flip());
+            staged = bigger;
+        }
+        staged.put(src);
+    }
+
+    private void flushStaged() throws SSLException {
+        if (staged != null && staged.position() > 0) {
+            staged.flip();
+            wrap(staged);
+            staged.clear();
+        }
+    }
+
+    private void wrap(ByteBuffer src) throws SSLException {
+        int packet = engine.getSession().getPacketBufferSize();
+        while (src.hasRemaining() && conn.isOpen()) {
+            netOut.clear();
+            if (netOut.capacity() < packet) {
+                netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND);
+            }
+            while (src.hasRemaining() && netOut.remaining() >= packet) {
+                SSLEngineResult r = engine.wrap(src, netOut);
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    throw new SSLException("TLS output of " + conn + " is closed");
+                }
+                if (r.getStatus() != SSLEngineResult.Status.OK) {
+                    break; // overflow: send what we have, then go on with an empty netOut
+                }
+            }
+            conn.tlsSend(netOut.flip());
+        }
+        if (conn.isOpen() && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            try {
+                process(EMPTY); // a key update or renegotiation started by this wrap
+            } catch (SSLException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new SSLException(e);
+            }
+        }
+    }
+
+    /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */
+    private void wrapHandshake() throws Exception {
+        netOut.clear();
+        boolean finishedNow = false;
+        while (true) {
+            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                if (netOut.position() > 0) {
+                    break;
+                }
+                netOut = ByteBuffer.allocate(Math.max(netOut.capacity() * 2, engine.getSession().getPacketBufferSize()));
+                continue;
+            }
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
+                finishedNow = true;
+            }
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED || r.getHandshakeStatus() != HandshakeStatus.NEED_WRAP
+                    || r.bytesProduced() == 0) {
+                break;
+            }
+        }
+        if (netOut.position() > 0) {
+            conn.tlsSend(netOut.flip());
+        }
+        if (finishedNow && conn.isOpen()) {
+            finished();
+        }
+    }
+
+    /** Best effort: the engine failed and has an alert to tell the peer why (sent straight, if the socket takes it). */
+    private void sendAlert() {
+        try {
+            if (conn.isOpen() && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                netOut.clear();
+                engine.wrap(EMPTY, netOut);
+                if (netOut.position() > 0) {
+                    conn.tlsSend(netOut.flip());
+                }
+            }
+        } catch (Exception ignored) {
+            // the connection is failing with the original error
+        }
+    }
+
+    /** Queues close_notify after every byte written so far (close() and shutdownOutput()). */
+    void closeOutbound() throws Exception {
+        if (closeNotifyQueued) {
+            return;
+        }
+        closeNotifyQueued = true;
+        corked = false;
+        if (handshakeDone) {
+            flushStaged();
+        }
+        engine.closeOutbound();
+        if (conn.isOpen()) {
+            wrapHandshake();
+        }
+    }
+
+    /** After close_notify left: waits for the peer's, at most the configured time. */
+    void awaitCloseNotify() {
+        Runnable giveUp = () -> {
+            timer = null;
+            conn.tlsCloseWaitOver();
+        };
+        cancelTimer();
+        if (config.closeNotifyTimeout().isZero()) {
+            giveUp.run();
+        } else {
+            timer = conn.reactor().schedule(config.closeNotifyTimeout(), giveUp);
+        }
+    }
+
+    void closed() {
+        cancelTimer();
+        engine.closeOutbound();
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void ensureNetIn(int size) {
+        if (netIn.capacity() < size) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(size, netIn.capacity() * 2));
+            bigger.put(netIn.flip());
+            netIn = bigger;
+        }
+    }
+
+    SSLEngine engine() {
+        return engine;
+    }
+}
