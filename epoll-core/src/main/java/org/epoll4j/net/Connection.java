@@ -547,12 +547,17 @@ public final class Connection {
         if (!java.nio.file.Files.isRegularFile(path)) {
             throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
         }
+        if (tls != null) {
+            // TLS cannot use sendfile(2): the bytes are read, encrypted and sent in bounded batches
+            enqueueFile(-1, FileChannel.open(path, java.nio.file.StandardOpenOption.READ), true, position, count);
+            return;
+        }
         // O_NONBLOCK too, in case the path was swapped for a FIFO since the check; sendfile(2) then fails cleanly.
         int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NONBLOCK);
         if (file < 0) {
             throw new EpollException("open(" + path + ", O_RDONLY|O_NONBLOCK)", LibC.errno());
         }
-        enqueueFile(file, null, position, count);
+        enqueueFile(file, null, false, position, count);
     }
 
     /**
@@ -568,7 +573,7 @@ public final class Connection {
      */
     public void sendFile(FileChannel channel, long position, long count) {
         checkRange(position, count);
-        enqueueFile(-1, channel, position, count);
+        enqueueFile(-1, channel, false, position, count);
     }
 
     private static void checkRange(long position, long count) {
@@ -579,29 +584,42 @@ public final class Connection {
     }
 
     /** Queues a file region; {@code file} (opened by sendFile(Path), else -1) is closed wherever it is not queued. */
-    private void enqueueFile(int file, FileChannel channel, long position, long count) {
+    private void enqueueFile(int file, FileChannel channel, boolean ownsChannel, long position, long count) {
         try {
             checkWritable("sendFile");
         } catch (ClosedConnectionException e) {
-            closeIfOpened(file);
+            closeIfOpened(file, channel, ownsChannel);
             throw e;
         }
         Runnable enqueue = () -> {
             if (outputEnded()) {
-                closeIfOpened(file);
+                closeIfOpened(file, channel, ownsChannel);
+            } else if (tls != null) {
+                try {
+                    tls.addFile(channel, ownsChannel, position, count);
+                } catch (Throwable t) {
+                    closeNow(t);
+                }
             } else {
                 out.addFile(file, channel, position, count);
             }
         };
         if (!tryOnLoop(enqueue)) {
-            closeIfOpened(file); // the task will never run: the file is still ours
+            closeIfOpened(file, channel, ownsChannel); // the task will never run: the file is still ours
             throwIfRejectedWhileOpen();
         }
     }
 
-    private static void closeIfOpened(int file) {
+    private static void closeIfOpened(int file, FileChannel channel, boolean ownsChannel) {
         if (file >= 0) {
             LibC.close(file);
+        }
+        if (ownsChannel) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // read-only
+            }
         }
     }
 
@@ -643,7 +661,7 @@ public final class Connection {
             }
             if (tls != null && tls.handshakeDone()) {
                 try {
-                    tls.closeOutbound(); // close_notify before the FIN (TLS 1.3 half-close)
+                    tls.requestClose(); // close_notify after what is held, then the FIN (TLS 1.3 half-close)
                 } catch (Throwable t) {
                     closeNow(t);
                     return;
@@ -651,6 +669,12 @@ public final class Connection {
                 if (closed) {
                     return;
                 }
+                if (out.isEmpty() && tls.allWrapped()) {
+                    doShutdownOutput();
+                } else {
+                    shutdownPending = true;
+                }
+                return;
             }
             boolean wasCorked = out.uncorkForEnd();
             if (out.isEmpty()) {
@@ -694,15 +718,19 @@ public final class Connection {
                     closeNow(null); // nothing of the application's was exchanged yet
                     return;
                 }
+                closing = true;
                 try {
-                    tls.closeOutbound(); // close_notify after every byte written so far
+                    tls.requestClose(); // close_notify after every byte written so far
                 } catch (Throwable t) {
                     closeNow(t);
                     return;
                 }
-                if (closed) {
-                    return;
+                if (!closed && out.isEmpty() && tls.allWrapped()) {
+                    closeDrained();
+                } else if (!closed) {
+                    interestChanged();
                 }
+                return;
             }
             boolean wasCorked = out.uncorkForEnd();
             if (out.isEmpty()) {
@@ -908,13 +936,24 @@ public final class Connection {
         }
 
         @Override
+        public long held() {
+            return tls == null ? 0 : tls.heldBytes();
+        }
+
+        @Override
+        public void refill() {
+            if (tls != null) {
+                try {
+                    tls.pump();
+                } catch (Throwable t) {
+                    closeNow(t);
+                }
+            }
+        }
+
+        @Override
         public void drained() {
-            if (shutdownPending) {
-                doShutdownOutput();
-            }
-            if (closing) {
-                closeDrained();
-            }
+            afterDrain();
         }
 
         @Override
@@ -969,6 +1008,37 @@ public final class Connection {
 
     void tlsCloseWaitOver() {
         closeNow(null);
+    }
+
+    /** Everything written went out: run what waited for it (a pending shutdownOutput, a graceful close). */
+    private void afterDrain() {
+        if (closed || (tls != null && !tls.allWrapped())) {
+            return; // held plaintext or close_notify still to go
+        }
+        if (shutdownPending) {
+            doShutdownOutput();
+        }
+        if (closing && !closed) {
+            closeDrained();
+        }
+    }
+
+    /** A pump outside a flush wrapped everything and the socket took it all. */
+    void tlsAllSent() {
+        afterDrain();
+    }
+
+    void tlsLater(Runnable task) {
+        later(task);
+    }
+
+    boolean tlsOutboundEmpty() {
+        return out.isEmpty();
+    }
+
+    /** Held plaintext changed: the watermarks count it. */
+    void tlsHeldChanged() {
+        out.heldChanged();
     }
 
     void tlsReadingBlocked() {
@@ -1032,7 +1102,7 @@ public final class Connection {
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return out.queuedBytes();
+        return out.queuedBytes() + (tls == null ? 0 : tls.heldBytes());
     }
 
     /** Whether {@link #pauseReading()} is in effect. */

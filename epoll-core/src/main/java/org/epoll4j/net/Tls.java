@@ -34,7 +34,7 @@ final class Tls {
     /** Write mode: position = bytes held (a partial record). */
     private ByteBuffer netIn;
     private ByteBuffer netOut;
-    /** Plaintext held while corked or before the handshake finished; write mode. */
+    /** The reused buffer for held plaintext (see {@link #hold}); write mode. */
     private ByteBuffer staged;
     private int appSize;
     private boolean handshakeDone;
@@ -79,8 +79,8 @@ final class Tls {
         handshakeDone = true;
         cancelTimer();
         conn.tlsHandshakeFinished();
-        if (!corked && staged != null && staged.position() > 0 && conn.isOpen()) {
-            flushStaged();
+        if (conn.isOpen()) {
+            pump();
         }
     }
 
@@ -239,13 +239,172 @@ final class Tls {
 
     // ------------------------------------------------------------------ outbound
 
-    /** Plaintext from the handler: wrapped now, or staged while corked or handshaking. */
-    void write(ByteBuffer src) throws SSLException {
-        if (corked || !handshakeDone) {
-            stage(src);
-        } else {
-            wrap(src);
+    /*
+     * Plaintext is wrapped only while the socket takes what is wrapped: once the outbound queue holds ciphertext,
+     * further plaintext (and sendFile regions) wait here, unencrypted, and are wrapped a batch at a time as the
+     * queue drains. So the queue holds at most about one batch of ciphertext, and what the watermarks see is
+     * plaintext (plus that batch's record overhead). Corking and the handshake hold plaintext here too; uncork wraps
+     * it together, in as few records as fit.
+     */
+
+    /** A file region sent over TLS: read, wrapped and sent a batch at a time. */
+    private static final class FileSource {
+        final java.nio.channels.FileChannel channel;
+        final boolean owned;
+        long position;
+        long remaining;
+
+        FileSource(java.nio.channels.FileChannel channel, boolean owned, long position, long count) {
+            this.channel = channel;
+            this.owned = owned;
+            this.position = position;
+            this.remaining = count;
         }
+    }
+
+    /** Plaintext buffers (write mode) and file regions, in write order. */
+    private final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
+    /** Plaintext and file bytes in {@link #pending}; volatile for queuedBytes() on other threads. */
+    private volatile long held;
+    private ByteBuffer fileBuf;
+    private boolean pumpScheduled;
+    private final Runnable pumpAgain = this::pumpAgain;
+    private boolean closeRequested;
+
+    /** Plaintext from the handler: wrapped now while the socket takes it, else held. */
+    void write(ByteBuffer src) throws SSLException {
+        if (canWrapNow() && pending.isEmpty()) {
+            wrapWhileTaken(src);
+        }
+        if (src.hasRemaining() && conn.isOpen()) {
+            hold(src);
+        }
+    }
+
+    /** Queues a file region behind everything written so far; {@code owned} channels are closed when done. */
+    void addFile(java.nio.channels.FileChannel channel, boolean owned, long position, long count)
+            throws java.io.IOException {
+        pending.add(new FileSource(channel, owned, position, count));
+        held += count;
+        conn.tlsHeldChanged();
+        pump();
+    }
+
+    private boolean canWrapNow() {
+        return !corked && handshakeDone && !closeNotifyQueued && conn.isOpen() && conn.tlsOutboundEmpty();
+    }
+
+    private void hold(ByteBuffer src) {
+        Object tail = pending.peekLast();
+        ByteBuffer into;
+        if (tail instanceof ByteBuffer b) {
+            into = b;
+        } else if (staged != null && !pending.contains(staged)) {
+            into = staged.clear(); // the reused buffer: the common case holds no file, so this is it
+            pending.add(into);
+        } else {
+            into = ByteBuffer.allocate(Math.max(src.remaining(), NetContext.CHUNK_SIZE));
+            if (staged == null) {
+                staged = into;
+            }
+            pending.add(into);
+        }
+        if (into.remaining() < src.remaining()) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(into.capacity() * 2, into.position() + src.remaining()));
+            bigger.put(into.flip());
+            if (into == staged) {
+                staged = bigger;
+            }
+            pending.pollLast();
+            pending.add(bigger);
+            into = bigger;
+        }
+        int n = src.remaining();
+        into.put(src);
+        held += n;
+        conn.tlsHeldChanged();
+    }
+
+    /** Wraps held plaintext and file regions while the socket takes them; then close_notify if close() asked. */
+    void pump() throws SSLException {
+        int budget = conn.config().writeBudget();
+        try {
+            while (canWrapNow() && !pending.isEmpty()) {
+                if (budget-- == 0) {
+                    // a fast reader could keep the loop here for a whole file: yield like a flush does
+                    if (!pumpScheduled) {
+                        pumpScheduled = true;
+                        conn.tlsLater(pumpAgain);
+                    }
+                    break;
+                }
+                Object head = pending.peek();
+                if (head instanceof ByteBuffer b) {
+                    b.flip();
+                    int before = b.remaining();
+                    wrapBatch(b);
+                    held -= before - b.remaining();
+                    b.compact();
+                    if (b.position() == 0) {
+                        pending.poll();
+                    }
+                } else {
+                    FileSource f = (FileSource) head;
+                    if (fileBuf == null) {
+                        fileBuf = ByteBuffer.allocate(RECORDS_PER_SEND * 16 * 1024);
+                    }
+                    fileBuf.clear().limit((int) Math.min(fileBuf.capacity(), f.remaining));
+                    int n = f.remaining == 0 ? 0 : f.channel.read(fileBuf, f.position);
+                    if (n < 0) {
+                        throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining
+                                + " bytes early at position " + f.position);
+                    }
+                    f.position += n;
+                    f.remaining -= n;
+                    held -= n;
+                    if (f.remaining == 0) {
+                        pending.poll();
+                        closeFile(f);
+                    }
+                    fileBuf.flip();
+                    while (fileBuf.hasRemaining() && conn.isOpen()) {
+                        wrapBatch(fileBuf); // all of it: the buffer is refilled next time
+                    }
+                }
+            }
+            if (closeRequested && !closeNotifyQueued && pending.isEmpty() && !corked && conn.isOpen()) {
+                closeNotifyQueued = true;
+                engine.closeOutbound();
+                wrapHandshake();
+            }
+        } catch (SSLException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SSLException("TLS write of " + conn + " failed: " + e, e);
+        }
+        conn.tlsHeldChanged();
+        if (closeNotifyQueued && pending.isEmpty() && conn.isOpen() && conn.tlsOutboundEmpty()) {
+            conn.tlsAllSent();
+        }
+    }
+
+    private void pumpAgain() {
+        pumpScheduled = false;
+        try {
+            pump();
+        } catch (Throwable t) {
+            conn.fail(t);
+        }
+    }
+
+    /** Held plaintext and file bytes not yet wrapped. */
+    long heldBytes() {
+        return held;
+    }
+
+    /** Whether everything was wrapped and, once close was asked for, close_notify too. */
+    boolean allWrapped() {
+        return pending.isEmpty() && (!closeRequested || closeNotifyQueued || !handshakeDone);
     }
 
     void cork() {
@@ -255,9 +414,7 @@ final class Tls {
     void uncork() throws SSLException {
         if (corked) {
             corked = false;
-            if (handshakeDone) {
-                flushStaged();
-            }
+            pump();
         }
     }
 
@@ -265,51 +422,34 @@ final class Tls {
         return corked;
     }
 
-    /** Plaintext held back (corked or handshaking). */
-    int stagedBytes() {
-        return staged == null ? 0 : staged.position();
-    }
-
-    private void stage(ByteBuffer src) {
-        if (staged == null) {
-            staged = ByteBuffer.allocate(Math.max(src.remaining(), NetContext.CHUNK_SIZE));
-        } else if (staged.remaining() < src.remaining()) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(staged.capacity() * 2, staged.position() + src.remaining()));
-            bigger.put(staged.flip());
-            staged = bigger;
-        }
-        staged.put(src);
-    }
-
-    private void flushStaged() throws SSLException {
-        if (staged != null && staged.position() > 0) {
-            staged.flip();
-            wrap(staged);
-            staged.clear();
+    private void wrapWhileTaken(ByteBuffer src) throws SSLException {
+        while (src.hasRemaining() && canWrapNow()) {
+            wrapBatch(src);
         }
     }
 
-    private void wrap(ByteBuffer src) throws SSLException {
+    /** Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write. */
+    private void wrapBatch(ByteBuffer src) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
-        while (src.hasRemaining() && conn.isOpen()) {
-            netOut.clear();
-            if (netOut.capacity() < packet) {
-                netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND);
+        if (netOut.capacity() < packet * RECORDS_PER_SEND) {
+            netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND); // the session's sizes grew in the handshake
+        }
+        netOut.clear();
+        while (src.hasRemaining() && netOut.remaining() >= packet) {
+            SSLEngineResult r = engine.wrap(src, netOut);
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                throw new SSLException("TLS output of " + conn + " is closed");
             }
-            while (src.hasRemaining() && netOut.remaining() >= packet) {
-                SSLEngineResult r = engine.wrap(src, netOut);
-                if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                    throw new SSLException("TLS output of " + conn + " is closed");
-                }
-                if (r.getStatus() != SSLEngineResult.Status.OK) {
-                    break; // overflow: send what we have, then go on with an empty netOut
-                }
+            if (r.getStatus() != SSLEngineResult.Status.OK) {
+                break; // overflow: send what we have, then go on with an empty netOut
             }
+        }
+        if (netOut.position() > 0) {
             conn.tlsSend(netOut.flip());
         }
         if (conn.isOpen() && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
             try {
-                process(EMPTY); // a key update or renegotiation started by this wrap
+                process(EMPTY); // a key update started by this wrap
             } catch (SSLException e) {
                 throw e;
             } catch (Exception e) {
@@ -362,20 +502,11 @@ final class Tls {
         }
     }
 
-    /** Queues close_notify after every byte written so far (close() and shutdownOutput()). */
-    void closeOutbound() throws Exception {
-        if (closeNotifyQueued) {
-            return;
-        }
-        closeNotifyQueued = true;
+    /** Queues close_notify behind everything written so far (close() and shutdownOutput()); uncorks. */
+    void requestClose() throws SSLException {
+        closeRequested = true;
         corked = false;
-        if (handshakeDone) {
-            flushStaged();
-        }
-        engine.closeOutbound();
-        if (conn.isOpen()) {
-            wrapHandshake();
-        }
+        pump();
     }
 
     /** After close_notify left: waits for the peer's, at most the configured time. */
@@ -395,6 +526,23 @@ final class Tls {
     void closed() {
         cancelTimer();
         engine.closeOutbound();
+        for (Object o : pending) {
+            if (o instanceof FileSource f) {
+                closeFile(f);
+            }
+        }
+        pending.clear();
+        held = 0;
+    }
+
+    private static void closeFile(FileSource f) {
+        if (f.owned) {
+            try {
+                f.channel.close();
+            } catch (java.io.IOException ignored) {
+                // read-only: nothing to lose
+            }
+        }
     }
 
     private void cancelTimer() {
