@@ -90,29 +90,50 @@ final class Tls {
 
     // ------------------------------------------------------------------ inbound
 
-    /** Ciphertext arrived (or, with an empty buffer, a delegated task finished): unwraps what it can. */
+    /**
+     * Ciphertext arrived (or, with an empty buffer, a delegated task finished): unwraps what it can. Whole records
+     * are unwrapped straight from {@code src}; a partial record is kept in netIn and completed from the next bytes,
+     * so netIn stays one record long unless reading stops (pause, delegated task) with whole records unread.
+     */
     void onNetData(ByteBuffer src) throws Exception {
-        ByteBuffer in;
-        if (netIn.position() == 0) {
-            in = src;
-        } else {
-            ensureNetIn(netIn.position() + src.remaining());
-            netIn.put(src);
-            in = netIn.flip();
-        }
         try {
-            process(in);
+            while (true) {
+                if (netIn.position() == 0) {
+                    process(src);
+                    return;
+                }
+                int n = Math.min(src.remaining(), netIn.remaining());
+                int limit = src.limit();
+                src.limit(src.position() + n);
+                netIn.put(src);
+                src.limit(limit);
+                netIn.flip();
+                try {
+                    process(netIn);
+                } finally {
+                    netIn.compact();
+                }
+                if (!src.hasRemaining() || stopped()) {
+                    return;
+                }
+                if (!netIn.hasRemaining()) {
+                    ensureNetIn(netIn.capacity() * 2); // a record longer than netIn: the session's sizes grew
+                }
+            }
         } catch (SSLException e) {
             sendAlert();
             throw e;
         } finally {
-            if (in == netIn) {
-                netIn.compact();
-            } else if (src.hasRemaining()) {
-                ensureNetIn(src.remaining());
+            if (src.hasRemaining() && conn.isOpen()) {
+                ensureNetIn(netIn.position() + src.remaining()); // a partial record, or records left unread
                 netIn.put(src);
             }
         }
+    }
+
+    /** Whether unwrapping stopped for another reason than running out of bytes. */
+    private boolean stopped() {
+        return taskRunning || inboundDone || !conn.isOpen() || !conn.tlsWantsData();
     }
 
     /** Whether a partial record (or unread records, while paused) waits in netIn. */
