@@ -160,8 +160,8 @@ public final class Connection {
             if (localAddress == null && server == null) {
                 localAddress = Sockets.localAddress(fd); // a client's: the port the kernel picked at connect
             }
-            if (idle != null) {
-                idle.start();
+            if (idle != null && tls == null) {
+                idle.start(); // under TLS once the handshake finished: its own timeout covers the handshake
             }
             if (server != null) {
                 server.connectionOpened(this);
@@ -971,6 +971,9 @@ public final class Connection {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     void tlsHandshakeFinished() {
+        if (idle != null) {
+            idle.start(); // onIdle never comes before onOpen
+        }
         notifyOpen();
     }
 
