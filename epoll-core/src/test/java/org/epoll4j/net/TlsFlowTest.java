@@ -203,13 +203,13 @@ class TlsFlowTest {
                 s.startHandshake();
                 s.getOutputStream().write(data); // one write: many records per read on the server
                 s.getOutputStream().flush();
-                while (!all.isDone()) {
-                    Connection c = paused.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-                    if (c == null) {
-                        break;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+                while (!all.isDone() && System.nanoTime() < deadline) {
+                    Connection c = paused.poll(10, TimeUnit.MILLISECONDS); // the last delivery pauses nothing
+                    if (c != null) {
+                        loop.barrier(); // events that were due ran while paused: still nothing may be delivered
+                        c.resumeReading();
                     }
-                    loop.barrier(); // events that were due ran while paused: still nothing may be delivered
-                    c.resumeReading();
                 }
                 all.get(WAIT_SECONDS, TimeUnit.SECONDS);
                 assertEquals(0, whilePaused.get(), "onData while paused");
