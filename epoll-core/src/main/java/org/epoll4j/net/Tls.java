@@ -149,7 +149,9 @@ final class Tls {
                 continue;
             }
             if (hs == HandshakeStatus.NEED_WRAP) {
-                wrapHandshake();
+                if (wrapHandshake() == 0 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                    return; // no progress possible (outbound closed): never spin the loop
+                }
                 continue;
             }
             if (!handshakeDone && hs == HandshakeStatus.NOT_HANDSHAKING) {
@@ -177,6 +179,8 @@ final class Tls {
             }
             if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
                 finished();
+            } else if (r.bytesConsumed() == 0 && r.bytesProduced() == 0 && r.getHandshakeStatus() == hs) {
+                return; // no progress: wait for more bytes rather than spin
             }
             if (plain.position() > 0 && conn.isOpen()) {
                 conn.tlsData(plain.flip());
@@ -480,7 +484,7 @@ final class Tls {
     }
 
     /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */
-    private void wrapHandshake() throws Exception {
+    private int wrapHandshake() throws Exception {
         netOut.clear();
         boolean finishedNow = false;
         while (true) {
@@ -500,12 +504,14 @@ final class Tls {
                 break;
             }
         }
-        if (netOut.position() > 0) {
+        int produced = netOut.position();
+        if (produced > 0) {
             conn.tlsSend(netOut.flip());
         }
         if (finishedNow && conn.isOpen()) {
             finished();
         }
+        return produced;
     }
 
     /** Best effort: the engine failed and has an alert to tell the peer why (sent straight, if the socket takes it). */

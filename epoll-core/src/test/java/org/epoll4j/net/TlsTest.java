@@ -406,13 +406,18 @@ class TlsTest {
 
     // ------------------------------------------------------------------ key update, corking, delegated tasks
 
-    @Test
-    void keyUpdateMidStreamUnderTls13() throws Exception {
+    /**
+     * On an established connection SSLSocket.startHandshake() sends a KeyUpdate (update_requested) under TLS 1.3
+     * and renegotiates under TLS 1.2: either way the server must follow mid-stream without losing a byte.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void keyUpdateOrRenegotiationMidStream(String version) throws Exception {
         byte[] data = random(SEED + 3, TOTAL);
         Echo echo = new Echo();
         try (Loop loop = Loop.start("tls-key-update")) {
             TcpServer server = server(loop, TlsConfig.server(kit.serverContext()), ConnectionConfig.defaults(), echo);
-            try (SSLSocket s = sslClient(kit.clientContext(), (InetSocketAddress) server.localAddress(), "TLSv1.3")) {
+            try (SSLSocket s = sslClient(kit.clientContext(), (InetSocketAddress) server.localAddress(), version)) {
                 s.startHandshake();
                 echo.nextOpen();
                 OutputStream out = s.getOutputStream();
@@ -420,8 +425,6 @@ class TlsTest {
                 int half = TOTAL / 2;
                 out.write(data, 0, half);
                 byte[] first = readN(in, half);
-                // On an established TLS 1.3 connection startHandshake() sends a KeyUpdate (update_requested):
-                // the server must take the new keys and answer with its own.
                 s.startHandshake();
                 out.write(data, half, TOTAL - half);
                 byte[] second = readN(in, TOTAL - half);
