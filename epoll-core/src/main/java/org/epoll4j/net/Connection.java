@@ -36,6 +36,13 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>Methods are safe from any thread: off the reactor's thread, {@link #write} copies the bytes and hands them to
  * the reactor in call order, and {@link #close()} and friends are queued likewise.
+ *
+ * <p><b>TLS</b> ({@link TcpServer.Builder#tls}, {@link TcpClient.Builder#tls}): the handler reads and writes
+ * plaintext; writes are encrypted as the socket drains, so {@link #queuedBytes()} and the watermarks count plaintext
+ * (plus at most one batch's record overhead). {@link #bytesRead()} and {@link #bytesWritten()} count what crossed
+ * the socket (ciphertext, handshake included). {@link #close()} sends close_notify after the queued bytes and waits
+ * (bounded) for the peer's; {@code sendFile} reads, encrypts and sends the file in bounded batches instead of
+ * sendfile(2).
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());

@@ -39,7 +39,8 @@ final class Tls {
     private int appSize;
     private boolean handshakeDone;
     private boolean taskRunning;
-    private boolean corked;
+    /** Volatile for Connection.isCorked() on other threads; the loop is the only writer. */
+    private volatile boolean corked;
     private boolean inboundDone;
     private boolean closeNotifyQueued;
     private Timeout timer;

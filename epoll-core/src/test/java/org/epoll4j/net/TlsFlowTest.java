@@ -220,6 +220,36 @@ class TlsFlowTest {
         }
     }
 
+    /** Writes from a thread that is not the loop's are copied, handed over in order and encrypted there. */
+    @Test
+    void writesFromAnotherThreadArriveInOrder() throws Exception {
+        int total = 1 << 20;
+        System.out.println("seed " + SEED);
+        byte[] data = random(SEED + 3, total);
+        Tracking h = new Tracking();
+        try (Loop loop = Loop.start("tls-foreign-writes")) {
+            TcpServer server = TcpServer.builder(loop.reactor).tls(TlsConfig.server(kit.serverContext()))
+                    .handler(h).start();
+            try (SSLSocket s = client(server)) {
+                s.startHandshake();
+                Connection c = h.nextOpen();
+                Random r = new Random(SEED + 4);
+                for (int i = 0; i < total; ) {
+                    int n = Math.min(total - i, 1 + r.nextInt(30_000));
+                    if (r.nextBoolean()) {
+                        c.write(Arrays.copyOfRange(data, i, i + n));
+                    } else {
+                        c.write(ByteBuffer.wrap(data, i, n / 2), ByteBuffer.wrap(data, i + n / 2, n - n / 2));
+                    }
+                    i += n;
+                }
+                assertArrayEquals(data, readN(s.getInputStream(), total));
+            }
+            assertNull(h.nextClose().cause());
+            server.close();
+        }
+    }
+
     @Test
     void shutdownOutputSendsCloseNotifyThenReadsOn() throws Exception {
         CompletableFuture<String> got = new CompletableFuture<>();
