@@ -393,8 +393,16 @@ public final class Connection {
 
     private void peerShutdown() throws Exception {
         if (tls != null && !tls.inboundDone()) {
-            // a FIN without close_notify: fine once we are closing (all we wanted to send is out), else truncation
-            closeNow(closing ? hangupCause() : tls.eofCause());
+            if (!closing) {
+                closeNow(tls.eofCause()); // a FIN without close_notify: what came may have been cut short
+                return;
+            }
+            // close() already stopped delivering: the FIN only ends the wait for close_notify once all is sent
+            inputClosed = true;
+            interestChanged();
+            if (out.isEmpty() && tls.allWrapped()) {
+                closeNow(null);
+            }
             return;
         }
         inputClosed = true;
@@ -1008,7 +1016,7 @@ public final class Connection {
         inputClosed = true;
         interestChanged();
         if (closing) {
-            if (out.isEmpty()) {
+            if (out.isEmpty() && tls.allWrapped()) {
                 closeNow(null);
             }
             return; // the drain closes
