@@ -37,6 +37,13 @@ import java.util.concurrent.RejectedExecutionException;
  *
  * <p>Methods are safe from any thread: off the reactor's thread, {@link #write} copies the bytes and hands them to
  * the reactor in call order, and {@link #close()} and friends are queued likewise.
+ *
+ * <p><b>TLS</b> ({@link TcpServer.Builder#tls}, {@link TcpClient.Builder#tls}): the handler reads and writes
+ * plaintext; writes are encrypted as the socket drains, so {@link #queuedBytes()} and the watermarks count plaintext
+ * (plus at most one batch's record overhead). {@link #bytesRead()} and {@link #bytesWritten()} count what crossed
+ * the socket (ciphertext, handshake included). {@link #close()} sends close_notify after the queued bytes and waits
+ * (bounded) for the peer's; {@code sendFile} reads, encrypts and sends the file in bounded batches instead of
+ * sendfile(2).
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -59,6 +66,10 @@ public final class Connection {
     private final IdleTimer idle;
     private final Outbound out;
     private final Runnable readAgain = this::readAgain;
+    /** The TLS engine driver, or null for plaintext. */
+    private final Tls tls;
+    /** TLS close: close_notify sent and the queue drained; waiting for the peer's close_notify. */
+    private boolean awaitingCloseNotify;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
@@ -86,11 +97,14 @@ public final class Connection {
     private volatile SocketAddress localAddress;
     private volatile SocketAddress remoteAddress;
     /** An accepted IPv4 peer, packed ({@code SockAddr.packInet4}) until {@link #remoteAddress()} is first asked. */
-    private long remoteInet4 = -1;
+    private final long remoteInet4;
     private volatile Object attachment;
 
-    private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server) {
+    private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
+                       SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
         this.reactor = reactor;
+        this.remoteAddress = remote;
+        this.remoteInet4 = remoteInet4;
         this.ctx = NetContext.of(reactor);
         this.fd = fd;
         this.config = config;
@@ -99,6 +113,7 @@ public final class Connection {
         this.edge = config.trigger() == TriggerMode.EDGE;
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
         this.out = new Outbound(new OutboundOwner(), ctx, fd, config, idle);
+        this.tls = tlsConfig != null ? new Tls(this, tlsConfig, ctx) : null;
     }
 
     /**
@@ -106,11 +121,9 @@ public final class Connection {
      * once it returns the connection owns the fd (and has closed it already if opening failed).
      */
     static Connection accepted(Reactor reactor, int fd, SocketAddress remote, long remoteInet4, SocketAddress local,
-                               ConnectionConfig config, ConnectionHandler handler, TcpServer server)
-            throws EpollException {
-        Connection c = new Connection(reactor, fd, config, handler, server);
-        c.remoteInet4 = remoteInet4;
-        c.remoteAddress = remote;
+                               ConnectionConfig config, ConnectionHandler handler, TcpServer server,
+                               TlsConfig tlsConfig) throws EpollException {
+        Connection c = new Connection(reactor, fd, config, handler, server, remote, remoteInet4, tlsConfig);
         c.localAddress = local;
         c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
         c.opened();
@@ -120,17 +133,16 @@ public final class Connection {
     /** Wraps a connecting client socket; on the reactor thread. */
     static Connection connecting(Reactor reactor, int fd, SocketAddress remote, ConnectionConfig config,
                                  ConnectionHandler handler, CompletableFuture<Connection> future,
-                                 Duration connectTimeout) {
+                                 Duration connectTimeout, TlsConfig tlsConfig) {
         Connection c;
         try {
-            c = new Connection(reactor, fd, config, handler, null);
+            c = new Connection(reactor, fd, config, handler, null, remote, -1, tlsConfig);
         } catch (Throwable e) {
             Sockets.closeQuietly(fd);
             future.completeExceptionally(e);
             return null;
         }
         c.connectFuture = future;
-        c.remoteAddress = remote;
         try {
             boolean now = Sockets.connect(fd, remote);
             c.connecting = !now;
@@ -159,13 +171,27 @@ public final class Connection {
             if (localAddress == null && server == null) {
                 localAddress = Sockets.localAddress(fd); // a client's: the port the kernel picked at connect
             }
-            if (idle != null) {
-                idle.start();
+            if (idle != null && tls == null) {
+                idle.start(); // under TLS once the handshake finished: its own timeout covers the handshake
             }
             if (server != null) {
                 server.connectionOpened(this);
                 countedOpen = true;
             }
+            if (tls != null) {
+                tls.start(); // onOpen follows when the handshake finishes
+                return;
+            }
+        } catch (Throwable t) {
+            closeNow(t);
+            return;
+        }
+        notifyOpen();
+    }
+
+    /** Runs onOpen, then completes a client's future; a throwing onOpen closes (and fails the future). */
+    private void notifyOpen() {
+        try {
             handler.onOpen(this);
         } catch (Throwable t) {
             closeNow(t);
@@ -247,12 +273,12 @@ public final class Connection {
 
     /** Whether the connection reads now: not paused and input not ended. */
     private boolean canRead() {
-        return !readPaused && !inputEnded();
+        return !readPaused && !inputEnded() && (tls == null || !tls.taskRunning());
     }
 
     /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
     private boolean inputEnded() {
-        return inputClosed || closing;
+        return inputClosed || (closing && tls == null); // a TLS close reads on, for the peer's close_notify
     }
 
     /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
@@ -304,7 +330,11 @@ public final class Connection {
                     idle.read();
                 }
                 buf.clear().limit((int) n);
-                handler.onData(this, buf);
+                if (tls != null) {
+                    tls.onNetData(buf);
+                } else {
+                    handler.onData(this, buf);
+                }
                 if (closed || !canRead()) {
                     return;
                 }
@@ -351,7 +381,10 @@ public final class Connection {
             return;
         }
         try {
-            if (canRead()) {
+            if (canRead() && tls != null && tls.hasBuffered()) {
+                tls.onNetData(EMPTY); // records left unread by a pause or a delegated task
+            }
+            if (canRead() && !closed) {
                 read(true);
             }
             if (hungUp && !closed) {
@@ -363,6 +396,19 @@ public final class Connection {
     }
 
     private void peerShutdown() throws Exception {
+        if (tls != null && !tls.inboundDone()) {
+            if (!closing) {
+                closeNow(tls.eofCause()); // a FIN without close_notify: what came may have been cut short
+                return;
+            }
+            // close() already stopped delivering: the FIN only ends the wait for close_notify once all is sent
+            inputClosed = true;
+            interestChanged();
+            if (out.isEmpty() && tls.allWrapped()) {
+                closeNow(null);
+            }
+            return;
+        }
         inputClosed = true;
         interestChanged();
         handler.onReadHangup(this);
@@ -385,13 +431,25 @@ public final class Connection {
             src.get(copy);
             onLoop(() -> {
                 if (!outputEnded()) {
-                    out.write(ByteBuffer.wrap(copy));
+                    writeOnLoop(ByteBuffer.wrap(copy));
                 }
             });
             return;
         }
         checkWritable("write");
-        out.write(src);
+        writeOnLoop(src);
+    }
+
+    private void writeOnLoop(ByteBuffer src) {
+        if (tls == null) {
+            out.write(src);
+            return;
+        }
+        try {
+            tls.write(src);
+        } catch (Throwable t) {
+            closeNow(t);
+        }
     }
 
     /**
@@ -441,7 +499,18 @@ public final class Connection {
             return;
         }
         checkWritable("write");
-        out.writeAll(srcs);
+        if (tls == null) {
+            out.writeAll(srcs);
+            return;
+        }
+        boolean wasCorked = tls.isCorked();
+        tls.cork(); // one unit: wrapped together into as few records as fit
+        for (ByteBuffer b : srcs) {
+            writeOnLoop(b);
+        }
+        if (!wasCorked) {
+            tlsUncork();
+        }
     }
 
     /**
@@ -451,17 +520,25 @@ public final class Connection {
      * {@link #shutdownOutput()} uncork. Idempotent; safe from any thread (ordered with writes from that thread).
      */
     public void cork() {
-        onLoop(out::cork);
+        onLoop(tls == null ? out::cork : tls::cork);
     }
 
     /** Sends what {@link #cork()} held back (one gathering send for what the socket takes) and writes straight again. */
     public void uncork() {
-        onLoop(out::uncork);
+        onLoop(tls == null ? out::uncork : this::tlsUncork);
+    }
+
+    private void tlsUncork() {
+        try {
+            tls.uncork(); // the held plaintext is wrapped once, then goes out in one send when it fits
+        } catch (Throwable t) {
+            closeNow(t);
+        }
     }
 
     /** Whether {@link #cork()} is in effect. */
     public boolean isCorked() {
-        return out.isCorked();
+        return tls == null ? out.isCorked() : tls.isCorked();
     }
 
     private void checkWritable(String op) {
@@ -489,12 +566,17 @@ public final class Connection {
         if (!java.nio.file.Files.isRegularFile(path)) {
             throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
         }
+        if (tls != null) {
+            // TLS cannot use sendfile(2): the bytes are read, encrypted and sent in bounded batches
+            enqueueFile(-1, FileChannel.open(path, java.nio.file.StandardOpenOption.READ), true, position, count);
+            return;
+        }
         // O_NONBLOCK too, in case the path was swapped for a FIFO since the check; sendfile(2) then fails cleanly.
         int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NONBLOCK);
         if (file < 0) {
             throw new EpollException("open(" + path + ", O_RDONLY|O_NONBLOCK)", LibC.errno());
         }
-        enqueueFile(file, null, position, count);
+        enqueueFile(file, null, false, position, count);
     }
 
     /**
@@ -510,7 +592,7 @@ public final class Connection {
      */
     public void sendFile(FileChannel channel, long position, long count) {
         checkRange(position, count);
-        enqueueFile(-1, channel, position, count);
+        enqueueFile(-1, channel, false, position, count);
     }
 
     private static void checkRange(long position, long count) {
@@ -521,29 +603,42 @@ public final class Connection {
     }
 
     /** Queues a file region; {@code file} (opened by sendFile(Path), else -1) is closed wherever it is not queued. */
-    private void enqueueFile(int file, FileChannel channel, long position, long count) {
+    private void enqueueFile(int file, FileChannel channel, boolean ownsChannel, long position, long count) {
         try {
             checkWritable("sendFile");
         } catch (ClosedConnectionException e) {
-            closeIfOpened(file);
+            closeIfOpened(file, channel, ownsChannel);
             throw e;
         }
         Runnable enqueue = () -> {
             if (outputEnded()) {
-                closeIfOpened(file);
+                closeIfOpened(file, channel, ownsChannel);
+            } else if (tls != null) {
+                try {
+                    tls.addFile(channel, ownsChannel, position, count);
+                } catch (Throwable t) {
+                    closeNow(t);
+                }
             } else {
                 out.addFile(file, channel, position, count);
             }
         };
         if (!tryOnLoop(enqueue)) {
-            closeIfOpened(file); // the task will never run: the file is still ours
+            closeIfOpened(file, channel, ownsChannel); // the task will never run: the file is still ours
             throwIfRejectedWhileOpen();
         }
     }
 
-    private static void closeIfOpened(int file) {
+    private static void closeIfOpened(int file, FileChannel channel, boolean ownsChannel) {
         if (file >= 0) {
             LibC.close(file);
+        }
+        if (ownsChannel) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // read-only
+            }
         }
     }
 
@@ -564,9 +659,11 @@ public final class Connection {
         onLoop(() -> {
             if (readPaused && !closed) {
                 readPaused = false;
-                if (selfDriven()) {
-                    later(readAgain); // an edge may have come and gone while paused
-                } else {
+                if (selfDriven() || tls != null) {
+                    // an edge may have come and gone while paused; TLS may hold whole records already read
+                    later(readAgain);
+                }
+                if (!selfDriven()) {
                     updateInterest();
                 }
             }
@@ -579,6 +676,23 @@ public final class Connection {
     public void shutdownOutput() {
         onLoop(() -> {
             if (closed || outputShutdown || shutdownPending) {
+                return;
+            }
+            if (tls != null && tls.handshakeDone()) {
+                try {
+                    tls.requestClose(); // close_notify after what is held, then the FIN (TLS 1.3 half-close)
+                } catch (Throwable t) {
+                    closeNow(t);
+                    return;
+                }
+                if (closed) {
+                    return;
+                }
+                if (out.isEmpty() && tls.allWrapped()) {
+                    doShutdownOutput();
+                } else {
+                    shutdownPending = true;
+                }
                 return;
             }
             boolean wasCorked = out.uncorkForEnd();
@@ -618,9 +732,29 @@ public final class Connection {
             if (closed) {
                 return;
             }
+            if (tls != null) {
+                if (!tls.handshakeDone()) {
+                    closeNow(null); // nothing of the application's was exchanged yet
+                    return;
+                }
+                closing = true;
+                try {
+                    tls.requestClose(); // close_notify after every byte written so far
+                } catch (Throwable t) {
+                    closeNow(t);
+                    return;
+                }
+                if (!closed && out.isEmpty() && tls.allWrapped()) {
+                    closeDrained();
+                } else if (!closed) {
+                    interestChanged();
+                }
+                return;
+            }
             boolean wasCorked = out.uncorkForEnd();
             if (out.isEmpty()) {
-                closeNow(null);
+                closing = true;
+                closeDrained();
             } else if (!closing) {
                 closing = true;
                 if (wasCorked) {
@@ -655,6 +789,16 @@ public final class Connection {
         onLoop(() -> closeNow(cause));
     }
 
+    /** A graceful close sent everything: close now, or (TLS) once the peer's close_notify came or the wait ends. */
+    private void closeDrained() {
+        if (tls == null || inputClosed || tls.inboundDone()) {
+            closeNow(null);
+        } else if (!awaitingCloseNotify) {
+            awaitingCloseNotify = true;
+            tls.awaitCloseNotify();
+        }
+    }
+
     private void closeNow(Throwable cause) {
         if (closed) {
             return;
@@ -669,6 +813,9 @@ public final class Connection {
 
     private void finish(boolean ownsFd) {
         out.clear();
+        if (tls != null) {
+            tls.closed();
+        }
         if (idle != null) {
             idle.stop();
         }
@@ -808,13 +955,24 @@ public final class Connection {
         }
 
         @Override
+        public long held() {
+            return tls == null ? 0 : tls.heldBytes();
+        }
+
+        @Override
+        public void refill() {
+            if (tls != null) {
+                try {
+                    tls.pump();
+                } catch (Throwable t) {
+                    closeNow(t);
+                }
+            }
+        }
+
+        @Override
         public void drained() {
-            if (shutdownPending) {
-                doShutdownOutput();
-            }
-            if (closing) {
-                closeNow(null);
-            }
+            afterDrain();
         }
 
         @Override
@@ -825,6 +983,112 @@ public final class Connection {
                 closeNow(t);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ TLS callbacks (from Tls, on the loop)
+
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    void tlsHandshakeFinished() {
+        if (idle != null) {
+            idle.start(); // onIdle never comes before onOpen
+        }
+        notifyOpen();
+    }
+
+    /** Decrypted bytes for the handler (none after close(): the connection only waits for close_notify then). */
+    void tlsData(ByteBuffer plain) throws Exception {
+        if (!closing) {
+            handler.onData(this, plain);
+        }
+    }
+
+    /** Whether unwrapping should go on: not paused (a graceful close reads on for close_notify). */
+    boolean tlsWantsData() {
+        return !closed && !readPaused;
+    }
+
+    /** Ciphertext (handshake, records, alerts) for the socket. */
+    void tlsSend(ByteBuffer cipher) {
+        if (!closed) {
+            out.write(cipher);
+        }
+    }
+
+    /** The peer's close_notify arrived: like a FIN, but authenticated. */
+    void tlsInputClosed() throws Exception {
+        inputClosed = true;
+        interestChanged();
+        if (closing) {
+            if (out.isEmpty() && tls.allWrapped()) {
+                closeNow(null);
+            }
+            return; // the drain closes
+        }
+        handler.onReadHangup(this);
+    }
+
+    void tlsCloseWaitOver() {
+        closeNow(null);
+    }
+
+    /** Everything written went out: run what waited for it (a pending shutdownOutput, a graceful close). */
+    private void afterDrain() {
+        if (closed || (tls != null && !tls.allWrapped())) {
+            return; // held plaintext or close_notify still to go
+        }
+        if (shutdownPending) {
+            doShutdownOutput();
+        }
+        if (closing && !closed) {
+            closeDrained();
+        }
+    }
+
+    /** A pump outside a flush wrapped everything and the socket took it all. */
+    void tlsAllSent() {
+        afterDrain();
+    }
+
+    void tlsLater(Runnable task) {
+        later(task);
+    }
+
+    boolean tlsOutboundEmpty() {
+        return out.isEmpty();
+    }
+
+    /** Held plaintext changed: the watermarks count it. */
+    void tlsHeldChanged() {
+        out.heldChanged();
+    }
+
+    void tlsReadingBlocked() {
+        interestChanged();
+    }
+
+    void tlsReadingUnblocked() {
+        interestChanged();
+        later(readAgain);
+    }
+
+    /**
+     * The TLS session (protocol, cipher suite, peer certificates; on a server, the SNI names the client asked for
+     * via {@link javax.net.ssl.ExtendedSSLSession#getRequestedServerNames()}), or {@code null} without TLS. Complete
+     * from {@link ConnectionHandler#onOpen} on.
+     */
+    public javax.net.ssl.SSLSession tlsSession() {
+        return tls == null ? null : tls.engine().getSession();
+    }
+
+    /** The ALPN protocol agreed in the handshake; {@code null} without TLS or ALPN, empty if the peer had none. */
+    public String applicationProtocol() {
+        return tls == null ? null : tls.engine().getApplicationProtocol();
+    }
+
+    /** Whether this connection runs TLS. */
+    public boolean isTls() {
+        return tls != null;
     }
 
     ConnectionHandler handler() {
@@ -860,7 +1124,7 @@ public final class Connection {
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return out.queuedBytes();
+        return out.queuedBytes() + (tls == null ? 0 : tls.heldBytes());
     }
 
     /** Whether {@link #pauseReading()} is in effect. */

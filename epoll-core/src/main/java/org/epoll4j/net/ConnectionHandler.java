@@ -12,7 +12,9 @@ import java.nio.ByteBuffer;
 @FunctionalInterface
 public interface ConnectionHandler {
     /**
-     * The connection is established (accepted, or a client's connect completed).
+     * The connection is established (accepted, or a client's connect completed). With TLS, once the handshake
+     * finished: the session ({@link Connection#tlsSession()}, {@link Connection#applicationProtocol()}) is complete
+     * here, and a connection whose handshake fails never gets here (only {@link #onClose}, with the cause).
      *
      * @param connection the new connection
      * @throws Exception any failure closes the connection
@@ -73,7 +75,9 @@ public interface ConnectionHandler {
      * @param cause      {@code null} after a local {@link Connection#close()}; otherwise what ended it: an
      *                   {@link org.epoll4j.EpollException} such as ECONNRESET, EPIPE or ECONNREFUSED, an
      *                   {@link IdleTimeoutException}, a throwable from this handler, or a
-     *                   {@link org.epoll4j.ClosedReactorException}
+     *                   {@link org.epoll4j.ClosedReactorException}; with TLS also an
+     *                   {@link javax.net.ssl.SSLException} (a failed or timed-out handshake, a bad record) or a
+     *                   {@link TlsTruncationException} (the peer closed without close_notify)
      */
     default void onClose(Connection connection, Throwable cause) {
     }

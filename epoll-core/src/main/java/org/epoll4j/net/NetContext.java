@@ -36,6 +36,9 @@ final class NetContext {
     private ByteBuffer lastDirect;
     private long lastDirectAddress;
 
+    /** Plaintext that TLS connections decrypt into and hand to onData; grown to the largest session's need. */
+    private ByteBuffer tlsPlain;
+
     private NetContext() {
         MsgHdr.verifyLayout(); // once per process: a wrong layout would send the wrong bytes
         iov.putLong(MSGHDR_AT + MsgHdr.MSG_IOV, iovAddress); // msg_name/namelen/control/flags stay 0
@@ -45,6 +48,14 @@ final class NetContext {
         synchronized (CONTEXTS) {
             return CONTEXTS.computeIfAbsent(reactor, r -> new NetContext());
         }
+    }
+
+    /** The shared plaintext buffer for TLS reads, at least {@code size} bytes (valid until the next unwrap). */
+    ByteBuffer tlsPlain(int size) {
+        if (tlsPlain == null || tlsPlain.capacity() < size) {
+            tlsPlain = ByteBuffer.allocate(Math.max(size, 17 * 1024));
+        }
+        return tlsPlain;
     }
 
     /** Sets msg_iovlen before a sendmsg over the first {@code count} iovecs. */

@@ -40,6 +40,12 @@ final class Outbound {
         /** What is queued (or the cork) changed, so the connection may want EPOLLOUT or no longer. */
         void interestChanged();
 
+        /** Bytes the connection holds before they reach the queue (TLS: plaintext not yet encrypted). */
+        long held();
+
+        /** The queue drained: the connection may add what it held (TLS encrypts its next batch). */
+        void refill();
+
         /** The queue drained in a flush: run what waited for it (a pending shutdownOutput, a graceful close). */
         void drained();
 
@@ -193,7 +199,11 @@ final class Outbound {
         if (sent > 0 && idle != null) {
             idle.wrote();
         }
-        if (!writable && queue.bytes() <= config.lowWatermark()) {
+        if (done && !owner.closed()) {
+            owner.refill();
+            done = queue.isEmpty();
+        }
+        if (!writable && queue.bytes() + owner.held() <= config.lowWatermark()) {
             writable = true;
             owner.writabilityChanged(true);
             // the handler may have written more (and asked to close) in the callback: `done` is stale now
@@ -214,9 +224,19 @@ final class Outbound {
 
     /** Turns unwritable above the high watermark. (A closed connection's queue is empty, so it never fires then.) */
     private void checkHighWatermark() {
-        if (writable && queue.bytes() > config.highWatermark()) {
+        if (writable && queue.bytes() + owner.held() > config.highWatermark()) {
             writable = false;
             owner.writabilityChanged(false);
+        }
+    }
+
+    /** What the connection holds changed (outside a flush): re-checks both watermarks. */
+    void heldChanged() {
+        if (!writable && queue.bytes() + owner.held() <= config.lowWatermark()) {
+            writable = true;
+            owner.writabilityChanged(true);
+        } else {
+            checkHighWatermark();
         }
     }
 

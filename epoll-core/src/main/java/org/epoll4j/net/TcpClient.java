@@ -48,6 +48,7 @@ public final class TcpClient {
         private ConnectionConfig config = ConnectionConfig.defaults();
         private ConnectionHandler handler;
         private Duration connectTimeout = Duration.ofSeconds(30);
+        private TlsConfig tls;
 
         private Builder(Reactor reactor) {
             this.reactor = reactor;
@@ -103,6 +104,23 @@ public final class TcpClient {
         }
 
         /**
+         * Runs TLS over the connection: the handler's {@code onOpen} runs once the handshake finished, and it reads
+         * and writes plaintext.
+         *
+         * @param tls client-side settings ({@link TlsConfig#client})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code tls} holds server-side settings
+         */
+        public Builder tls(TlsConfig tls) {
+            Objects.requireNonNull(tls, "tls");
+            if (!tls.isClient()) {
+                throw new IllegalArgumentException("TcpClient needs TlsConfig.client(...), not " + tls);
+            }
+            this.tls = tls;
+            return this;
+        }
+
+        /**
          * The connection's handler.
          *
          * @param handler the handler
@@ -130,6 +148,7 @@ public final class TcpClient {
             ConnectionConfig cfg = config;
             ConnectionHandler h = handler;
             Duration timeout = connectTimeout;
+            TlsConfig tlsConfig = tls;
             Runnable start = () -> {
                 int fd;
                 try {
@@ -145,7 +164,7 @@ public final class TcpClient {
                     future.completeExceptionally(e);
                     return;
                 }
-                Connection.connecting(reactor, fd, to, cfg, h, future, timeout);
+                Connection.connecting(reactor, fd, to, cfg, h, future, timeout, tlsConfig);
             };
             if (reactor.inEventLoop()) {
                 start.run();

@@ -163,6 +163,7 @@ public final class TcpServer implements AutoCloseable {
         private SocketOptions childOptions;
         private ConnectionConfig config = ConnectionConfig.defaults();
         private Supplier<? extends ConnectionHandler> handlers;
+        private TlsConfig tls;
         // Set by TcpServerGroup only.
         private int sharedListenFd = -1;
         private SocketAddress sharedLocalAddress;
@@ -243,6 +244,24 @@ public final class TcpServer implements AutoCloseable {
          */
         public Builder config(ConnectionConfig config) {
             this.config = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Runs TLS on every accepted connection: a handler's {@code onOpen} runs once the handshake finished (a
+         * connection whose handshake fails gets only {@code onClose}, with the cause), and it reads and writes
+         * plaintext.
+         *
+         * @param tls server-side settings ({@link TlsConfig#server})
+         * @return this builder
+         * @throws IllegalArgumentException if {@code tls} holds client-side settings
+         */
+        public Builder tls(TlsConfig tls) {
+            Objects.requireNonNull(tls, "tls");
+            if (tls.isClient()) {
+                throw new IllegalArgumentException("TcpServer needs TlsConfig.server(...), not " + tls);
+            }
+            this.tls = tls;
             return this;
         }
 
@@ -509,7 +528,7 @@ public final class TcpServer implements AutoCloseable {
         try {
             settings.childOptions.applyTo(fd);
             Connection.accepted(target, fd, remote, remoteInet4, childLocal, settings.config, settings.handlers.get(),
-                    this);
+                    this, settings.tls);
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
                 LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from "
                         + (remote != null ? remote : SockAddr.unpackInet4(remoteInet4)) + " on " + localAddress);

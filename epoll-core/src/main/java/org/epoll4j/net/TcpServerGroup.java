@@ -197,6 +197,18 @@ public final class TcpServerGroup implements AutoCloseable {
         }
 
         /**
+         * See {@link TcpServer.Builder#tls}.
+         *
+         * @param tls server-side settings
+         * @return this builder
+         */
+        public Builder tls(TlsConfig tls) {
+            TcpServer.builder(group.reactor(0)).tls(tls); // checks the value now
+            settings.add(b -> b.tls(tls));
+            return this;
+        }
+
+        /**
          * One handler shared by every connection on every reactor: it is called from several threads at once, so
          * it must be thread-safe (or use {@link #handlerFactory}).
          *

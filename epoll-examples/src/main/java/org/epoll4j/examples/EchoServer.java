@@ -19,12 +19,16 @@ import java.util.concurrent.CountDownLatch;
  * queue is above the high watermark.
  */
 @Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Echoes every byte back (try it with nc 127.0.0.1 7007).")
+        description = "Echoes every byte back (try it with nc 127.0.0.1 7007; with --keystore or "
+                + "--tls-cert/--tls-key: openssl s_client -connect 127.0.0.1:7007).")
 public final class EchoServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 7007;
 
     @Mixin
     ServerOptions options;
+
+    @Mixin
+    TlsOptions tlsOptions;
 
     @Spec
     CommandSpec spec;
@@ -63,11 +67,17 @@ public final class EchoServer implements Callable<Integer> {
     public Integer call() throws Exception {
         options.validate(spec);
         List<EchoHandler> handlers = new CopyOnWriteArrayList<>();
-        return ServerRunner.serve("echo", options, DEFAULT_PORT, b -> b.handlerPerReactor(reactor -> {
-            EchoHandler h = new EchoHandler();
-            handlers.add(h);
-            return h;
-        }), () -> {
+        org.epoll4j.net.TlsConfig tls = tlsOptions.serverConfig(spec);
+        return ServerRunner.serve("echo", options, DEFAULT_PORT, b -> {
+            if (tls != null) {
+                b.tls(tls);
+            }
+            b.handlerPerReactor(reactor -> {
+                EchoHandler h = new EchoHandler();
+                handlers.add(h);
+                return h;
+            });
+        }, () -> {
             // Read after the reactors' threads ended: their plain counters are visible by then.
             long connections = handlers.stream().mapToLong(h -> h.connections).sum();
             long bytes = handlers.stream().mapToLong(h -> h.bytes).sum();

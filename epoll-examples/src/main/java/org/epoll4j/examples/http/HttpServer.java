@@ -3,6 +3,8 @@ package org.epoll4j.examples.http;
 import org.epoll4j.examples.Main;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
+import org.epoll4j.examples.TlsOptions;
+import org.epoll4j.net.TlsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,6 +33,9 @@ public final class HttpServer implements Callable<Integer> {
 
     @Mixin
     ServerOptions options;
+
+    @Mixin
+    TlsOptions tlsOptions;
 
     @Spec
     CommandSpec spec;
@@ -85,11 +90,17 @@ public final class HttpServer implements Callable<Integer> {
         }
         HttpSettings settings = new HttpSettings(maxHeaderBytes, maxBodyBytes,
                 TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs), TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs), files);
-        return ServerRunner.serve("http", options, DEFAULT_PORT, b -> b.handlerPerReactor(reactor -> {
-            HttpHandler h = new HttpHandler(settings);
-            handlers.add(h);
-            return h;
-        }), () -> {
+        TlsConfig tls = tlsOptions.serverConfig(spec, "http/1.1");
+        return ServerRunner.serve("http", options, DEFAULT_PORT, b -> {
+            if (tls != null) {
+                b.tls(tls);
+            }
+            b.handlerPerReactor(reactor -> {
+                HttpHandler h = new HttpHandler(settings);
+                handlers.add(h);
+                return h;
+            });
+        }, () -> {
             // Read after the reactors' threads ended: their plain counters are visible by then.
             long connections = handlers.stream().mapToLong(h -> h.connections).sum();
             long requests = handlers.stream().mapToLong(h -> h.requests).sum();

@@ -1,0 +1,594 @@
+package org.epoll4j.net;
+
+import org.epoll4j.Timeout;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSession;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Drives one connection's {@link SSLEngine} on the reactor thread: ciphertext read from the socket is unwrapped and
+ * the plaintext handed to the handler; plaintext written by the handler is wrapped and given to the connection's
+ * outbound half. The handshake, post-handshake messages (TLS 1.3 tickets, key updates) and close_notify all go
+ * through the same two loops, so there is no separate handshake path to get out of step.
+ *
+ * <p>Buffers: {@code netIn} keeps only a partial record between reads (a read that ends on a record boundary is
+ * unwrapped straight from the reactor's shared read buffer); plaintext goes to the reactor's shared TLS buffer;
+ * {@code netOut} holds up to four records per send. All are sized from the session and reused.
+ */
+final class Tls {
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** Records wrapped into netOut before it is handed to the socket: one send per ~64 KiB of plaintext. */
+    private static final int RECORDS_PER_SEND = 4;
+
+    private final Connection conn;
+    private final SSLEngine engine;
+    private final TlsConfig config;
+    private final NetContext ctx;
+    /** Write mode: position = bytes held (a partial record). */
+    private ByteBuffer netIn;
+    private ByteBuffer netOut;
+    /** The reused buffer for held plaintext (see {@link #hold}); write mode. */
+    private ByteBuffer staged;
+    private int appSize;
+    private boolean handshakeDone;
+    private boolean taskRunning;
+    /** Volatile for Connection.isCorked() on other threads; the loop is the only writer. */
+    private volatile boolean corked;
+    private boolean inboundDone;
+    private boolean closeNotifyQueued;
+    private Timeout timer;
+
+    Tls(Connection conn, TlsConfig config, NetContext ctx) {
+        this.conn = conn;
+        this.config = config;
+        this.ctx = ctx;
+        this.engine = config.newEngine(conn.remoteAddress());
+        SSLSession s = engine.getSession();
+        this.appSize = s.getApplicationBufferSize();
+        this.netIn = ByteBuffer.allocate(s.getPacketBufferSize());
+        this.netOut = ByteBuffer.allocate(s.getPacketBufferSize() * RECORDS_PER_SEND);
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    /** The TCP connection is up: starts the handshake (a client sends its ClientHello now). */
+    void start() throws Exception {
+        if (!config.handshakeTimeout().isZero()) {
+            timer = conn.reactor().schedule(config.handshakeTimeout(), () -> {
+                timer = null;
+                if (!handshakeDone) {
+                    conn.fail(new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
+                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms"));
+                }
+            });
+        }
+        engine.beginHandshake();
+        process(EMPTY);
+    }
+
+    private void finished() throws Exception {
+        if (handshakeDone) {
+            return;
+        }
+        handshakeDone = true;
+        cancelTimer();
+        conn.tlsHandshakeFinished();
+        if (conn.isOpen()) {
+            pump();
+        }
+    }
+
+    boolean handshakeDone() {
+        return handshakeDone;
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    /**
+     * Ciphertext arrived (or, with an empty buffer, a delegated task finished): unwraps what it can. Whole records
+     * are unwrapped straight from {@code src}; a partial record is kept in netIn and completed from the next bytes,
+     * so netIn stays one record long unless reading stops (pause, delegated task) with whole records unread.
+     */
+    void onNetData(ByteBuffer src) throws Exception {
+        try {
+            while (true) {
+                if (netIn.position() == 0) {
+                    process(src);
+                    return;
+                }
+                int n = Math.min(src.remaining(), netIn.remaining());
+                int limit = src.limit();
+                src.limit(src.position() + n);
+                netIn.put(src);
+                src.limit(limit);
+                netIn.flip();
+                try {
+                    process(netIn);
+                } finally {
+                    netIn.compact();
+                }
+                if (!src.hasRemaining() || stopped()) {
+                    return;
+                }
+                if (!netIn.hasRemaining()) {
+                    ensureNetIn(netIn.capacity() * 2); // a record longer than netIn: the session's sizes grew
+                }
+            }
+        } catch (SSLException e) {
+            sendAlert();
+            throw e;
+        } finally {
+            if (src.hasRemaining() && conn.isOpen()) {
+                ensureNetIn(netIn.position() + src.remaining()); // a partial record, or records left unread
+                netIn.put(src);
+            }
+        }
+    }
+
+    /** Whether unwrapping stopped for another reason than running out of bytes. */
+    private boolean stopped() {
+        return taskRunning || inboundDone || !conn.isOpen() || !conn.tlsWantsData();
+    }
+
+    /** Whether a partial record (or unread records, while paused) waits in netIn. */
+    boolean hasBuffered() {
+        return netIn.position() > 0;
+    }
+
+    private void process(ByteBuffer in) throws Exception {
+        while (conn.isOpen() && !taskRunning) {
+            HandshakeStatus hs = engine.getHandshakeStatus();
+            if (hs == HandshakeStatus.NEED_TASK) {
+                runTasks();
+                continue;
+            }
+            if (hs == HandshakeStatus.NEED_WRAP) {
+                if (wrapHandshake() == 0 && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                    return; // no progress possible (outbound closed): never spin the loop
+                }
+                continue;
+            }
+            if (!handshakeDone && hs == HandshakeStatus.NOT_HANDSHAKING) {
+                finished();
+                continue;
+            }
+            if (inboundDone || !in.hasRemaining() || !conn.tlsWantsData()) {
+                return;
+            }
+            ByteBuffer plain = ctx.tlsPlain(appSize).clear();
+            SSLEngineResult r = engine.unwrap(in, plain);
+            switch (r.getStatus()) {
+                case BUFFER_UNDERFLOW:
+                    ensureNetIn(engine.getSession().getPacketBufferSize());
+                    return;
+                case BUFFER_OVERFLOW:
+                    appSize = Math.max(appSize * 2, engine.getSession().getApplicationBufferSize());
+                    continue;
+                case CLOSED:
+                    inboundDone = true;
+                    conn.tlsInputClosed();
+                    continue; // TLS 1.2 answers with its own close_notify (NEED_WRAP)
+                default:
+                    break;
+            }
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
+                finished();
+            } else if (r.bytesConsumed() == 0 && r.bytesProduced() == 0 && r.getHandshakeStatus() == hs) {
+                return; // no progress: wait for more bytes rather than spin
+            }
+            if (plain.position() > 0 && conn.isOpen()) {
+                conn.tlsData(plain.flip());
+            }
+        }
+    }
+
+    /** Runs the engine's delegated tasks: inline without an executor, else there with reading paused. */
+    private void runTasks() throws Exception {
+        Executor executor = config.taskExecutor();
+        if (executor == null) {
+            Runnable task;
+            while ((task = engine.getDelegatedTask()) != null) {
+                task.run();
+            }
+            return;
+        }
+        taskRunning = true;
+        conn.tlsReadingBlocked();
+        try {
+            executor.execute(() -> {
+                Throwable failure = null;
+                try {
+                    Runnable task;
+                    while ((task = engine.getDelegatedTask()) != null) {
+                        task.run();
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                Throwable f = failure;
+                try {
+                    conn.reactor().execute(() -> tasksDone(f));
+                } catch (RejectedExecutionException closing) {
+                    // the reactor's close ends the connection
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            taskRunning = false;
+            throw new SSLException("TLS delegated task refused by " + executor, e);
+        }
+    }
+
+    private void tasksDone(Throwable failure) {
+        taskRunning = false;
+        if (!conn.isOpen()) {
+            return;
+        }
+        if (failure != null) {
+            conn.fail(failure);
+            return;
+        }
+        try {
+            onNetData(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
+        } catch (Throwable t) {
+            conn.fail(t);
+            return;
+        }
+        if (conn.isOpen() && !taskRunning) {
+            conn.tlsReadingUnblocked();
+        }
+    }
+
+    boolean taskRunning() {
+        return taskRunning;
+    }
+
+    /** The peer's FIN came: a clean end only after its close_notify. */
+    Exception eofCause() {
+        if (!handshakeDone) {
+            return new SSLHandshakeException("peer " + conn.remoteAddress() + " closed the connection during the TLS"
+                    + " handshake");
+        }
+        return new TlsTruncationException("peer " + conn.remoteAddress() + " closed the connection without TLS "
+                + "close_notify (possible truncation)");
+    }
+
+    boolean inboundDone() {
+        return inboundDone;
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /*
+     * Plaintext is wrapped only while the socket takes what is wrapped: once the outbound queue holds ciphertext,
+     * further plaintext (and sendFile regions) wait here, unencrypted, and are wrapped a batch at a time as the
+     * queue drains. So the queue holds at most about one batch of ciphertext, and what the watermarks see is
+     * plaintext (plus that batch's record overhead). Corking and the handshake hold plaintext here too; uncork wraps
+     * it together, in as few records as fit.
+     */
+
+    /** A file region sent over TLS: read, wrapped and sent a batch at a time. */
+    private static final class FileSource {
+        final java.nio.channels.FileChannel channel;
+        final boolean owned;
+        long position;
+        long remaining;
+
+        FileSource(java.nio.channels.FileChannel channel, boolean owned, long position, long count) {
+            this.channel = channel;
+            this.owned = owned;
+            this.position = position;
+            this.remaining = count;
+        }
+    }
+
+    /** Plaintext buffers (write mode) and file regions, in write order. */
+    private final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
+    /** Plaintext and file bytes in {@link #pending}; volatile for queuedBytes() on other threads. */
+    private volatile long held;
+    private ByteBuffer fileBuf;
+    private boolean pumpScheduled;
+    private final Runnable pumpAgain = this::pumpAgain;
+    private boolean closeRequested;
+
+    /** Plaintext from the handler: wrapped now while the socket takes it, else held. */
+    void write(ByteBuffer src) throws SSLException {
+        if (canWrapNow() && pending.isEmpty()) {
+            wrapWhileTaken(src);
+        }
+        if (src.hasRemaining() && conn.isOpen()) {
+            hold(src);
+        }
+    }
+
+    /** Queues a file region behind everything written so far; {@code owned} channels are closed when done. */
+    void addFile(java.nio.channels.FileChannel channel, boolean owned, long position, long count)
+            throws java.io.IOException {
+        pending.add(new FileSource(channel, owned, position, count));
+        held += count;
+        conn.tlsHeldChanged();
+        pump();
+    }
+
+    private boolean canWrapNow() {
+        return !corked && handshakeDone && !closeNotifyQueued && conn.isOpen() && conn.tlsOutboundEmpty();
+    }
+
+    private void hold(ByteBuffer src) {
+        Object tail = pending.peekLast();
+        ByteBuffer into;
+        if (tail instanceof ByteBuffer b) {
+            into = b;
+        } else if (staged != null && !pending.contains(staged)) {
+            into = staged.clear(); // the reused buffer: the common case holds no file, so this is it
+            pending.add(into);
+        } else {
+            into = ByteBuffer.allocate(Math.max(src.remaining(), NetContext.CHUNK_SIZE));
+            if (staged == null) {
+                staged = into;
+            }
+            pending.add(into);
+        }
+        if (into.remaining() < src.remaining()) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(into.capacity() * 2, into.position() + src.remaining()));
+            bigger.put(into.flip());
+            if (into == staged) {
+                staged = bigger;
+            }
+            pending.pollLast();
+            pending.add(bigger);
+            into = bigger;
+        }
+        int n = src.remaining();
+        into.put(src);
+        held += n;
+        conn.tlsHeldChanged();
+    }
+
+    /** Wraps held plaintext and file regions while the socket takes them; then close_notify if close() asked. */
+    void pump() throws SSLException {
+        int budget = conn.config().writeBudget();
+        try {
+            while (canWrapNow() && !pending.isEmpty()) {
+                if (budget-- == 0) {
+                    // a fast reader could keep the loop here for a whole file: yield like a flush does
+                    if (!pumpScheduled) {
+                        pumpScheduled = true;
+                        conn.tlsLater(pumpAgain);
+                    }
+                    break;
+                }
+                Object head = pending.peek();
+                if (head instanceof ByteBuffer b) {
+                    b.flip();
+                    int before = b.remaining();
+                    wrapBatch(b);
+                    held -= before - b.remaining();
+                    b.compact();
+                    if (b.position() == 0) {
+                        pending.poll();
+                    }
+                } else {
+                    FileSource f = (FileSource) head;
+                    if (fileBuf == null) {
+                        fileBuf = ByteBuffer.allocate(RECORDS_PER_SEND * 16 * 1024);
+                    }
+                    fileBuf.clear().limit((int) Math.min(fileBuf.capacity(), f.remaining));
+                    int n = f.remaining == 0 ? 0 : f.channel.read(fileBuf, f.position);
+                    if (n < 0) {
+                        throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining
+                                + " bytes early at position " + f.position);
+                    }
+                    f.position += n;
+                    f.remaining -= n;
+                    held -= n;
+                    if (f.remaining == 0) {
+                        pending.poll();
+                        closeFile(f);
+                    }
+                    fileBuf.flip();
+                    while (fileBuf.hasRemaining() && conn.isOpen()) {
+                        wrapBatch(fileBuf); // all of it: the buffer is refilled next time
+                    }
+                }
+            }
+            if (closeRequested && !closeNotifyQueued && pending.isEmpty() && !corked && conn.isOpen()) {
+                closeNotifyQueued = true;
+                engine.closeOutbound();
+                wrapHandshake();
+            }
+        } catch (SSLException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SSLException("TLS write of " + conn + " failed: " + e, e);
+        }
+        conn.tlsHeldChanged();
+        if (closeNotifyQueued && pending.isEmpty() && conn.isOpen() && conn.tlsOutboundEmpty()) {
+            conn.tlsAllSent();
+        }
+    }
+
+    private void pumpAgain() {
+        pumpScheduled = false;
+        try {
+            pump();
+        } catch (Throwable t) {
+            conn.fail(t);
+        }
+    }
+
+    /** Held plaintext and file bytes not yet wrapped. */
+    long heldBytes() {
+        return held;
+    }
+
+    /** Whether everything was wrapped and, once close was asked for, close_notify too. */
+    boolean allWrapped() {
+        return pending.isEmpty() && (!closeRequested || closeNotifyQueued || !handshakeDone);
+    }
+
+    void cork() {
+        corked = true;
+    }
+
+    void uncork() throws SSLException {
+        if (corked) {
+            corked = false;
+            pump();
+        }
+    }
+
+    boolean isCorked() {
+        return corked;
+    }
+
+    private void wrapWhileTaken(ByteBuffer src) throws SSLException {
+        while (src.hasRemaining() && canWrapNow()) {
+            wrapBatch(src);
+        }
+    }
+
+    /** Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write. */
+    private void wrapBatch(ByteBuffer src) throws SSLException {
+        int packet = engine.getSession().getPacketBufferSize();
+        if (netOut.capacity() < packet * RECORDS_PER_SEND) {
+            netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND); // the session's sizes grew in the handshake
+        }
+        netOut.clear();
+        while (src.hasRemaining() && netOut.remaining() >= packet) {
+            SSLEngineResult r = engine.wrap(src, netOut);
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                throw new SSLException("TLS output of " + conn + " is closed");
+            }
+            if (r.getStatus() != SSLEngineResult.Status.OK) {
+                break; // overflow: send what we have, then go on with an empty netOut
+            }
+        }
+        if (netOut.position() > 0) {
+            conn.tlsSend(netOut.flip());
+        }
+        if (conn.isOpen() && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
+            try {
+                process(EMPTY); // a key update started by this wrap
+            } catch (SSLException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new SSLException(e);
+            }
+        }
+    }
+
+    /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */
+    private int wrapHandshake() throws Exception {
+        netOut.clear();
+        boolean finishedNow = false;
+        while (true) {
+            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                if (netOut.position() > 0) {
+                    break;
+                }
+                netOut = ByteBuffer.allocate(Math.max(netOut.capacity() * 2, engine.getSession().getPacketBufferSize()));
+                continue;
+            }
+            if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
+                finishedNow = true;
+            }
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED || r.getHandshakeStatus() != HandshakeStatus.NEED_WRAP
+                    || r.bytesProduced() == 0) {
+                break;
+            }
+        }
+        int produced = netOut.position();
+        if (produced > 0) {
+            conn.tlsSend(netOut.flip());
+        }
+        if (finishedNow && conn.isOpen()) {
+            finished();
+        }
+        return produced;
+    }
+
+    /** Best effort: the engine failed and has an alert to tell the peer why (sent straight, if the socket takes it). */
+    private void sendAlert() {
+        try {
+            if (conn.isOpen() && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                netOut.clear();
+                engine.wrap(EMPTY, netOut);
+                if (netOut.position() > 0) {
+                    conn.tlsSend(netOut.flip());
+                }
+            }
+        } catch (Exception ignored) {
+            // the connection is failing with the original error
+        }
+    }
+
+    /** Queues close_notify behind everything written so far (close() and shutdownOutput()); uncorks. */
+    void requestClose() throws SSLException {
+        closeRequested = true;
+        corked = false;
+        pump();
+    }
+
+    /** After close_notify left: waits for the peer's, at most the configured time. */
+    void awaitCloseNotify() {
+        Runnable giveUp = () -> {
+            timer = null;
+            conn.tlsCloseWaitOver();
+        };
+        cancelTimer();
+        if (config.closeNotifyTimeout().isZero()) {
+            giveUp.run();
+        } else {
+            timer = conn.reactor().schedule(config.closeNotifyTimeout(), giveUp);
+        }
+    }
+
+    void closed() {
+        cancelTimer();
+        engine.closeOutbound();
+        for (Object o : pending) {
+            if (o instanceof FileSource f) {
+                closeFile(f);
+            }
+        }
+        pending.clear();
+        held = 0;
+    }
+
+    private static void closeFile(FileSource f) {
+        if (f.owned) {
+            try {
+                f.channel.close();
+            } catch (java.io.IOException ignored) {
+                // read-only: nothing to lose
+            }
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel();
+            timer = null;
+        }
+    }
+
+    private void ensureNetIn(int size) {
+        if (netIn.capacity() < size) {
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(size, netIn.capacity() * 2));
+            bigger.put(netIn.flip());
+            netIn = bigger;
+        }
+    }
+
+    SSLEngine engine() {
+        return engine;
+    }
+}
