@@ -114,6 +114,31 @@ public final class SockAddr {
         }
     }
 
+    /**
+     * An IPv4 sockaddr packed into a long (the address's 32 bits and the port), so that a connection can keep its
+     * peer without the three objects an {@link InetSocketAddress} costs until someone asks for it; -1 for any other
+     * family.
+     */
+    public static long packInet4(ByteBuffer buf) {
+        if ((buf.getShort(0) & 0xFFFF) != LibC.AF_INET) {
+            return -1;
+        }
+        long ip = ((buf.get(4) & 0xFFL) << 24) | ((buf.get(5) & 0xFFL) << 16) | ((buf.get(6) & 0xFFL) << 8)
+                | (buf.get(7) & 0xFFL);
+        return (ip << 16) | port(buf);
+    }
+
+    /** The address {@link #packInet4} packed. */
+    public static InetSocketAddress unpackInet4(long packed) {
+        long ip = packed >>> 16;
+        byte[] b = {(byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip};
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(b), (int) (packed & 0xFFFF));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // cannot happen for 4 bytes
+        }
+    }
+
     private static int port(ByteBuffer buf) {
         return ((buf.get(2) & 0xFF) << 8) | (buf.get(3) & 0xFF);
     }

@@ -11,6 +11,7 @@ import org.epoll4j.Timeout;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.SockAddr;
 import org.epoll4j.internal.Sockets;
 
 import java.io.IOException;
@@ -95,12 +96,15 @@ public final class Connection {
     /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
     private volatile SocketAddress localAddress;
     private volatile SocketAddress remoteAddress;
+    /** An accepted IPv4 peer, packed ({@code SockAddr.packInet4}) until {@link #remoteAddress()} is first asked. */
+    private final long remoteInet4;
     private volatile Object attachment;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
-                       SocketAddress remote, TlsConfig tlsConfig) {
+                       SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
         this.reactor = reactor;
         this.remoteAddress = remote;
+        this.remoteInet4 = remoteInet4;
         this.ctx = NetContext.of(reactor);
         this.fd = fd;
         this.config = config;
@@ -116,10 +120,10 @@ public final class Connection {
      * Wraps an accepted socket; on the reactor thread. If this throws, the fd is still the caller's to close;
      * once it returns the connection owns the fd (and has closed it already if opening failed).
      */
-    static Connection accepted(Reactor reactor, int fd, SocketAddress remote, SocketAddress local,
+    static Connection accepted(Reactor reactor, int fd, SocketAddress remote, long remoteInet4, SocketAddress local,
                                ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                                TlsConfig tlsConfig) throws EpollException {
-        Connection c = new Connection(reactor, fd, config, handler, server, remote, tlsConfig);
+        Connection c = new Connection(reactor, fd, config, handler, server, remote, remoteInet4, tlsConfig);
         c.localAddress = local;
         c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
         c.opened();
@@ -132,7 +136,7 @@ public final class Connection {
                                  Duration connectTimeout, TlsConfig tlsConfig) {
         Connection c;
         try {
-            c = new Connection(reactor, fd, config, handler, null, remote, tlsConfig);
+            c = new Connection(reactor, fd, config, handler, null, remote, -1, tlsConfig);
         } catch (Throwable e) {
             Sockets.closeQuietly(fd);
             future.completeExceptionally(e);
@@ -827,7 +831,7 @@ public final class Connection {
                     : new ClosedConnectionException("closed before connecting: " + this));
         }
         if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "closed fd " + fd + " (peer " + remoteAddress + "), read "
+            LOG.log(System.Logger.Level.DEBUG, "closed fd " + fd + " (peer " + remoteAddress() + "), read "
                     + bytesRead() + " B, wrote " + bytesWritten() + " B: "
                     + (closeCause == null ? "no error" : closeCause.toString()));
         }
@@ -1170,7 +1174,12 @@ public final class Connection {
      * still known after close. An unnamed Unix-domain peer has the empty path.
      */
     public SocketAddress remoteAddress() {
-        return remoteAddress;
+        SocketAddress a = remoteAddress;
+        if (a == null && remoteInet4 >= 0) {
+            a = SockAddr.unpackInet4(remoteInet4); // two racing threads make equal objects: harmless
+            remoteAddress = a;
+        }
+        return a;
     }
     /** The object the application associated with this connection. */
     public Object attachment() {

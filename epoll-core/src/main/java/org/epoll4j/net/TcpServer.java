@@ -501,8 +501,10 @@ public final class TcpServer implements AutoCloseable {
 
     private void adopt(int fd) {
         SocketAddress remote;
+        // Read before the next accept4 reuses the buffer. IPv4 stays packed in a long until someone asks for it.
+        long remoteInet4 = SockAddr.packInet4(peer);
         try {
-            remote = SockAddr.decode(peer, peer.getInt(SockAddr.MAX_SIZE)); // before the next accept4 reuses it
+            remote = remoteInet4 >= 0 ? null : SockAddr.decode(peer, peer.getInt(SockAddr.MAX_SIZE));
         } catch (RuntimeException e) {
             LibC.close(fd);
             LOG.log(System.Logger.Level.WARNING, "accepted fd " + fd + " with an unreadable peer address", e);
@@ -510,11 +512,11 @@ public final class TcpServer implements AutoCloseable {
         }
         Reactor target = childReactors == null ? reactor : childReactors.get();
         if (target == reactor) {
-            setUp(reactor, fd, remote);
+            setUp(reactor, fd, remote, remoteInet4);
             return;
         }
         try {
-            target.execute(() -> setUp(target, fd, remote));
+            target.execute(() -> setUp(target, fd, remote, remoteInet4));
         } catch (RejectedExecutionException closing) {
             LibC.close(fd); // that reactor is closing: the client sees the connection closed
             rejected++;
@@ -522,14 +524,14 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /** Makes the accepted socket a connection on {@code target}; on that reactor's thread. */
-    private void setUp(Reactor target, int fd, SocketAddress remote) {
+    private void setUp(Reactor target, int fd, SocketAddress remote, long remoteInet4) {
         try {
             settings.childOptions.applyTo(fd);
-            Connection.accepted(target, fd, remote, childLocal, settings.config, settings.handlers.get(), this,
-                    settings.tls);
+            Connection.accepted(target, fd, remote, remoteInet4, childLocal, settings.config, settings.handlers.get(),
+                    this, settings.tls);
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-                LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from " + remote + " on "
-                        + localAddress);
+                LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from "
+                        + (remote != null ? remote : SockAddr.unpackInet4(remoteInet4)) + " on " + localAddress);
             }
         } catch (Throwable t) {
             LibC.close(fd);
