@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,36 +73,12 @@ class EchoServerTest {
     void twoReactorsEchoUnderEveryAcceptStrategy(String accept) throws Exception {
         EchoServer echo = new EchoServer();
         echo.stop = new java.util.concurrent.CountDownLatch(1);
-        java.io.StringWriter out = new java.io.StringWriter();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        java.io.Writer watching = new java.io.Writer() {
-            @Override
-            public void write(char[] cbuf, int off, int len) {
-                synchronized (out) {
-                    out.write(cbuf, off, len);
-                    Matcher m = LISTENING.matcher(out.toString());
-                    if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
-                        port.complete(Integer.parseInt(m.group(2)));
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        picocli.CommandLine cl = new picocli.CommandLine(echo);
-        cl.setOut(new java.io.PrintWriter(watching, true));
-        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute(
-                "--port", "0", "--reactors", "2", "--accept", accept));
+        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop,
+                "--port", "0", "--reactors", "2", "--accept", accept);
         int clients = 6;
         List<Socket> sockets = new ArrayList<>();
         try {
-            int p = port.get(30, TimeUnit.SECONDS);
+            int p = server.port();
             for (int i = 0; i < clients; i++) {
                 Socket s = new Socket("127.0.0.1", p);
                 s.setSoTimeout(10_000);
@@ -115,43 +90,24 @@ class EchoServerTest {
                 assertArrayEquals(msg, sockets.get(i).getInputStream().readNBytes(msg.length));
             }
         } finally {
-            echo.stop.countDown();
+            server.requestStop();
             // Stopping closes the connections gracefully: every client sees EOF.
             for (Socket s : sockets) {
                 assertEquals(-1, s.getInputStream().read(), "EOF after the graceful stop");
                 s.close();
             }
         }
-        assertEquals(0, exit.get(30, TimeUnit.SECONDS));
-        String all;
-        synchronized (out) {
-            all = out.toString();
-        }
+        assertEquals(0, server.awaitExit());
+        String all = server.output();
         assertTrue(all.contains("echo: stopped; " + clients + " connections, "), all);
     }
 
     @Test
     void subprocessEchoesAndStopsCleanlyOnSigterm() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "echo", "--port", "0", "--trigger", "edge"));
-        // stdout goes to a file: reading a pipe after the process exits races the JDK's draining of it.
-        Path stdout = Files.createTempFile("echo", ".out");
-        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            String first = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (first == null) { // observing the child: poll its output with a deadline
-                List<String> out = Files.readAllLines(stdout);
-                if (!out.isEmpty() && Files.readString(stdout).contains("\n")) {
-                    first = out.get(0);
-                } else {
-                    assertTrue(p.isAlive(), "echo exited early with " + (p.isAlive() ? 0 : p.exitValue()));
-                    assertTrue(System.nanoTime() < deadline, "no 'listening on' line within 30 s");
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // poll interval, not a sync point
-                }
-            }
+        try (ChildJvm child = ChildJvm.start("echo", "--port", "0", "--trigger", "edge")) {
+            Process p = child.process();
+            Path stdout = child.stdout();
+            String first = child.firstLine();
             Matcher m = LISTENING.matcher(String.valueOf(first));
             assertTrue(m.matches(), "first line: " + first);
             assertEquals("127.0.0.1", m.group(1));
@@ -179,12 +135,6 @@ class EchoServerTest {
             List<String> all = Files.readAllLines(stdout);
             List<String> rest = all.subList(1, all.size());
             assertEquals(List.of("echo: stopped; 1 connections, " + payload.length + " bytes echoed"), rest);
-        } finally {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-            p.getOutputStream().close();
-            p.getInputStream().close();
-            Files.deleteIfExists(stdout);
         }
     }
 }

@@ -9,25 +9,18 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.File;
-import java.io.StringWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The echo example with {@code --keystore}: an SSLSocket echoes through it, and openssl s_client handshakes. */
 @Timeout(120)
 class EchoTlsTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
-
     @TempDir
     Path dir;
 
@@ -51,35 +44,9 @@ class EchoTlsTest {
 
         EchoServer echo = new EchoServer();
         echo.stop = new CountDownLatch(1);
-        StringWriter out = new StringWriter();
-        CompletableFuture<Integer> port = new CompletableFuture<>();
-        Writer watching = new Writer() {
-            @Override
-            public void write(char[] cbuf, int off, int len) {
-                synchronized (out) {
-                    out.write(cbuf, off, len);
-                    Matcher m = LISTENING.matcher(out.toString());
-                    if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
-                        port.complete(Integer.parseInt(m.group(2)));
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        picocli.CommandLine cl = new picocli.CommandLine(echo);
-        cl.setOut(new java.io.PrintWriter(watching, true));
-        cl.setErr(new java.io.PrintWriter(watching, true));
-        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute("--port", "0",
-                "--keystore", ks.toString()));
+        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop, "--port", "0", "--keystore", ks.toString());
         try {
-            int p = port.get(30, TimeUnit.SECONDS);
+            int p = server.port();
             KeyStore trust = KeyStore.getInstance(ks.toFile(), "changeit".toCharArray());
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(trust);
@@ -101,8 +68,8 @@ class EchoTlsTest {
             String text = Files.readString(sOut);
             assertTrue(text.contains("Protocol version: TLSv1.3"), text);
         } finally {
-            echo.stop.countDown();
-            assertEquals(0, exit.get(30, TimeUnit.SECONDS), out::toString);
+            server.requestStop();
+            assertEquals(0, server.awaitExit(), () -> server.output() + server.errors());
         }
     }
 }

@@ -3,7 +3,6 @@ package org.epoll4j.jmh;
 import org.epoll4j.internal.EventBuffer;
 import org.epoll4j.internal.JnaNatives;
 import org.epoll4j.internal.LibC;
-import org.epoll4j.internal.NativeMemory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,7 +14,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,57 +25,16 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class JnaDirectBenchmark {
-    private int epfd;
-    private EventBuffer events;
-    private int[] pair = new int[2];
-    private int emptyFd;
-    private ByteBuffer buf;
-    private long bufAddr;
-    private int modEpfd;
-    private int modFd;
-    private EventBuffer interestA;
-    private EventBuffer interestB;
-    private boolean flip;
-
+public class JnaDirectBenchmark extends SyscallFixture {
     @Setup(Level.Trial)
     public void setUp() {
-        epfd = check(JnaNatives.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        events = new EventBuffer(64);
-        ByteBuffer fds = NativeMemory.allocate(8);
-        check(JnaNatives.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0,
-                NativeMemory.address(fds)), "socketpair");
-        pair[0] = fds.getInt(0);
-        pair[1] = fds.getInt(4);
-        // An empty non-blocking eventfd: every read fails with EAGAIN.
-        emptyFd = check(JnaNatives.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
-        buf = NativeMemory.allocate(64);
-        bufAddr = NativeMemory.address(buf);
-        // An eventfd registered on its own epoll instance (epfd stays empty) whose interest set epollCtlMod switches back and forth.
-        modFd = check(JnaNatives.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
-        interestA = new EventBuffer(1);
-        interestA.set(0, LibC.EPOLLIN, modFd);
-        interestB = new EventBuffer(1);
-        interestB.set(0, LibC.EPOLLIN | LibC.EPOLLOUT, modFd);
-        modEpfd = check(JnaNatives.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        check(JnaNatives.epoll_ctl(modEpfd, LibC.EPOLL_CTL_ADD, modFd, interestA.address()), "epoll_ctl ADD");
+        openFds(JnaNatives::epoll_create1, JnaNatives::socketpair, JnaNatives::eventfd, JnaNatives::epoll_ctl,
+                JnaNatives::errno);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        JnaNatives.close(epfd);
-        JnaNatives.close(pair[0]);
-        JnaNatives.close(pair[1]);
-        JnaNatives.close(emptyFd);
-        JnaNatives.close(modEpfd);
-        JnaNatives.close(modFd);
-    }
-
-    private static int check(int rc, String call) {
-        if (rc < 0) {
-            throw new IllegalStateException(call + " failed: errno " + JnaNatives.errno());
-        }
-        return rc;
+        closeFds(JnaNatives::close);
     }
 
     /** epoll_wait on an epoll instance with nothing registered, timeout 0: returns 0. */

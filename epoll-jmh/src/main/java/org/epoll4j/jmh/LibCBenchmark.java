@@ -2,7 +2,6 @@ package org.epoll4j.jmh;
 
 import org.epoll4j.internal.EventBuffer;
 import org.epoll4j.internal.LibC;
-import org.epoll4j.internal.NativeMemory;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,7 +14,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,21 +29,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class LibCBenchmark {
+public class LibCBenchmark extends SyscallFixture {
     @Param({"jna", "ffm"})
     public String binding;
-
-    private int epfd;
-    private EventBuffer events;
-    private int[] pair = new int[2];
-    private int emptyFd;
-    private ByteBuffer buf;
-    private long bufAddr;
-    private int modEpfd;
-    private int modFd;
-    private EventBuffer interestA;
-    private EventBuffer interestB;
-    private boolean flip;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -54,42 +40,13 @@ public class LibCBenchmark {
             throw new IllegalStateException("asked for the " + binding + " binding, got " + LibC.binding()
                     + " (LibC was initialised before this setup?)");
         }
-        epfd = check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        events = new EventBuffer(64);
-        ByteBuffer fds = NativeMemory.allocate(8);
-        check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0,
-                NativeMemory.address(fds)), "socketpair");
-        pair[0] = fds.getInt(0);
-        pair[1] = fds.getInt(4);
-        // An empty non-blocking eventfd: every read fails with EAGAIN.
-        emptyFd = check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
-        buf = NativeMemory.allocate(64);
-        bufAddr = NativeMemory.address(buf);
-        // An eventfd registered on its own epoll instance (epfd stays empty) whose interest set epollCtlMod switches back and forth.
-        modFd = check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
-        interestA = new EventBuffer(1);
-        interestA.set(0, LibC.EPOLLIN, modFd);
-        interestB = new EventBuffer(1);
-        interestB.set(0, LibC.EPOLLIN | LibC.EPOLLOUT, modFd);
-        modEpfd = check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1");
-        check(LibC.epoll_ctl(modEpfd, LibC.EPOLL_CTL_ADD, modFd, interestA.address()), "epoll_ctl ADD");
+        openFds(LibC::epoll_create1, LibC::socketpair, LibC::eventfd, LibC::epoll_ctl,
+                LibC::errno);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        LibC.close(epfd);
-        LibC.close(pair[0]);
-        LibC.close(pair[1]);
-        LibC.close(emptyFd);
-        LibC.close(modEpfd);
-        LibC.close(modFd);
-    }
-
-    private static int check(int rc, String call) {
-        if (rc < 0) {
-            throw new IllegalStateException(call + " failed: errno " + LibC.errno());
-        }
-        return rc;
+        closeFds(LibC::close);
     }
 
     /** epoll_wait on an epoll instance with nothing registered, timeout 0: returns 0. */

@@ -1,5 +1,6 @@
 package org.epoll4j.examples.chat;
 
+import org.epoll4j.examples.ServerUnderTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -23,81 +23,18 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The chat example in-process on an ephemeral port, driven by raw-socket clients (and nc). */
 @Timeout(60)
 class ChatServerTest {
-    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
-
     private final List<Client> clients = new ArrayList<>();
-    private Running server;
-
-    /** The server running on a thread of its own, its output captured. */
-    private static final class Running {
-        final ChatServer chat = new ChatServer();
-        final CountDownLatch stop = new CountDownLatch(1);
-        final StringWriter out = new StringWriter();
-        final StringWriter err = new StringWriter();
-        final CompletableFuture<Integer> port = new CompletableFuture<>();
-        final CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread thread;
-
-        Running(String... args) {
-            chat.stop = stop;
-            // Completes `port` as soon as the listening line is printed.
-            Writer watching = new Writer() {
-                @Override
-                public void write(char[] cbuf, int off, int len) {
-                    synchronized (out) {
-                        out.write(cbuf, off, len);
-                        Matcher m = LISTENING.matcher(out.toString());
-                        if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
-                            port.complete(Integer.parseInt(m.group(2)));
-                        }
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            CommandLine cl = new CommandLine(chat);
-            cl.setOut(new PrintWriter(watching, true));
-            cl.setErr(new PrintWriter(err, true));
-            thread = new Thread(() -> {
-                int status = cl.execute(args);
-                port.completeExceptionally(new AssertionError("chat exited with " + status + ": " + err));
-                exit.complete(status);
-            }, "chat-test-main");
-            thread.start();
-        }
-
-        int port() throws Exception {
-            return port.get(20, TimeUnit.SECONDS);
-        }
-
-        /** Stops the server and returns everything it printed after the listening line. */
-        String stop() throws Exception {
-            stop.countDown();
-            assertEquals(0, exit.get(20, TimeUnit.SECONDS), err.toString());
-            thread.join(10_000);
-            synchronized (out) {
-                return out.toString();
-            }
-        }
-    }
+    private ChatServer chat;
+    private ServerUnderTest server;
 
     /** A raw-socket chat user. */
     private final class Client implements AutoCloseable {
@@ -186,8 +123,17 @@ class ChatServerTest {
     private int start(String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("--port", "0"));
         args.addAll(List.of(extra));
-        server = new Running(args.toArray(String[]::new));
+        chat = new ChatServer();
+        chat.stop = new CountDownLatch(1);
+        server = ServerUnderTest.start(chat, chat.stop, args.toArray(String[]::new));
         return server.port();
+    }
+
+    /** Stops the server and returns everything it printed. */
+    private String stopServer() throws Exception {
+        server.requestStop();
+        assertEquals(0, server.awaitExit(), server.errors());
+        return server.output();
     }
 
     @AfterEach
@@ -195,8 +141,8 @@ class ChatServerTest {
         for (Client c : clients) {
             c.close();
         }
-        if (server != null && !server.exit.isDone()) {
-            server.stop();
+        if (server != null && !server.exited()) {
+            stopServer();
         }
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             assertFalse(t.getName().startsWith("chat") && t.isAlive() && t != Thread.currentThread()
@@ -231,7 +177,7 @@ class ChatServerTest {
         alice.send("/who");
         alice.await("* online (1): alice");
 
-        String out = server.stop();
+        String out = stopServer();
         assertTrue(out.endsWith("chat: stopped; 2 connections, 2 messages relayed, 0 slow clients disconnected\n"),
                 out);
     }
@@ -324,7 +270,7 @@ class ChatServerTest {
         alice.await("* online (2): alice, bob");
         // the slow client's connection was closed: it finds EOF after what the kernel already held
         slow.awaitEof();
-        String out = server.stop();
+        String out = stopServer();
         assertTrue(out.contains(", 1 slow clients disconnected\n"), out);
     }
 
@@ -339,7 +285,7 @@ class ChatServerTest {
             String welcome = c.awaitPrefix("* welcome, you are ");
             users.add(c);
             String nick = welcome.substring("* welcome, you are ".length(), welcome.indexOf(';'));
-            for (ChatSession s : server.chat.room.members()) {
+            for (ChatSession s : chat.room.members()) {
                 if (nick.equals(s.nick)) {
                     reactors.add(s.connection().reactor());
                 }

@@ -1,16 +1,14 @@
 package org.epoll4j.examples.resp;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.ChildJvm;
 import org.epoll4j.examples.resp.RespTestSupport.Client;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,25 +36,10 @@ class RespServerProcessTest {
 
     @Test
     void childJvmServesAndStopsCleanlyOnSigterm() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "resp", "--port", "0", "--reactors", "2"));
-        Path stdout = Files.createTempFile("resp", ".out");
-        Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            String first = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (first == null) { // observing the child: poll its output with a deadline
-                String text = Files.readString(stdout);
-                if (text.contains("\n")) {
-                    first = text.substring(0, text.indexOf('\n'));
-                } else {
-                    assertTrue(p.isAlive(), "resp exited early with " + (p.isAlive() ? 0 : p.exitValue()));
-                    assertTrue(System.nanoTime() < deadline, "no 'listening on' line within 30 s");
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // poll interval, not a sync point
-                }
-            }
+        try (ChildJvm child = ChildJvm.start("resp", "--port", "0", "--reactors", "2")) {
+            Process p = child.process();
+            Path stdout = child.stdout();
+            String first = child.firstLine();
             Matcher m = LISTENING.matcher(first);
             assertTrue(m.matches(), "first line: " + first);
             try (Client c = new Client(Integer.parseInt(m.group(2)))) {
@@ -72,12 +55,6 @@ class RespServerProcessTest {
             List<String> all = Files.readAllLines(stdout);
             assertEquals(List.of("resp: stopped; 1 connections, 2 commands, 1 protocol errors, 1 keys, "
                     + "0 keyspace lock waits"), all.subList(1, all.size()));
-        } finally {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-            p.getOutputStream().close();
-            p.getInputStream().close();
-            Files.deleteIfExists(stdout);
         }
     }
 }
