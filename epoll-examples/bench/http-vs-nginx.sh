@@ -5,7 +5,11 @@
 # generator to core 1: wrk -t1 -c100 -d${DURATION}s http://127.0.0.1:PORT/plaintext. Everything listens on
 # 127.0.0.1 only; every process started here is stopped on exit.
 #
-# Usage: epoll-examples/bench/http-vs-nginx.sh [ROUNDS] [DURATION_S]   (build the jar first:
+# TLS=1 measures https instead: a self-signed EC certificate made here with openssl, TLS 1.3 on both servers
+# (nginx: ssl_protocols TLSv1.3; ours: --tls-cert/--tls-key), wrk over https with keep-alive, and handshakes per
+# second with a fresh connection each (openssl s_time -new, on the client core).
+#
+# Usage: [TLS=1] epoll-examples/bench/http-vs-nginx.sh [ROUNDS] [DURATION_S]   (build the jar first:
 #        mvn -B -o -q -pl epoll-examples -am package -DskipTests)
 # Needs: nginx (Debian nginx-light), wrk, taskset, java 17+. Run as root (nginx wants to write its pid/log
 # files; the config below puts them all in a temporary directory).
@@ -20,6 +24,9 @@ JAVA=${JAVA:-java}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 NGINX_PORT=${NGINX_PORT:-18081}
 HTTP_PORT=${HTTP_PORT:-18082}
+TLS=${TLS:-0}
+SCHEME=http
+[ "$TLS" = 1 ] && SCHEME=https
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 
@@ -39,6 +46,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+LISTEN_OPTS=""
+SSL_CONF=""
+HTTP_TLS_ARGS=()
+if [ "$TLS" = 1 ]; then
+    command -v openssl >/dev/null || { echo "missing: openssl" >&2; exit 1; }
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/key.pem" \
+        -out "$WORK/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    LISTEN_OPTS=" ssl"
+    SSL_CONF="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem; ssl_protocols TLSv1.3;"
+    HTTP_TLS_ARGS=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem")
+fi
+
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -54,7 +73,8 @@ http {
     scgi_temp_path $WORK/scgi;
     keepalive_requests 1000000;
     server {
-        listen 127.0.0.1:$NGINX_PORT;
+        listen 127.0.0.1:$NGINX_PORT$LISTEN_OPTS;
+        $SSL_CONF
         location / { return 200 'Hello, World!'; }
     }
 }
@@ -62,7 +82,7 @@ CONF
 
 wait_port() { # port: wait until something answers /plaintext (bounded: 20 s)
     for _ in $(seq 1 200); do
-        if curl -s -o /dev/null "http://127.0.0.1:$1/plaintext" 2>/dev/null; then return 0; fi
+        if curl -sk -o /dev/null "$SCHEME://127.0.0.1:$1/plaintext" 2>/dev/null; then return 0; fi
         sleep 0.1
     done
     echo "nothing answers on port $1" >&2
@@ -78,12 +98,13 @@ start_nginx() {
 }
 
 start_http() {
-    taskset -c "$SERVER_CPU" "$JAVA" -jar "$JAR" http --port "$HTTP_PORT" --reactors 1 >"$WORK/http.out" 2>&1 &
+    taskset -c "$SERVER_CPU" "$JAVA" -jar "$JAR" http --port "$HTTP_PORT" --reactors 1 "${HTTP_TLS_ARGS[@]}" \
+        >"$WORK/http.out" 2>&1 &
     PIDS+=($!)
     SERVER=$!
     wait_port "$HTTP_PORT"
     # Warm the JIT up before measuring (nginx needs none): the same load, shorter, not counted.
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d3s "http://127.0.0.1:$HTTP_PORT/plaintext" >/dev/null
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d3s "$SCHEME://127.0.0.1:$HTTP_PORT/plaintext" >/dev/null
 }
 
 stop_server() {
@@ -98,7 +119,7 @@ cpu_ticks() { # pid -> user+system clock ticks of the whole process so far
 run_wrk() { # port -> "requests_per_s socket_errors server_cpu_us_per_request"
     local out before after
     before=$(cpu_ticks "$SERVER")
-    out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$1/plaintext")
+    out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$SCHEME://127.0.0.1:$1/plaintext")
     after=$(cpu_ticks "$SERVER")
     echo "$out" >>"$WORK/wrk.log"
     local rps errs
@@ -114,21 +135,28 @@ run_wrk() { # port -> "requests_per_s socket_errors server_cpu_us_per_request"
     echo "${rps:-0} $(( ${errs:-0} + ${non2xx:-0} )) $cpu_us"
 }
 
-declare -a NGINX_RPS HTTP_RPS NGINX_ERR HTTP_ERR NGINX_CPU HTTP_CPU
+handshakes() { # port -> new TLS connections per second over 5 s (openssl s_time -new)
+    taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$1" -new -time 5 2>/dev/null \
+        | awk '/connections in .* real seconds/ {print $1 / $4; exit}' | awk '{printf "%.0f", $1}'
+}
+
+declare -a NGINX_RPS HTTP_RPS NGINX_ERR HTTP_ERR NGINX_CPU HTTP_CPU NGINX_HS HTTP_HS
 for round in $(seq 1 "$ROUNDS"); do
     start_nginx
     read -r r e c < <(run_wrk "$NGINX_PORT")
+    [ "$TLS" = 1 ] && NGINX_HS+=("$(handshakes "$NGINX_PORT")")
     stop_server
     NGINX_RPS+=("$r"); NGINX_ERR+=("$e"); NGINX_CPU+=("$c")
     start_http
     read -r r2 e2 c2 < <(run_wrk "$HTTP_PORT")
+    [ "$TLS" = 1 ] && HTTP_HS+=("$(handshakes "$HTTP_PORT")")
     stop_server
     HTTP_RPS+=("$r2"); HTTP_ERR+=("$e2"); HTTP_CPU+=("$c2")
     echo "round $round: nginx $r req/s, http $r2 req/s" >&2
 done
 
 echo
-echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s http://127.0.0.1:PORT/plaintext (servers on core $SERVER_CPU, wrk on core $CLIENT_CPU), $ROUNDS rounds interleaved"
+echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s $SCHEME://127.0.0.1:PORT/plaintext (servers on core $SERVER_CPU, wrk on core $CLIENT_CPU), $ROUNDS rounds interleaved"
 echo
 echo "(server CPU: user + system time of the server process during the run, per request; less sensitive than"
 echo " requests/s to other load on the machine)"
@@ -145,3 +173,13 @@ for i in $(seq 0 $((ROUNDS - 1))); do
 done
 awk -v n="$total_n" -v h="$total_h" -v r="$ROUNDS" \
     'BEGIN { printf "| mean | %.0f | %.0f | %.2fx | | |\n", n / r, h / r, (n > 0 ? h / n : 0) }'
+if [ "$TLS" = 1 ]; then
+    echo
+    echo "TLS 1.3 handshakes per second, a new connection each (openssl s_time -new -time 5, client on core $CLIENT_CPU):"
+    echo
+    echo "| round | nginx handshakes/s | http handshakes/s |"
+    echo "|------:|-------------------:|------------------:|"
+    for i in $(seq 0 $((ROUNDS - 1))); do
+        echo "| $((i + 1)) | ${NGINX_HS[$i]:-?} | ${HTTP_HS[$i]:-?} |"
+    done
+fi

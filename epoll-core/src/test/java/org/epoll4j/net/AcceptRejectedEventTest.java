@@ -58,10 +58,13 @@ class AcceptRejectedEventTest {
             List<RecordedEvent> events = RecordingFile.readAllEvents(jfr).stream()
                     .filter(e -> e.getEventType().getName().equals("org.epoll4j.AcceptRejected")).toList();
             assertFalse(events.isEmpty(), "no AcceptRejected event in " + jfr);
-            RecordedEvent e = events.get(0);
-            assertEquals("EMFILE", e.getString("errno"));
-            assertTrue(e.getLong("connectionsClosed") > 0, e.toString());
-            assertTrue(e.getInt("listenFd") > 0, e.toString());
+            for (RecordedEvent e : events) {
+                assertEquals("EMFILE", e.getString("errno"));
+                assertTrue(e.getInt("listenFd") > 0, e.toString());
+            }
+            // One EMFILE can find no connection left to shed (the client's connect raced the accept); the server's
+            // rejected count was > 0, so some event must report the connections it closed.
+            assertTrue(events.stream().anyMatch(e -> e.getLong("connectionsClosed") > 0), events.toString());
         } finally {
             for (Socket s : held) {
                 s.close();
