@@ -48,7 +48,12 @@ class ReactorLoggingTest {
             reactor.register(efd, Interest.READ, TriggerMode.LEVEL, (r, ready) -> handled[0]++);
             Fds.signal(efd, 1); // never drained: LEVEL reports it on every poll
             allocatedOver(reactor, 50_000); // warm up: compile the loop
-            long off = allocatedOver(reactor, 100_000);
+            // Until the JIT has compiled the whole path (slower for the FFM binding's downcall stubs, and on a loaded
+            // CI machine) the interpreter allocates; a real per-dispatch object would cost >= 1.6 MB every round.
+            long off = Long.MAX_VALUE;
+            for (int round = 0; round < 20 && off >= 16 * 1024; round++) {
+                off = Math.min(off, allocatedOver(reactor, 100_000));
+            }
             System.out.println("[trace-test] TRACE off: " + off + " bytes over 100000 dispatches");
             assertTrue(off < 16 * 1024, "TRACE off allocated " + off + " bytes over 100000 dispatches");
             assertTrue(log.drain().isEmpty());
