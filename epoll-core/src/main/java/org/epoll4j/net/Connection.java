@@ -410,8 +410,12 @@ public final class Connection {
             return;
         }
         inputClosed = true;
-        interestChanged();
         handler.onReadHangup(this);
+        if (!closed) {
+            // After the handler: its usual answer (close) ends the registration, and dropping the read interest
+            // first would be an epoll_ctl for a registration about to go.
+            interestChanged();
+        }
     }
 
     // ------------------------------------------------------------------ writes (the work is Outbound's)

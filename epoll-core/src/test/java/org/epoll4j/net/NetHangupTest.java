@@ -240,4 +240,27 @@ class NetHangupTest {
             server.close();
         }
     }
+
+    /**
+     * A LEVEL connection whose peer closes, handled by the default onReadHangup (close), costs ADD and DEL only: no
+     * epoll_ctl to drop its read interest just before the registration goes away.
+     */
+    @org.junit.jupiter.api.Test
+    void aLevelConnectionClosedOnEofMakesNoExtraEpollCtl() throws Exception {
+        try (Loop loop = Loop.start("hup-ctl")) {
+            Tracking handler = new Tracking();
+            TcpServer server = loop.call(() -> TcpServer.builder(loop.reactor)
+                    .config(ConnectionConfig.defaults().withTrigger(TriggerMode.LEVEL)).handler(handler).start());
+            long before = loop.reactor.stats().epollCtls();
+            try (SocketChannel client = connect(server.localAddress())) {
+                handler.opened.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+            Closed closed = handler.closed.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(closed, "the connection closed on the peer's EOF");
+            assertNull(closed.cause());
+            loop.barrier();
+            assertEquals(2, loop.reactor.stats().epollCtls() - before, "EPOLL_CTL_ADD and EPOLL_CTL_DEL only");
+            server.close();
+        }
+    }
 }
