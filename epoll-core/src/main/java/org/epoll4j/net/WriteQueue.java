@@ -20,7 +20,8 @@ final class WriteQueue {
     static final int YIELDED = 2;
 
     private final NetContext ctx;
-    private final ArrayDeque<Object> entries = new ArrayDeque<>();
+    /** Small at first: most connections never queue, and an idle one should cost little (it grows as needed). */
+    private final ArrayDeque<Object> entries = new ArrayDeque<>(2);
     private NetContext.Chunk tail;
     /** Volatile for Connection.queuedBytes() from other threads; only the loop thread writes it. */
     private volatile long bytes;
