@@ -44,7 +44,7 @@ public final class TcpClient {
     public static final class Builder {
         private final Reactor reactor;
         private SocketAddress remote;
-        private SocketOptions options;
+        private SockOpts options;
         private ConnectionConfig config = ConnectionConfig.defaults();
         private ConnectionHandler handler;
         private Duration connectTimeout = Duration.ofSeconds(30);
@@ -71,7 +71,7 @@ public final class TcpClient {
          * @param options the options
          * @return this builder
          */
-        public Builder options(SocketOptions options) {
+        public Builder options(SockOpts options) {
             this.options = Objects.requireNonNull(options, "options");
             return this;
         }
@@ -141,8 +141,8 @@ public final class TcpClient {
             if (remote == null || handler == null) {
                 throw new IllegalStateException("TcpClient.builder(...) needs remote(...) and handler(...)");
             }
-            SocketOptions opts = options != null ? options : remote instanceof InetSocketAddress
-                    ? SocketOptions.empty().with(SocketOption.TCP_NODELAY, true) : SocketOptions.empty();
+            SockOpts opts = options != null ? options : remote instanceof InetSocketAddress
+                    ? SockOpts.empty().with(SockOpt.TCP_NODELAY, true) : SockOpts.empty();
             CompletableFuture<Connection> future = new CompletableFuture<>();
             SocketAddress to = remote;
             ConnectionConfig cfg = config;

@@ -159,8 +159,8 @@ public final class TcpServer implements AutoCloseable {
         private SocketAddress address = new InetSocketAddress("127.0.0.1", 0);
         private int backlog = 4096;
         private int acceptBudget = 64;
-        private SocketOptions options = SocketOptions.empty().with(SocketOption.SO_REUSEADDR, true);
-        private SocketOptions childOptions;
+        private SockOpts options = SockOpts.empty().with(SockOpt.SO_REUSEADDR, true);
+        private SockOpts childOptions;
         private ConnectionConfig config = ConnectionConfig.defaults();
         private Supplier<? extends ConnectionHandler> handlers;
         private TlsConfig tls;
@@ -220,7 +220,7 @@ public final class TcpServer implements AutoCloseable {
          * @param options the options
          * @return this builder
          */
-        public Builder options(SocketOptions options) {
+        public Builder options(SockOpts options) {
             this.options = Objects.requireNonNull(options, "options");
             return this;
         }
@@ -231,7 +231,7 @@ public final class TcpServer implements AutoCloseable {
          * @param options the options
          * @return this builder
          */
-        public Builder childOptions(SocketOptions options) {
+        public Builder childOptions(SockOpts options) {
             this.childOptions = Objects.requireNonNull(options, "childOptions");
             return this;
         }
@@ -309,7 +309,7 @@ public final class TcpServer implements AutoCloseable {
             return backlog;
         }
 
-        SocketOptions options() {
+        SockOpts options() {
             return options;
         }
 
@@ -329,7 +329,7 @@ public final class TcpServer implements AutoCloseable {
             }
             if (childOptions == null) {
                 childOptions = address instanceof InetSocketAddress
-                        ? SocketOptions.empty().with(SocketOption.TCP_NODELAY, true) : SocketOptions.empty();
+                        ? SockOpts.empty().with(SockOpt.TCP_NODELAY, true) : SockOpts.empty();
             }
             if (reactor.isClosed()) {
                 throw closedReactor(reactor, "start");

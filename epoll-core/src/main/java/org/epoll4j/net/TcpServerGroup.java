@@ -104,7 +104,7 @@ public final class TcpServerGroup implements AutoCloseable {
         private final List<java.util.function.Consumer<TcpServer.Builder>> settings = new ArrayList<>();
         private SocketAddress address = new InetSocketAddress("127.0.0.1", 0);
         private AcceptStrategy strategy = AcceptStrategy.REUSEPORT;
-        private SocketOptions options;
+        private SockOpts options;
         private boolean hasHandler;
         private java.util.function.Function<Reactor, ? extends ConnectionHandler> perReactorFactory;
         private final Map<Reactor, ConnectionHandler> perReactor = new java.util.concurrent.ConcurrentHashMap<>();
@@ -167,7 +167,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @param options the options
          * @return this builder
          */
-        public Builder options(SocketOptions options) {
+        public Builder options(SockOpts options) {
             this.options = Objects.requireNonNull(options, "options");
             return this;
         }
@@ -178,7 +178,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @param options the options
          * @return this builder
          */
-        public Builder childOptions(SocketOptions options) {
+        public Builder childOptions(SockOpts options) {
             Objects.requireNonNull(options, "childOptions");
             settings.add(b -> b.childOptions(options));
             return this;
@@ -299,7 +299,7 @@ public final class TcpServerGroup implements AutoCloseable {
             try {
                 for (Reactor r : group) {
                     TcpServer.Builder b = member(r).bind(at);
-                    b.options(b.options().with(SocketOption.SO_REUSEPORT, true));
+                    b.options(b.options().with(SockOpt.SO_REUSEPORT, true));
                     TcpServer s = b.start();
                     started.add(s);
                     at = s.localAddress(); // port 0: the others join the port the kernel picked for the first

@@ -116,8 +116,8 @@ class NetHangupTest {
         try (Loop loop = Loop.start("hup-" + transport + "-" + mode + "-" + reading)) {
             TcpServer server = TcpServer.builder(loop.reactor).bind(bind)
                     // room for the whole stream in the kernel while the loop is held below
-                    .options(SocketOptions.empty().with(SocketOption.SO_REUSEADDR, true)
-                            .with(SocketOption.SO_RCVBUF, 1 << 20))
+                    .options(SockOpts.empty().with(SockOpt.SO_REUSEADDR, true)
+                            .with(SockOpt.SO_RCVBUF, 1 << 20))
                     .config(config).handler(handler).start();
             try (SocketChannel ch = SocketChannel.open(server.localAddress())) {
                 ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 1 << 20);

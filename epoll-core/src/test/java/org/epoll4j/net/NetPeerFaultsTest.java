@@ -202,7 +202,7 @@ class NetPeerFaultsTest {
         try (Loop loop = Loop.start("slowpeer-" + mode)) {
             Producer producer = new Producer(31, total, chunk, true);
             TcpServer server = TcpServer.builder(loop.reactor).config(config).handler(producer)
-                    .childOptions(SocketOptions.empty().with(SocketOption.SO_SNDBUF, 64 * 1024))
+                    .childOptions(SockOpts.empty().with(SockOpt.SO_SNDBUF, 64 * 1024))
                     .start();
             try (SocketChannel ch = SocketChannel.open()) {
                 ch.setOption(StandardSocketOptions.SO_RCVBUF, 64 * 1024);

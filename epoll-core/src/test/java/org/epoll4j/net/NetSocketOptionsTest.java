@@ -16,10 +16,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import static org.epoll4j.net.SocketOption.*;
+import static org.epoll4j.net.SockOpt.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-/** SocketOptions given to TcpServer.childOptions and TcpClient.options are in effect on the connections' sockets. */
+/** SockOpts given to TcpServer.childOptions and TcpClient.options are in effect on the connections' sockets. */
 @Timeout(30)
 @ExtendWith(FdLeakCheck.class)
 class NetSocketOptionsTest {
@@ -42,14 +42,14 @@ class NetSocketOptionsTest {
             public void onOpen(Connection c) throws Exception {
                 int fd = c.fd();
                 out.complete(Map.of(
-                        "nodelay", SocketOptions.read(fd, TCP_NODELAY),
-                        "keepalive", SocketOptions.read(fd, SO_KEEPALIVE),
-                        "keepidle", SocketOptions.read(fd, TCP_KEEPIDLE),
-                        "keepintvl", SocketOptions.read(fd, TCP_KEEPINTVL),
-                        "keepcnt", SocketOptions.read(fd, TCP_KEEPCNT),
-                        "sndbuf", SocketOptions.read(fd, SO_SNDBUF),
-                        "linger", SocketOptions.read(fd, SO_LINGER),
-                        "usertimeout", SocketOptions.read(fd, TCP_USER_TIMEOUT)));
+                        "nodelay", SockOpts.read(fd, TCP_NODELAY),
+                        "keepalive", SockOpts.read(fd, SO_KEEPALIVE),
+                        "keepidle", SockOpts.read(fd, TCP_KEEPIDLE),
+                        "keepintvl", SockOpts.read(fd, TCP_KEEPINTVL),
+                        "keepcnt", SockOpts.read(fd, TCP_KEEPCNT),
+                        "sndbuf", SockOpts.read(fd, SO_SNDBUF),
+                        "linger", SockOpts.read(fd, SO_LINGER),
+                        "usertimeout", SockOpts.read(fd, TCP_USER_TIMEOUT)));
             }
 
             @Override
@@ -58,7 +58,7 @@ class NetSocketOptionsTest {
         };
     }
 
-    private static final SocketOptions CUSTOM = SocketOptions.empty()
+    private static final SockOpts CUSTOM = SockOpts.empty()
             .with(TCP_NODELAY, false)
             .with(SO_KEEPALIVE, true)
             .with(TCP_KEEPIDLE, Duration.ofSeconds(42))
@@ -117,7 +117,7 @@ class NetSocketOptionsTest {
                 assertEquals(true, serverSide.get(10, TimeUnit.SECONDS).get("nodelay"), "server side untouched");
                 assertEquals(true, NetTests.onLoop(reactor, () -> {
                     try {
-                        return SocketOptions.read(c.fd(), SO_KEEPALIVE);
+                        return SockOpts.read(c.fd(), SO_KEEPALIVE);
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
@@ -132,11 +132,11 @@ class NetSocketOptionsTest {
     void listenerOptionsApplyToTheListeningSocket() throws Exception {
         CompletableFuture<Map<String, Object>> seen = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor)
-                .options(SocketOptions.empty().with(SO_REUSEADDR, true).with(SO_REUSEPORT, true))
+                .options(SockOpts.empty().with(SO_REUSEADDR, true).with(SO_REUSEPORT, true))
                 .handler(reading(seen)).start();
              TcpServer twin = TcpServer.builder(reactor)
                      .bind(new InetSocketAddress("127.0.0.1", server.port()))
-                     .options(SocketOptions.empty().with(SO_REUSEADDR, true).with(SO_REUSEPORT, true))
+                     .options(SockOpts.empty().with(SO_REUSEADDR, true).with(SO_REUSEPORT, true))
                      .handler(reading(seen)).start()) {
             assertEquals(server.port(), twin.port(), "SO_REUSEPORT took effect: two listeners on one port");
         }
@@ -145,17 +145,17 @@ class NetSocketOptionsTest {
     @Test
     void badValuesFailClearly() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SocketOptions.empty().with(TCP_KEEPCNT, 0));
+                () -> SockOpts.empty().with(TCP_KEEPCNT, 0));
         assertTrue(e.getMessage().contains("TCP_KEEPCNT") && e.getMessage().contains("0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> SocketOptions.empty().with(TCP_KEEPIDLE, Duration.ofSeconds(-5)));
+                () -> SockOpts.empty().with(TCP_KEEPIDLE, Duration.ofSeconds(-5)));
         assertTrue(e.getMessage().contains("TCP_KEEPIDLE"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> SocketOptions.empty().with(TCP_KEEPINTVL, Duration.ZERO));
+        e = assertThrows(IllegalArgumentException.class, () -> SockOpts.empty().with(TCP_KEEPINTVL, Duration.ZERO));
         assertTrue(e.getMessage().contains("TCP_KEEPINTVL"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> SocketOptions.empty().with(SO_RCVBUF, -1));
+        e = assertThrows(IllegalArgumentException.class, () -> SockOpts.empty().with(SO_RCVBUF, -1));
         assertTrue(e.getMessage().contains("SO_RCVBUF"), e.getMessage());
         NullPointerException npe = assertThrows(NullPointerException.class,
-                () -> SocketOptions.empty().with(TCP_NODELAY, null));
+                () -> SockOpts.empty().with(TCP_NODELAY, null));
         assertTrue(String.valueOf(npe.getMessage()).contains("TCP_NODELAY"), npe.getMessage());
         assertThrows(NullPointerException.class, () -> TcpServer.builder(reactor).childOptions(null));
         assertThrows(NullPointerException.class, () -> TcpClient.builder(reactor).options(null));

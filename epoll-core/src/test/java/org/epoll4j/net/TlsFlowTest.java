@@ -100,7 +100,7 @@ class TlsFlowTest {
         try (Loop loop = Loop.start("tls-watermarks")) {
             // small kernel buffers, so that most of the 4 MiB stays queued (loopback would otherwise take it all)
             TcpServer server = TcpServer.builder(loop.reactor).config(ConnectionConfig.defaults().withTrigger(mode))
-                    .childOptions(SocketOptions.empty().with(SocketOption.SO_SNDBUF, 64 * 1024))
+                    .childOptions(SockOpts.empty().with(SockOpt.SO_SNDBUF, 64 * 1024))
                     .tls(TlsConfig.server(kit.serverContext())).handler(h).start();
             InetSocketAddress at = (InetSocketAddress) server.localAddress();
             try (java.net.Socket plain = new java.net.Socket()) {

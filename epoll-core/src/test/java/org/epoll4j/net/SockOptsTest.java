@@ -20,11 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import static org.epoll4j.net.SocketOption.*;
+import static org.epoll4j.net.SockOpt.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 @Timeout(10)
-class SocketOptionsTest {
+class SockOptsTest {
     private final List<Integer> open = new ArrayList<>();
 
     private int tcpSocket() {
@@ -46,15 +46,15 @@ class SocketOptionsTest {
         }
     }
 
-    private static <T> void roundTrip(int fd, SocketOption<T> option, T value) throws EpollException {
-        SocketOptions.empty().with(option, value).applyTo(fd);
-        assertEquals(value, SocketOptions.read(fd, option), option.name());
+    private static <T> void roundTrip(int fd, SockOpt<T> option, T value) throws EpollException {
+        SockOpts.empty().with(option, value).applyTo(fd);
+        assertEquals(value, SockOpts.read(fd, option), option.name());
     }
 
     @Test
     void booleanOptionsRoundTrip() throws Exception {
         int fd = tcpSocket();
-        for (SocketOption<Boolean> o : List.of(TCP_NODELAY, SO_KEEPALIVE, SO_REUSEADDR, SO_REUSEPORT)) {
+        for (SockOpt<Boolean> o : List.of(TCP_NODELAY, SO_KEEPALIVE, SO_REUSEADDR, SO_REUSEPORT)) {
             roundTrip(fd, o, true);
             roundTrip(fd, o, false);
             roundTrip(fd, o, true);
@@ -77,15 +77,15 @@ class SocketOptionsTest {
     @Test
     void bufferSizesReadBackDoubled() throws Exception {
         int fd = tcpSocket();
-        SocketOptions.empty().with(SO_RCVBUF, 8192).with(SO_SNDBUF, 16384).applyTo(fd);
-        assertEquals(2 * 8192, SocketOptions.read(fd, SO_RCVBUF));
-        assertEquals(2 * 16384, SocketOptions.read(fd, SO_SNDBUF));
+        SockOpts.empty().with(SO_RCVBUF, 8192).with(SO_SNDBUF, 16384).applyTo(fd);
+        assertEquals(2 * 8192, SockOpts.read(fd, SO_RCVBUF));
+        assertEquals(2 * 16384, SockOpts.read(fd, SO_SNDBUF));
     }
 
     @Test
     void lingerOnZeroAndOff() throws Exception {
         int fd = tcpSocket();
-        assertEquals(LINGER_OFF, SocketOptions.read(fd, SO_LINGER), "default is off");
+        assertEquals(LINGER_OFF, SockOpts.read(fd, SO_LINGER), "default is off");
         roundTrip(fd, SO_LINGER, Duration.ofSeconds(5));
         roundTrip(fd, SO_LINGER, Duration.ZERO);
         roundTrip(fd, SO_LINGER, LINGER_OFF);
@@ -103,7 +103,7 @@ class SocketOptionsTest {
     @Test
     void applyAllAtOnceThenReadEach() throws Exception {
         int fd = tcpSocket();
-        SocketOptions all = SocketOptions.empty()
+        SockOpts all = SockOpts.empty()
                 .with(TCP_NODELAY, true)
                 .with(SO_KEEPALIVE, true)
                 .with(TCP_KEEPIDLE, Duration.ofSeconds(30))
@@ -115,16 +115,16 @@ class SocketOptionsTest {
                 .with(SO_SNDBUF, 32768)
                 .with(SO_LINGER, Duration.ofSeconds(2))
                 .with(TCP_USER_TIMEOUT, Duration.ofMillis(2500));
-        for (SocketOption<?> o : SocketOption.values()) {
+        for (SockOpt<?> o : SockOpt.values()) {
             assertTrue(all.contains(o), o.name());
         }
         all.applyTo(fd);
-        for (SocketOption<?> o : SocketOption.values()) {
+        for (SockOpt<?> o : SockOpt.values()) {
             Object expected = all.get(o);
             if (o == SO_RCVBUF || o == SO_SNDBUF) {
                 expected = 2 * (Integer) expected;
             }
-            assertEquals(expected, SocketOptions.read(fd, o), o.name());
+            assertEquals(expected, SockOpts.read(fd, o), o.name());
         }
     }
 
@@ -143,11 +143,11 @@ class SocketOptionsTest {
                 Arguments.of(SO_RCVBUF, 0, "SO_RCVBUF must be 1..2147483647: 0"),
                 Arguments.of(SO_SNDBUF, -4096, "SO_SNDBUF must be 1..2147483647: -4096"),
                 Arguments.of(SO_LINGER, Duration.ofSeconds(-5),
-                        "SO_LINGER must be whole seconds 0..32767 or SocketOption.LINGER_OFF: -5s"),
+                        "SO_LINGER must be whole seconds 0..32767 or SockOpt.LINGER_OFF: -5s"),
                 Arguments.of(SO_LINGER, Duration.ofMillis(500),
-                        "SO_LINGER must be whole seconds 0..32767 or SocketOption.LINGER_OFF: 500ms"),
+                        "SO_LINGER must be whole seconds 0..32767 or SockOpt.LINGER_OFF: 500ms"),
                 Arguments.of(SO_LINGER, Duration.ofSeconds(32768),
-                        "SO_LINGER must be whole seconds 0..32767 or SocketOption.LINGER_OFF: 32768s"),
+                        "SO_LINGER must be whole seconds 0..32767 or SockOpt.LINGER_OFF: 32768s"),
                 Arguments.of(TCP_USER_TIMEOUT, Duration.ofMillis(-1),
                         "TCP_USER_TIMEOUT must be whole milliseconds 0..2147483647: -1ms"),
                 Arguments.of(TCP_USER_TIMEOUT, Duration.ofNanos(1500),
@@ -162,8 +162,8 @@ class SocketOptionsTest {
     @SuppressWarnings({"unchecked", "rawtypes"})
     @ParameterizedTest
     @MethodSource("badValues")
-    void badValuesAreRejectedClearly(SocketOption option, Object value, String message) {
-        SocketOptions base = SocketOptions.empty().with(TCP_NODELAY, true);
+    void badValuesAreRejectedClearly(SockOpt option, Object value, String message) {
+        SockOpts base = SockOpts.empty().with(TCP_NODELAY, true);
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> base.with(option, value));
         assertEquals(message, e.getMessage());
@@ -173,33 +173,33 @@ class SocketOptionsTest {
     @SuppressWarnings({"unchecked", "rawtypes"})
     @Test
     void wrongTypeThroughRawUseIsRejected() {
-        SocketOption raw = TCP_KEEPCNT;
+        SockOpt raw = TCP_KEEPCNT;
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> SocketOptions.empty().with(raw, "3"));
+                assertThrows(IllegalArgumentException.class, () -> SockOpts.empty().with(raw, "3"));
         assertEquals("TCP_KEEPCNT takes Integer values, not java.lang.String: 3", e.getMessage());
     }
 
     @Test
     void nullsAreRejected() {
         NullPointerException e =
-                assertThrows(NullPointerException.class, () -> SocketOptions.empty().with(TCP_KEEPIDLE, null));
+                assertThrows(NullPointerException.class, () -> SockOpts.empty().with(TCP_KEEPIDLE, null));
         assertTrue(e.getMessage().contains("TCP_KEEPIDLE"), e.getMessage());
-        assertThrows(NullPointerException.class, () -> SocketOptions.empty().with(null, 1));
-        assertThrows(NullPointerException.class, () -> SocketOptions.empty().merge(null));
+        assertThrows(NullPointerException.class, () -> SockOpts.empty().with(null, 1));
+        assertThrows(NullPointerException.class, () -> SockOpts.empty().merge(null));
     }
 
     @Test
     void applyToClosedFdFailsWithEbadf() {
         int fd = tcpSocket();
         close(fd);
-        SocketOptions opts = SocketOptions.empty().with(TCP_KEEPIDLE, Duration.ofSeconds(30));
+        SockOpts opts = SockOpts.empty().with(TCP_KEEPIDLE, Duration.ofSeconds(30));
         EpollException e = assertThrows(EpollException.class, () -> opts.applyTo(fd));
         assertEquals(Errno.EBADF, e.errno());
         assertEquals("EBADF", e.errnoName());
         assertEquals("setsockopt(fd=" + fd + ", TCP_KEEPIDLE=30s)", e.call());
         assertEquals("setsockopt(fd=" + fd + ", TCP_KEEPIDLE=30s): EBADF (Bad file descriptor)", e.getMessage());
 
-        EpollException r = assertThrows(EpollException.class, () -> SocketOptions.read(fd, SO_LINGER));
+        EpollException r = assertThrows(EpollException.class, () -> SockOpts.read(fd, SO_LINGER));
         assertEquals(Errno.EBADF, r.errno());
         assertEquals("getsockopt(fd=" + fd + ", SO_LINGER): EBADF (Bad file descriptor)", r.getMessage());
     }
@@ -208,7 +208,7 @@ class SocketOptionsTest {
     void lingerOffIsNamedInMessages() {
         int fd = tcpSocket();
         close(fd);
-        SocketOptions opts = SocketOptions.empty().with(SO_LINGER, LINGER_OFF);
+        SockOpts opts = SockOpts.empty().with(SO_LINGER, LINGER_OFF);
         EpollException e = assertThrows(EpollException.class, () -> opts.applyTo(fd));
         assertEquals("setsockopt(fd=" + fd + ", SO_LINGER=off)", e.call());
     }
@@ -223,7 +223,7 @@ class SocketOptionsTest {
         open.add(a);
         open.add(b);
         EpollException e = assertThrows(EpollException.class,
-                () -> SocketOptions.empty().with(TCP_NODELAY, true).applyTo(a));
+                () -> SockOpts.empty().with(TCP_NODELAY, true).applyTo(a));
         assertTrue(e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ENOPROTOOPT, e.getMessage());
         assertEquals("setsockopt(fd=" + a + ", TCP_NODELAY=true)", e.call());
         // a SOL_SOCKET option works on any socket
@@ -233,25 +233,25 @@ class SocketOptionsTest {
     @Test
     void negativeFdIsMisuse() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SocketOptions.empty().with(TCP_NODELAY, true).applyTo(-1));
+                () -> SockOpts.empty().with(TCP_NODELAY, true).applyTo(-1));
         assertEquals("fd must be >= 0: -1", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> SocketOptions.read(-1, TCP_NODELAY));
+        assertThrows(IllegalArgumentException.class, () -> SockOpts.read(-1, TCP_NODELAY));
     }
 
     @Test
     void emptySetMakesNoCalls() throws Exception {
         int fd = tcpSocket();
         close(fd);
-        SocketOptions.empty().applyTo(fd); // no setsockopt, so no EBADF
-        assertTrue(SocketOptions.empty().isEmpty());
+        SockOpts.empty().applyTo(fd); // no setsockopt, so no EBADF
+        assertTrue(SockOpts.empty().isEmpty());
     }
 
     @Test
     void withIsImmutable() {
-        SocketOptions empty = SocketOptions.empty();
-        SocketOptions a = empty.with(TCP_NODELAY, true);
-        SocketOptions b = a.with(TCP_KEEPCNT, 5);
-        SocketOptions c = b.with(TCP_KEEPCNT, 7);
+        SockOpts empty = SockOpts.empty();
+        SockOpts a = empty.with(TCP_NODELAY, true);
+        SockOpts b = a.with(TCP_KEEPCNT, 5);
+        SockOpts c = b.with(TCP_KEEPCNT, 7);
 
         assertNotSame(empty, a);
         assertTrue(empty.isEmpty());
@@ -266,18 +266,18 @@ class SocketOptionsTest {
         assertEquals(7, c.get(TCP_KEEPCNT));
         assertEquals(Boolean.TRUE, c.get(TCP_NODELAY));
         assertSame(c, c.with(TCP_KEEPCNT, 7), "setting the same value returns the same set");
-        assertSame(empty, SocketOptions.empty());
+        assertSame(empty, SockOpts.empty());
     }
 
     @Test
     void mergeOverridesWinAndNeitherSideChanges() {
-        SocketOptions defaults = SocketOptions.empty()
+        SockOpts defaults = SockOpts.empty()
                 .with(TCP_NODELAY, true)
                 .with(TCP_KEEPIDLE, Duration.ofSeconds(60));
-        SocketOptions overrides = SocketOptions.empty()
+        SockOpts overrides = SockOpts.empty()
                 .with(TCP_KEEPIDLE, Duration.ofSeconds(10))
                 .with(SO_LINGER, Duration.ZERO);
-        SocketOptions merged = defaults.merge(overrides);
+        SockOpts merged = defaults.merge(overrides);
 
         assertEquals(Boolean.TRUE, merged.get(TCP_NODELAY));
         assertEquals(Duration.ofSeconds(10), merged.get(TCP_KEEPIDLE));
@@ -285,27 +285,27 @@ class SocketOptionsTest {
         assertEquals(Duration.ofSeconds(60), defaults.get(TCP_KEEPIDLE));
         assertFalse(defaults.contains(SO_LINGER));
         assertFalse(overrides.contains(TCP_NODELAY));
-        assertSame(defaults, defaults.merge(SocketOptions.empty()));
-        assertSame(overrides, SocketOptions.empty().merge(overrides));
-        assertEquals("SocketOptions{TCP_NODELAY=true, TCP_KEEPIDLE=10s, SO_LINGER=0s}", merged.toString());
+        assertSame(defaults, defaults.merge(SockOpts.empty()));
+        assertSame(overrides, SockOpts.empty().merge(overrides));
+        assertEquals("SockOpts{TCP_NODELAY=true, TCP_KEEPIDLE=10s, SO_LINGER=0s}", merged.toString());
     }
 
     @Test
     void equalityAndToString() {
-        SocketOptions x = SocketOptions.empty().with(TCP_KEEPCNT, 3).with(TCP_NODELAY, true);
-        SocketOptions y = SocketOptions.empty().with(TCP_NODELAY, true).with(TCP_KEEPCNT, 3);
+        SockOpts x = SockOpts.empty().with(TCP_KEEPCNT, 3).with(TCP_NODELAY, true);
+        SockOpts y = SockOpts.empty().with(TCP_NODELAY, true).with(TCP_KEEPCNT, 3);
         assertEquals(x, y);
         assertEquals(x.hashCode(), y.hashCode());
         assertNotEquals(x, y.with(TCP_KEEPCNT, 4));
-        assertEquals("SocketOptions{TCP_NODELAY=true, TCP_KEEPCNT=3}", x.toString());
-        assertEquals("SocketOptions{}", SocketOptions.empty().toString());
-        assertEquals("SocketOptions{SO_LINGER=off, TCP_USER_TIMEOUT=1500ms}", SocketOptions.empty()
+        assertEquals("SockOpts{TCP_NODELAY=true, TCP_KEEPCNT=3}", x.toString());
+        assertEquals("SockOpts{}", SockOpts.empty().toString());
+        assertEquals("SockOpts{SO_LINGER=off, TCP_USER_TIMEOUT=1500ms}", SockOpts.empty()
                 .with(SO_LINGER, LINGER_OFF).with(TCP_USER_TIMEOUT, Duration.ofMillis(1500)).toString());
     }
 
     @Test
     void optionMetadata() {
-        assertEquals(11, SocketOption.values().size());
+        assertEquals(11, SockOpt.values().size());
         assertEquals("TCP_KEEPIDLE", TCP_KEEPIDLE.name());
         assertEquals("TCP_KEEPIDLE", TCP_KEEPIDLE.toString());
         assertEquals(Duration.class, TCP_KEEPIDLE.type());
@@ -314,21 +314,21 @@ class SocketOptionsTest {
         assertEquals(Duration.class, SO_LINGER.type());
         assertEquals(Duration.class, TCP_USER_TIMEOUT.type());
         assertEquals(List.of(TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR,
-                SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT), SocketOption.values());
+                SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT), SockOpt.values());
     }
 
     @Test
     void applyingManyTimesLeaksNoFds() throws Exception {
-        SocketOptions opts = SocketOptions.empty().with(TCP_NODELAY, true).with(SO_LINGER, Duration.ZERO);
+        SockOpts opts = SockOpts.empty().with(TCP_NODELAY, true).with(SO_LINGER, Duration.ZERO);
         int warm = tcpSocket();
         opts.applyTo(warm);
-        SocketOptions.read(warm, SO_LINGER);
+        SockOpts.read(warm, SO_LINGER);
         close(warm);
         long before = openFdCount();
         for (int i = 0; i < 200; i++) {
             int fd = tcpSocket();
             opts.applyTo(fd);
-            assertEquals(Duration.ZERO, SocketOptions.read(fd, SO_LINGER));
+            assertEquals(Duration.ZERO, SockOpts.read(fd, SO_LINGER));
             close(fd);
         }
         assertEquals(before, openFdCount());

@@ -15,15 +15,15 @@ import java.util.Objects;
  * TCP socket. {@code with} and {@link #merge} return new sets; a set is safe to share between threads and reactors.
  *
  * <pre>{@code
- * SocketOptions opts = SocketOptions.empty()
- *         .with(SocketOption.TCP_NODELAY, true)
- *         .with(SocketOption.SO_KEEPALIVE, true)
- *         .with(SocketOption.TCP_KEEPIDLE, Duration.ofSeconds(30));
+ * SockOpts opts = SockOpts.empty()
+ *         .with(SockOpt.TCP_NODELAY, true)
+ *         .with(SockOpt.SO_KEEPALIVE, true)
+ *         .with(SockOpt.TCP_KEEPIDLE, Duration.ofSeconds(30));
  * opts.applyTo(fd);
  * }</pre>
  */
-public final class SocketOptions {
-    private static final SocketOptions EMPTY = new SocketOptions(new Object[SocketOption.COUNT], 0);
+public final class SockOpts {
+    private static final SockOpts EMPTY = new SockOpts(new Object[SockOpt.COUNT], 0);
 
     /** Per-thread scratch space: value at offset 0 (up to 8 bytes), socklen_t at offset 8. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -37,13 +37,13 @@ public final class SocketOptions {
     private final Object[] values;
     private final int size;
 
-    private SocketOptions(Object[] values, int size) {
+    private SockOpts(Object[] values, int size) {
         this.values = values;
         this.size = size;
     }
 
     /** The set with no options. */
-    public static SocketOptions empty() {
+    public static SockOpts empty() {
         return EMPTY;
     }
 
@@ -53,7 +53,7 @@ public final class SocketOptions {
      * @throws NullPointerException     if {@code option} or {@code value} is null (the message names the option)
      * @throws IllegalArgumentException if the value is out of range, e.g. {@code TCP_KEEPCNT must be 1..127: 0}
      */
-    public <T> SocketOptions with(SocketOption<T> option, T value) {
+    public <T> SockOpts with(SockOpt<T> option, T value) {
         Objects.requireNonNull(option, "option");
         T v = option.check(value);
         int i = option.ordinal();
@@ -63,16 +63,16 @@ public final class SocketOptions {
         }
         Object[] copy = values.clone();
         copy[i] = v;
-        return new SocketOptions(copy, old == null ? size + 1 : size);
+        return new SockOpts(copy, old == null ? size + 1 : size);
     }
 
     /** The value set for {@code option}, or {@code null} if it is unset. */
-    public <T> T get(SocketOption<T> option) {
+    public <T> T get(SockOpt<T> option) {
         return option.type().cast(values[option.ordinal()]);
     }
 
     /** Whether {@code option} has a value in this set. */
-    public boolean contains(SocketOption<?> option) {
+    public boolean contains(SockOpt<?> option) {
         return values[option.ordinal()] != null;
     }
 
@@ -85,7 +85,7 @@ public final class SocketOptions {
      * A new set with this set's values and {@code overrides}' values; where both set an option, {@code overrides}
      * wins. Neither set is changed.
      */
-    public SocketOptions merge(SocketOptions overrides) {
+    public SockOpts merge(SockOpts overrides) {
         Objects.requireNonNull(overrides, "overrides");
         if (overrides.size == 0) {
             return this;
@@ -103,11 +103,11 @@ public final class SocketOptions {
                 n++;
             }
         }
-        return new SocketOptions(copy, n);
+        return new SockOpts(copy, n);
     }
 
     /**
-     * Sets every option of this set on {@code fd} with {@code setsockopt(2)}, in {@link SocketOption#values()}
+     * Sets every option of this set on {@code fd} with {@code setsockopt(2)}, in {@link SockOpt#values()}
      * order, stopping at the first failure. Options that matter before {@code bind(2)} ({@code SO_REUSEADDR},
      * {@code SO_REUSEPORT}) must be applied before binding. Allocates nothing: it uses a per-thread native buffer.
      *
@@ -125,12 +125,12 @@ public final class SocketOptions {
         for (int i = 0; i < vs.length; i++) {
             Object v = vs[i];
             if (v != null) {
-                set(fd, SocketOption.byOrdinal(i), v, s);
+                set(fd, SockOpt.byOrdinal(i), v, s);
             }
         }
     }
 
-    private static <T> void set(int fd, SocketOption<T> option, Object value, Scratch s) throws EpollException {
+    private static <T> void set(int fd, SockOpt<T> option, Object value, Scratch s) throws EpollException {
         T v = option.type().cast(value);
         int len = option.encode(s.buf, v);
         if (LibC.setsockopt(fd, option.level(), option.optname(), s.addr, len) != 0) {
@@ -145,12 +145,12 @@ public final class SocketOptions {
      *
      * <p>{@code SO_RCVBUF} and {@code SO_SNDBUF} read back as the kernel stores them: about double the value set
      * (capped by {@code net.core.rmem_max}/{@code wmem_max}, with a minimum). {@code SO_LINGER} reads
-     * {@link SocketOption#LINGER_OFF} when lingering is off.
+     * {@link SockOpt#LINGER_OFF} when lingering is off.
      *
      * @throws EpollException           naming the call, e.g. {@code getsockopt(fd=12, TCP_NODELAY): EBADF (...)}
      * @throws IllegalArgumentException if {@code fd} is negative
      */
-    public static <T> T read(int fd, SocketOption<T> option) throws EpollException {
+    public static <T> T read(int fd, SockOpt<T> option) throws EpollException {
         Objects.requireNonNull(option, "option");
         checkFd(fd);
         Scratch s = SCRATCH.get();
@@ -172,7 +172,7 @@ public final class SocketOptions {
     /** Two sets are equal when they hold the same options with equal values. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof SocketOptions other && Arrays.equals(values, other.values);
+        return o instanceof SockOpts other && Arrays.equals(values, other.values);
     }
 
     /** A hash consistent with {@link #equals}. */
@@ -181,14 +181,14 @@ public final class SocketOptions {
         return Arrays.hashCode(values);
     }
 
-    /** The set values in application order, e.g. {@code SocketOptions{TCP_NODELAY=true, TCP_KEEPIDLE=30s}}. */
+    /** The set values in application order, e.g. {@code SockOpts{TCP_NODELAY=true, TCP_KEEPIDLE=30s}}. */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("SocketOptions{");
+        StringBuilder sb = new StringBuilder("SockOpts{");
         String sep = "";
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {
-                SocketOption<?> o = SocketOption.byOrdinal(i);
+                SockOpt<?> o = SockOpt.byOrdinal(i);
                 sb.append(sep).append(o.name()).append('=').append(o.format(values[i]));
                 sep = ", ";
             }

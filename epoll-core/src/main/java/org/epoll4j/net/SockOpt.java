@@ -10,8 +10,8 @@ import java.util.List;
  * A typed socket option: its name, its Java value type, the {@code setsockopt(2)} level and option name it maps to,
  * the values it accepts, and how its value is encoded ({@code int} or {@code struct linger}) and decoded.
  *
- * <p>The set is closed: the constants below are the only instances. Values are put into a {@link SocketOptions} set,
- * which validates them and applies them to a socket; {@link SocketOptions#read(int, SocketOption)} reads one back.
+ * <p>The set is closed: the constants below are the only instances. Values are put into a {@link SockOpts} set,
+ * which validates them and applies them to a socket; {@link SockOpts#read(int, SockOpt)} reads one back.
  *
  * <p>{@code SO_LINGER} is a {@link Duration}: whole seconds {@code 0..32767} turn lingering on with that timeout
  * ({@link Duration#ZERO} means an abortive close: {@code close(2)} discards unsent data and sends RST), and
@@ -20,7 +20,7 @@ import java.util.List;
  *
  * @param <T> the type of the option's value
  */
-public final class SocketOption<T> {
+public final class SockOpt<T> {
     /**
      * The {@code SO_LINGER} value that turns lingering off ({@code l_onoff = 0}). It is a negative duration (-1 s)
      * so it can never be mistaken for a timeout; no other negative duration is accepted.
@@ -30,57 +30,57 @@ public final class SocketOption<T> {
     private enum Kind { BOOLEAN, INT, SECONDS, MILLIS, LINGER }
 
     /** Disable Nagle's algorithm: small writes go out at once. */
-    public static final SocketOption<Boolean> TCP_NODELAY =
-            new SocketOption<>(0, "TCP_NODELAY", Boolean.class, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, Kind.BOOLEAN, 0, 1);
+    public static final SockOpt<Boolean> TCP_NODELAY =
+            new SockOpt<>(0, "TCP_NODELAY", Boolean.class, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, Kind.BOOLEAN, 0, 1);
     /** Send TCP keep-alive probes on an idle connection. */
-    public static final SocketOption<Boolean> SO_KEEPALIVE =
-            new SocketOption<>(1, "SO_KEEPALIVE", Boolean.class, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, Kind.BOOLEAN, 0, 1);
+    public static final SockOpt<Boolean> SO_KEEPALIVE =
+            new SockOpt<>(1, "SO_KEEPALIVE", Boolean.class, LibC.SOL_SOCKET, LibC.SO_KEEPALIVE, Kind.BOOLEAN, 0, 1);
     /** Idle time before the first keep-alive probe: whole seconds {@code 1..32767}. */
-    public static final SocketOption<Duration> TCP_KEEPIDLE =
-            new SocketOption<>(2, "TCP_KEEPIDLE", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPIDLE, Kind.SECONDS, 1, 32767);
+    public static final SockOpt<Duration> TCP_KEEPIDLE =
+            new SockOpt<>(2, "TCP_KEEPIDLE", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPIDLE, Kind.SECONDS, 1, 32767);
     /** Time between keep-alive probes: whole seconds {@code 1..32767}. */
-    public static final SocketOption<Duration> TCP_KEEPINTVL =
-            new SocketOption<>(3, "TCP_KEEPINTVL", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPINTVL, Kind.SECONDS, 1, 32767);
+    public static final SockOpt<Duration> TCP_KEEPINTVL =
+            new SockOpt<>(3, "TCP_KEEPINTVL", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPINTVL, Kind.SECONDS, 1, 32767);
     /** Unanswered keep-alive probes before the connection is dropped: {@code 1..127}. */
-    public static final SocketOption<Integer> TCP_KEEPCNT =
-            new SocketOption<>(4, "TCP_KEEPCNT", Integer.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPCNT, Kind.INT, 1, 127);
+    public static final SockOpt<Integer> TCP_KEEPCNT =
+            new SockOpt<>(4, "TCP_KEEPCNT", Integer.class, LibC.IPPROTO_TCP, LibC.TCP_KEEPCNT, Kind.INT, 1, 127);
     /** Allow binding a local address still in TIME_WAIT. Set it before {@code bind(2)}. */
-    public static final SocketOption<Boolean> SO_REUSEADDR =
-            new SocketOption<>(5, "SO_REUSEADDR", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, Kind.BOOLEAN, 0, 1);
+    public static final SockOpt<Boolean> SO_REUSEADDR =
+            new SockOpt<>(5, "SO_REUSEADDR", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, Kind.BOOLEAN, 0, 1);
     /** Allow several sockets to bind the same address and port (the kernel balances between them). Before bind. */
-    public static final SocketOption<Boolean> SO_REUSEPORT =
-            new SocketOption<>(6, "SO_REUSEPORT", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, Kind.BOOLEAN, 0, 1);
+    public static final SockOpt<Boolean> SO_REUSEPORT =
+            new SockOpt<>(6, "SO_REUSEPORT", Boolean.class, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, Kind.BOOLEAN, 0, 1);
     /**
      * Receive buffer size in bytes, {@code 1..2147483647}. The kernel caps it at {@code net.core.rmem_max}, doubles it
      * for bookkeeping overhead and enforces a minimum, so reading it back gives about twice the value set.
      */
-    public static final SocketOption<Integer> SO_RCVBUF =
-            new SocketOption<>(7, "SO_RCVBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_RCVBUF, Kind.INT, 1, Integer.MAX_VALUE);
+    public static final SockOpt<Integer> SO_RCVBUF =
+            new SockOpt<>(7, "SO_RCVBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_RCVBUF, Kind.INT, 1, Integer.MAX_VALUE);
     /**
      * Send buffer size in bytes, {@code 1..2147483647}. The kernel caps it at {@code net.core.wmem_max}, doubles it
      * for bookkeeping overhead and enforces a minimum, so reading it back gives about twice the value set.
      */
-    public static final SocketOption<Integer> SO_SNDBUF =
-            new SocketOption<>(8, "SO_SNDBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_SNDBUF, Kind.INT, 1, Integer.MAX_VALUE);
+    public static final SockOpt<Integer> SO_SNDBUF =
+            new SockOpt<>(8, "SO_SNDBUF", Integer.class, LibC.SOL_SOCKET, LibC.SO_SNDBUF, Kind.INT, 1, Integer.MAX_VALUE);
     /**
      * Linger on close: whole seconds {@code 0..32767} ({@link Duration#ZERO} = abortive close with RST), or
      * {@link #LINGER_OFF}. A positive value makes {@code close(2)} block up to that long even on a non-blocking
      * socket (Linux ignores {@code O_NONBLOCK} here), so on a reactor thread prefer {@code ZERO} or {@code LINGER_OFF}.
      */
-    public static final SocketOption<Duration> SO_LINGER =
-            new SocketOption<>(9, "SO_LINGER", Duration.class, LibC.SOL_SOCKET, LibC.SO_LINGER, Kind.LINGER, 0, 32767);
+    public static final SockOpt<Duration> SO_LINGER =
+            new SockOpt<>(9, "SO_LINGER", Duration.class, LibC.SOL_SOCKET, LibC.SO_LINGER, Kind.LINGER, 0, 32767);
     /**
      * How long transmitted data may stay unacknowledged before the connection is dropped: whole milliseconds
      * {@code 0..2147483647}; {@link Duration#ZERO} means the system default.
      */
-    public static final SocketOption<Duration> TCP_USER_TIMEOUT =
-            new SocketOption<>(10, "TCP_USER_TIMEOUT", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_USER_TIMEOUT,
+    public static final SockOpt<Duration> TCP_USER_TIMEOUT =
+            new SockOpt<>(10, "TCP_USER_TIMEOUT", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_USER_TIMEOUT,
                     Kind.MILLIS, 0, Integer.MAX_VALUE);
 
-    private static final SocketOption<?>[] ALL = {
+    private static final SockOpt<?>[] ALL = {
             TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR, SO_REUSEPORT,
             SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT};
-    private static final List<SocketOption<?>> VALUES = List.of(ALL);
+    private static final List<SockOpt<?>> VALUES = List.of(ALL);
 
     /** Number of options; {@link #ordinal} is in {@code 0..COUNT-1}. */
     static final int COUNT = ALL.length;
@@ -95,7 +95,7 @@ public final class SocketOption<T> {
     private final long max;
     private final String allowed;
 
-    private SocketOption(int ordinal, String name, Class<T> type, int level, int optname, Kind kind, long min,
+    private SockOpt(int ordinal, String name, Class<T> type, int level, int optname, Kind kind, long min,
                          long max) {
         this.ordinal = ordinal;
         this.name = name;
@@ -110,12 +110,12 @@ public final class SocketOption<T> {
             case INT -> min + ".." + max;
             case SECONDS -> "whole seconds " + min + ".." + max;
             case MILLIS -> "whole milliseconds " + min + ".." + max;
-            case LINGER -> "whole seconds " + min + ".." + max + " or SocketOption.LINGER_OFF";
+            case LINGER -> "whole seconds " + min + ".." + max + " or SockOpt.LINGER_OFF";
         };
     }
 
-    /** Every option, in the order {@link SocketOptions#applyTo(int)} applies them. */
-    public static List<SocketOption<?>> values() {
+    /** Every option, in the order {@link SockOpts#applyTo(int)} applies them. */
+    public static List<SockOpt<?>> values() {
         return VALUES;
     }
 
@@ -135,9 +135,9 @@ public final class SocketOption<T> {
         return name;
     }
 
-    // ---- package-private: used by SocketOptions ----
+    // ---- package-private: used by SockOpts ----
 
-    static SocketOption<?> byOrdinal(int ordinal) {
+    static SockOpt<?> byOrdinal(int ordinal) {
         return ALL[ordinal];
     }
 
