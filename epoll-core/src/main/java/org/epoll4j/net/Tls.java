@@ -44,6 +44,8 @@ final class Tls {
     private boolean inboundDone;
     private boolean closeNotifyQueued;
     private Timeout timer;
+    /** The engine's failure on the peer's bytes (or the handshake timeout), to tell it from a handler's exception. */
+    private Throwable peerFailure;
 
     Tls(Connection conn, TlsConfig config, NetContext ctx) {
         this.conn = conn;
@@ -64,8 +66,9 @@ final class Tls {
             timer = conn.reactor().schedule(config.handshakeTimeout(), () -> {
                 timer = null;
                 if (!handshakeDone) {
-                    conn.fail(new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
-                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms"));
+                    peerFailure = new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
+                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms");
+                    conn.fail(peerFailure);
                 }
             });
         }
@@ -87,6 +90,11 @@ final class Tls {
 
     boolean handshakeDone() {
         return handshakeDone;
+    }
+
+    /** Whether {@code t} is the engine's failure on what the peer sent (or the handshake timeout). */
+    boolean isPeerFailure(Throwable t) {
+        return t != null && t == peerFailure;
     }
 
     // ------------------------------------------------------------------ inbound
@@ -163,7 +171,13 @@ final class Tls {
                 return;
             }
             ByteBuffer plain = ctx.tlsPlain(appSize).clear();
-            SSLEngineResult r = engine.unwrap(in, plain);
+            SSLEngineResult r;
+            try {
+                r = engine.unwrap(in, plain);
+            } catch (SSLException e) {
+                peerFailure = e; // what the peer sent; not the handler's doing
+                throw e;
+            }
             switch (r.getStatus()) {
                 case BUFFER_UNDERFLOW:
                     ensureNetIn(engine.getSession().getPacketBufferSize());
@@ -231,6 +245,7 @@ final class Tls {
             return;
         }
         if (failure != null) {
+            peerFailure = failure; // a task checks what the peer sent (its certificate, its key share)
             conn.fail(failure);
             return;
         }
@@ -489,7 +504,13 @@ final class Tls {
         netOut.clear();
         boolean finishedNow = false;
         while (true) {
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            SSLEngineResult r;
+            try {
+                r = engine.wrap(EMPTY, netOut);
+            } catch (SSLException e) {
+                peerFailure = e; // the handshake's answer to what the peer sent
+                throw e;
+            }
             if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
                 if (netOut.position() > 0) {
                     break;
