@@ -251,6 +251,9 @@ final class Tls {
         }
         try {
             onNetData(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
+            if (conn.isOpen() && !taskRunning) {
+                pump(); // plaintext written while the task ran
+            }
         } catch (Throwable t) {
             conn.fail(t);
             return;
@@ -332,7 +335,9 @@ final class Tls {
     }
 
     private boolean canWrapNow() {
-        return !corked && handshakeDone && !closeNotifyQueued && conn.isOpen() && conn.tlsOutboundEmpty();
+        // not while a delegated task runs: the engine answers every wrap with NEED_TASK, consuming nothing
+        return !corked && handshakeDone && !taskRunning && !closeNotifyQueued && conn.isOpen()
+                && conn.tlsOutboundEmpty();
     }
 
     private void hold(ByteBuffer src) {
@@ -383,11 +388,14 @@ final class Tls {
                 if (head instanceof ByteBuffer b) {
                     b.flip();
                     int before = b.remaining();
-                    wrapBatch(b);
+                    boolean progress = wrapBatch(b);
                     held -= before - b.remaining();
                     b.compact();
                     if (b.position() == 0) {
                         pending.poll();
+                    }
+                    if (!progress) {
+                        break; // the engine took nothing and made nothing: wait for what it waits for
                     }
                 } else {
                     FileSource f = (FileSource) head;
@@ -409,7 +417,12 @@ final class Tls {
                     }
                     fileBuf.flip();
                     while (fileBuf.hasRemaining() && conn.isOpen()) {
-                        wrapBatch(fileBuf); // all of it: the buffer is refilled next time
+                        if (!wrapBatch(fileBuf)) { // the engine stalled: keep the rest ahead of the file's rest
+                            ByteBuffer rest = ByteBuffer.allocate(fileBuf.remaining()).put(fileBuf);
+                            pending.addFirst(rest);
+                            held += rest.position();
+                            break;
+                        }
                     }
                 }
             }
@@ -464,23 +477,31 @@ final class Tls {
     }
 
     private void wrapWhileTaken(ByteBuffer src) throws SSLException {
-        while (src.hasRemaining() && canWrapNow()) {
-            wrapBatch(src);
+        while (src.hasRemaining() && canWrapNow() && wrapBatch(src)) {
+            // until the socket stops taking it, or the engine stops taking plaintext
         }
     }
 
-    /** Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write. */
-    private void wrapBatch(ByteBuffer src) throws SSLException {
+    /**
+     * Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write; false
+     * if the engine consumed and produced nothing (it waits for a task or the peer: looping on it would spin).
+     */
+    private boolean wrapBatch(ByteBuffer src) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
         if (netOut.capacity() < packet * RECORDS_PER_SEND) {
             netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND); // the session's sizes grew in the handshake
         }
         netOut.clear();
+        boolean progress = false;
         while (src.hasRemaining() && netOut.remaining() >= packet) {
             SSLEngineResult r = engine.wrap(src, netOut);
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                 throw new SSLException("TLS output of " + conn + " is closed");
             }
+            if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) {
+                break; // nothing consumed, nothing produced: never ask again in this loop
+            }
+            progress = true;
             if (r.getStatus() != SSLEngineResult.Status.OK) {
                 break; // overflow: send what we have, then go on with an empty netOut
             }
@@ -497,6 +518,7 @@ final class Tls {
                 throw new SSLException(e);
             }
         }
+        return progress;
     }
 
     /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */

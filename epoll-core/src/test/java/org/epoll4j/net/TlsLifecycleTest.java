@@ -106,4 +106,67 @@ class TlsLifecycleTest {
             server.close();
         }
     }
+
+    /**
+     * TLS 1.2 renegotiation with a task executor: while the delegated task waits, a write must be held, not wrapped
+     * (the engine answers NEED_TASK with nothing consumed and nothing produced; the write once looped on wrap, and
+     * the loop thread never came back). Once the task ran, the held bytes follow the new handshake.
+     */
+    @Test
+    void aWriteDuringADelegatedTaskIsHeldNotSpun() throws Exception {
+        java.util.concurrent.BlockingQueue<Runnable> tasks = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> new Thread(r, "tls-held-tasks"));
+        Tracking h = new Tracking();
+        try (Loop loop = Loop.start("tls-task-spin")) {
+            TcpServer server = TcpServer.builder(loop.reactor).handler(h)
+                    .tls(TlsConfig.server(kit.serverContext()).taskExecutor(t -> {
+                        if (hold.get()) {
+                            tasks.add(t);
+                        } else {
+                            pool.execute(t);
+                        }
+                    })).start();
+            try (SSLSocket s = client(server)) {
+                s.setEnabledProtocols(new String[]{"TLSv1.2"});
+                s.startHandshake();
+                Connection c = h.nextOpen();
+                hold.set(true);
+                java.util.concurrent.CompletableFuture<String> read = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> {
+                            try {
+                                s.startHandshake(); // renegotiate: the server's task will wait in `tasks`
+                                return new BufferedReader(new InputStreamReader(s.getInputStream(),
+                                        StandardCharsets.US_ASCII)).readLine();
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        });
+                Runnable task = tasks.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertNotNull(task, "a delegated task of the renegotiation");
+                boolean answered;
+                try {
+                    c.write("AFTER\n"); // queued to the loop: wraps, or is held while the task waits
+                    // a spinning loop never runs another task; a healthy one answers at once
+                    answered = java.util.concurrent.CompletableFuture.supplyAsync(() -> true, loop.reactor)
+                            .completeOnTimeout(false, 5, TimeUnit.SECONDS).get();
+                } finally {
+                    hold.set(false); // release the task either way, so that a spinning loop recovers
+                    pool.execute(task);
+                    Runnable more;
+                    while ((more = tasks.poll()) != null) {
+                        pool.execute(more);
+                    }
+                }
+                assertTrue(answered, "the loop answered while the task waited");
+                assertEquals("AFTER", read.get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            h.nextClose();
+            server.close();
+        } finally {
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS));
+        }
+    }
 }
