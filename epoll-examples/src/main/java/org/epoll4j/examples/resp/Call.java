@@ -19,6 +19,8 @@ final class Call {
     Keyspace db;
     /** Running the requests of an EXEC: blocking commands do not block, blocked clients are served after. */
     boolean inExec;
+    /** The request's replies are RESP3 pushes (subscription changes), which CLIENT REPLY OFF does not silence. */
+    boolean push;
 
     Call(Store store) {
         this.store = store;

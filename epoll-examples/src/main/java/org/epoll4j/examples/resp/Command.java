@@ -18,7 +18,7 @@ enum Command {
     COMMAND(-1, "loading stale", Group.SERVER, 0), DBSIZE(1, "readonly fast", Group.SERVER, 0),
     FLUSHDB(-1, "write", Group.SERVER, 0), FLUSHALL(-1, "write", Group.SERVER, 0),
     TIME(1, "loading stale fast", Group.SERVER, 0), FUNCTION(-2, "noscript", Group.SERVER, 0),
-    LASTSAVE(1, "loading stale fast", Group.SERVER, 0), SWAPDB(3, "write fast", Group.SERVER, 0),
+    LASTSAVE(1, "loading stale fast", Group.SERVER, 0), MEMORY(-2, "readonly", Group.SERVER, 2, 2, 1), SWAPDB(3, "write fast", Group.SERVER, 0),
     // keys
     DEL(-2, "write", Group.KEY, 1, -1, 1), UNLINK(-2, "write fast", Group.KEY, 1, -1, 1),
     EXISTS(-2, "readonly fast", Group.KEY, 1, -1, 1), TOUCH(-2, "readonly fast", Group.KEY, 1, -1, 1),
@@ -43,6 +43,8 @@ enum Command {
     INCRBYFLOAT(3, "write denyoom fast", Group.STRING),
     MSET(-3, "write denyoom", Group.STRING, 1, -1, 2), MSETNX(-3, "write denyoom", Group.STRING, 1, -1, 2),
     MGET(-2, "readonly fast", Group.STRING, 1, -1, 1),
+    SETBIT(4, "write denyoom", Group.BIT), GETBIT(3, "readonly fast", Group.BIT), BITCOUNT(-2, "readonly", Group.BIT),
+    LCS(-3, "readonly", Group.BIT, 1, 2, 1),
     // lists
     LPUSH(-3, "write denyoom fast", Group.LIST), RPUSH(-3, "write denyoom fast", Group.LIST),
     LPUSHX(-3, "write denyoom fast", Group.LIST), RPUSHX(-3, "write denyoom fast", Group.LIST),
@@ -67,6 +69,10 @@ enum Command {
     SDIFF(-2, "readonly", Group.SET, 1, -1, 1), SINTERSTORE(-3, "write denyoom", Group.SET, 1, -1, 1),
     SUNIONSTORE(-3, "write denyoom", Group.SET, 1, -1, 1), SDIFFSTORE(-3, "write denyoom", Group.SET, 1, -1, 1),
     SINTERCARD(-3, "readonly", Group.SET, 0),
+    // sorted sets (the basics)
+    ZADD(-4, "write denyoom fast", Group.ZSET), ZINCRBY(4, "write denyoom fast", Group.ZSET),
+    ZCARD(2, "readonly fast", Group.ZSET), ZSCORE(3, "readonly fast", Group.ZSET), ZREM(-3, "write fast", Group.ZSET),
+    ZPOPMIN(-2, "write fast", Group.ZSET), ZPOPMAX(-2, "write fast", Group.ZSET), ZRANGE(-4, "readonly", Group.ZSET),
     // transactions
     MULTI(1, "noscript loading stale fast", Group.TX, 0), EXEC(1, "noscript loading stale skip_slowlog", Group.TX, 0),
     DISCARD(1, "noscript loading stale fast", Group.TX, 0), WATCH(-2, "noscript loading stale fast", Group.TX, 1, -1, 1),
@@ -79,7 +85,7 @@ enum Command {
     PUBLISH(3, "pubsub loading stale fast", Group.PUBSUB, 0), PUBSUB(-2, "pubsub loading stale", Group.PUBSUB, 0);
 
     /** Which class runs a command. */
-    enum Group { CONN, SERVER, KEY, STRING, LIST, HASH, SET, TX, PUBSUB }
+    enum Group { CONN, SERVER, KEY, STRING, BIT, LIST, HASH, SET, ZSET, TX, PUBSUB }
 
     /** The name as Redis reports it (lower case). */
     final String lower;

@@ -63,6 +63,7 @@ final class Commands {
             x.r.raw(Reply.QUEUED);
             return Call.CONTINUE;
         }
+        x.push = s.resp3 && c.group == Command.Group.PUBSUB && c != Command.PUBLISH && c != Command.PUBSUB;
         int result = run(c, x);
         if (store.blocking.hasReady() && !x.inExec) {
             store.blocking.serveReady(x.now);
@@ -88,6 +89,10 @@ final class Commands {
             // the JVM's heap, not --maxmemory, ran out: answer as Redis does rather than lose the connection
             x.r.raw(Reply.OOM);
             return Call.CONTINUE;
+        } catch (RuntimeException bug) {
+            // a defect in one command must not cost the client its connection (or the reactor its loop)
+            x.error("ERR internal error in '" + c.lower + "': " + bug);
+            return Call.CONTINUE;
         }
         if (c.write && c.firstKey > 0) {
             touched(c, x);
@@ -101,12 +106,16 @@ final class Commands {
                 return StringCommands.run(c, x);
             case KEY:
                 return KeyCommands.run(c, x);
+            case BIT:
+                return BitCommands.run(c, x);
             case LIST:
                 return ListCommands.run(c, x);
             case HASH:
                 return HashCommands.run(c, x);
             case SET:
                 return SetCommands.run(c, x);
+            case ZSET:
+                return ZSetCommands.run(c, x);
             case CONN:
                 return ConnCommands.run(c, x);
             case SERVER:

@@ -222,6 +222,17 @@ final class ConnCommands {
             }
             o.connection.close();
             x.r.raw(Reply.ONE);
+        } else if (a.is(1, "reply") && a.argc == 3) {
+            if (a.is(2, "on")) {
+                s.replyMode = 0;
+                x.ok();
+            } else if (a.is(2, "off")) {
+                s.replyMode = 1;
+            } else if (a.is(2, "skip")) {
+                s.replyMode = 2;
+            } else {
+                x.syntax();
+            }
         } else if (a.is(1, "no-evict") || a.is(1, "no-touch")) {
             x.ok();
         } else {

@@ -153,7 +153,7 @@ final class HashCommands {
             }
             case HINCRBYFLOAT: {
                 double by = Numbers.parseDouble(a.text(3));
-                if (Double.isNaN(by) || Double.isInfinite(by)) {
+                if (Double.isNaN(by)) {
                     x.error("ERR value is not a valid float");
                     return;
                 }

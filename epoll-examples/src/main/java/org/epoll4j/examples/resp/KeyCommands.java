@@ -120,7 +120,7 @@ final class KeyCommands {
         if (v instanceof ByteSet) {
             return "set";
         }
-        return "hash";
+        return v instanceof ByteZSet ? "zset" : "hash";
     }
 
     private static void expire(Call x, int unit) {

@@ -62,6 +62,13 @@ final class Reply {
         return writes;
     }
 
+    /** Drops what was encoded after {@code mark} (an earlier {@link #size()}): CLIENT REPLY OFF or SKIP. */
+    void truncate(int mark) {
+        if (mark <= size) {
+            size = mark;
+        }
+    }
+
     /** Bytes waiting for {@link #flush}. */
     int size() {
         return size;

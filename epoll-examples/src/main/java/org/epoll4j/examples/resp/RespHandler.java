@@ -113,7 +113,24 @@ final class RespHandler implements ConnectionHandler {
                     start += parser.consumed();
                     if (parser.args().argc > 0) {
                         x.a = parser.args();
+                        int mode = s.replyMode;
+                        int mark = reply.size();
                         int result = commands.execute(x);
+                        if (x.push) {
+                            if (mode == 3 && s.replyMode == 3) {
+                                s.replyMode = 0;
+                            }
+                        } else if (mode == 3) { // CLIENT REPLY SKIP: this reply is dropped
+                            reply.truncate(mark);
+                            if (s.replyMode == 3) {
+                                s.replyMode = 0;
+                            }
+                        } else if (s.replyMode == 1) { // CLIENT REPLY OFF
+                            reply.truncate(mark);
+                        } else if (s.replyMode == 2) { // SKIP has no reply itself, and drops the next one
+                            reply.truncate(mark);
+                            s.replyMode = 3;
+                        }
                         if (result == Call.CLOSE) {
                             close = true; // QUIT
                             break;

@@ -4,7 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, FUNCTION FLUSH. */
+/**
+ * Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, LASTSAVE, MEMORY USAGE,
+ * FUNCTION FLUSH.
+ */
 final class ServerCommands {
     private static final String[] DEFAULT_SECTIONS = {"server", "clients", "memory", "stats", "keyspace"};
 
@@ -73,6 +76,19 @@ final class ServerCommands {
             }
             case LASTSAVE:
                 r.integer(x.store.startedAt / 1000);
+                break;
+            case MEMORY:
+                if (a.is(1, "usage") && (a.argc == 3 || a.argc == 5)) {
+                    Keyspace.Entry e = x.db.peek(a.key(x.key, 2));
+                    if (e == null || (e.expireAt != Keyspace.NO_TTL && e.expireAt <= x.now)) {
+                        r.nil();
+                    } else {
+                        r.integer(Sizes.of(e)); // this server's estimate, the figure --maxmemory counts
+                    }
+                } else {
+                    x.error("ERR unknown subcommand or wrong number of arguments for '" + a.text(1)
+                            + "'. Try MEMORY HELP.");
+                }
                 break;
             case FUNCTION:
                 if (a.is(1, "flush")) {

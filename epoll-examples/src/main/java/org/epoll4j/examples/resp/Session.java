@@ -31,6 +31,8 @@ final class Session {
     String libName = "";
     String libVersion = "";
     String lastCommand = "NULL";
+    /** CLIENT REPLY: 0 on, 1 off, 2 skip the next command's reply, 3 skipping this command's reply. */
+    int replyMode;
     /** Requests queued since MULTI, or null outside a transaction. */
     java.util.List<Args> multi;
     /** A request of the transaction was refused when queued: EXEC answers EXECABORT. */

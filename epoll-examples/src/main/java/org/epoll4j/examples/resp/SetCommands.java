@@ -266,10 +266,7 @@ final class SetCommands {
 
     private static void interCard(Call x) {
         Args a = x.a;
-        if (!x.longArg(1)) {
-            return;
-        }
-        long numkeys = a.toLong(1);
+        long numkeys = a.isLong(1) ? a.toLong(1) : 0;
         if (numkeys <= 0) {
             x.error("ERR numkeys should be greater than 0");
             return;

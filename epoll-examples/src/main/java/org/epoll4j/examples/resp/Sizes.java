@@ -25,6 +25,10 @@ final class Sizes {
             ByteSet s = (ByteSet) v;
             return n + s.bytes() + ELEMENT * s.size();
         }
+        if (v instanceof ByteZSet) {
+            ByteZSet z = (ByteZSet) v;
+            return n + z.bytes() + 2 * ELEMENT * z.size();
+        }
         if (v instanceof ByteHash) {
             ByteHash h = (ByteHash) v;
             return n + h.bytes() + ELEMENT * h.size();

@@ -397,7 +397,7 @@ final class StringCommands {
             x.r.integer(old.length);
             return;
         }
-        if (offset + n > MAX_STRING) {
+        if (offset > MAX_STRING - n) {
             x.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
             return;
         }
@@ -455,7 +455,7 @@ final class StringCommands {
                 return;
             }
         }
-        if (Double.isNaN(by) || Double.isInfinite(by)) {
+        if (Double.isNaN(by)) {
             x.error("ERR value is not a valid float");
             return;
         }

@@ -27,6 +27,14 @@ final class Values {
             }
             return c;
         }
+        if (v instanceof ByteZSet) {
+            ByteZSet z = (ByteZSet) v;
+            ByteZSet c = new ByteZSet();
+            for (ByteZSet.Item i : z.byScore) {
+                c.put(i.member, i.score);
+            }
+            return c;
+        }
         ByteHash h = (ByteHash) v;
         ByteHash c = new ByteHash();
         for (Map.Entry<Bytes, byte[]> e : h.map.entrySet()) {
@@ -61,6 +69,11 @@ final class Values {
                 }
             }
             return "hashtable";
+        }
+        if (v instanceof ByteZSet) {
+            long max = Math.min(Long.parseLong(config.all().getOrDefault("zset-max-listpack-entries", "128")),
+                    Long.parseLong(config.all().getOrDefault("zset-max-ziplist-entries", "128")));
+            return ((ByteZSet) v).size() <= max ? "listpack" : "skiplist";
         }
         ByteHash h = (ByteHash) v;
         long entries = Long.parseLong(config.all().getOrDefault("hash-max-listpack-entries", "128"));
