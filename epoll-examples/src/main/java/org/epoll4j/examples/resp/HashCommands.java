@@ -153,8 +153,12 @@ final class HashCommands {
             }
             case HINCRBYFLOAT: {
                 double by = Numbers.parseDouble(a.text(3));
-                if (Double.isNaN(by)) {
+                if (Double.isNaN(by) && !a.text(3).equalsIgnoreCase("nan")) {
                     x.error("ERR value is not a valid float");
+                    return;
+                }
+                if (Double.isNaN(by) || Double.isInfinite(by)) {
+                    x.error("ERR value is NaN or Infinity");
                     return;
                 }
                 byte[] v = h.get(a.key(x.field, 2));
