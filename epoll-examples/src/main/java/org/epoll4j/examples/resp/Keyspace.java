@@ -33,8 +33,10 @@ final class Keyspace {
         final Bytes key;
         Object value;
         long expireAt = NO_TTL;
-        /** The {@link #now()} of the last access (LRU eviction, OBJECT IDLETIME). */
+        /** The {@link #now()} of the last access (OBJECT IDLETIME). */
         long access;
+        /** The store's access counter at the last access: LRU eviction's order (finer than milliseconds). */
+        long lru;
         /** Bumped by every write to the key (WATCH). */
         long version;
         /** The bytes {@link Store#used} counts for this entry. */
@@ -101,6 +103,7 @@ final class Keyspace {
         }
         if (e != null) {
             e.access = now;
+            e.lru = ++store.accesses;
         }
         return e;
     }
@@ -115,6 +118,7 @@ final class Keyspace {
         Entry e = map.get(key);
         if (e == null) {
             e = new Entry(key.copy(), value);
+            e.lru = ++store.accesses;
             add(e);
         } else {
             e.value = value;

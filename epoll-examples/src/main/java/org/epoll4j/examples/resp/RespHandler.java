@@ -58,8 +58,14 @@ final class RespHandler implements ConnectionHandler {
         if (s.done) {
             return;
         }
-        if (s.waiting != null) { // blocked in BLPOP: keep what comes for after the wait
+        if (s.waiting != null) {
+            // blocked in BLPOP: keep what comes for after the wait (reading goes on, so a close is noticed)
             s.append(data);
+            if (s.pending() > queryBufferLimit) {
+                s.done = true;
+                s.release();
+                connection.close();
+            }
             return;
         }
         if (s.pending() == 0) {
@@ -171,7 +177,7 @@ final class RespHandler implements ConnectionHandler {
             return;
         }
         maxQueued = Math.max(maxQueued, connection.queuedBytes());
-        if (blocked || backlogged || !connection.isWritable()) {
+        if (backlogged || !connection.isWritable()) {
             connection.pauseReading(); // the client does not read its replies: stop taking its requests
         }
     }

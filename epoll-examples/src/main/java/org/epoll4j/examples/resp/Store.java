@@ -27,6 +27,8 @@ final class Store {
     long commands;
     long connectionsReceived;
     long hits;
+    /** Counts key accesses: each entry keeps the count of its last one, for LRU eviction. */
+    long accesses;
     long misses;
     /** Sessions WATCHing keys: while zero, writes skip version bookkeeping beyond the entry's own counter. */
     int watching;
@@ -74,12 +76,24 @@ final class Store {
         if (p == Config.Policy.NOEVICTION) {
             return false;
         }
+        Keyspace[] nonEmpty = new Keyspace[dbs.length];
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
         int guard = 0;
         while (used > max && guard++ < 100_000) {
+            int n = 0;
+            for (Keyspace db : dbs) {
+                if (db.size() > 0) {
+                    nonEmpty[n++] = db;
+                }
+            }
+            if (n == 0) {
+                return false;
+            }
             Keyspace.Entry victim = null;
             Keyspace victimDb = null;
-            for (int s = 0; s < config.maxmemorySamples; s++) {
-                Keyspace db = dbs[java.util.concurrent.ThreadLocalRandom.current().nextInt(dbs.length)];
+            // volatile policies may sample keys without a deadline: a few more rounds before giving up
+            for (int s = 0; s < config.maxmemorySamples * (p.volatileOnly ? 4 : 1); s++) {
+                Keyspace db = nonEmpty[rnd.nextInt(n)];
                 Keyspace.Entry e = pick(db, p);
                 if (e != null && (victim == null || better(p, e, victim))) {
                     victim = e;
@@ -87,18 +101,7 @@ final class Store {
                 }
             }
             if (victim == null) {
-                victimDb = null;
-                for (Keyspace db : dbs) { // sampling found nothing: look at every database once
-                    Keyspace.Entry e = pick(db, p);
-                    if (e != null) {
-                        victim = e;
-                        victimDb = db;
-                        break;
-                    }
-                }
-                if (victim == null) {
-                    return false;
-                }
+                return false;
             }
             victimDb.delete(victim);
             evictedKeys++;
@@ -118,7 +121,7 @@ final class Store {
         switch (p) {
             case ALLKEYS_LRU:
             case VOLATILE_LRU:
-                return e.access < than.access;
+                return e.lru < than.lru;
             case VOLATILE_TTL:
                 return e.expireAt < than.expireAt;
             default:
