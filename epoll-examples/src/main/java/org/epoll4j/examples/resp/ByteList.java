@@ -58,14 +58,6 @@ final class ByteList {
         items[i] = v;
     }
 
-    /** Removes the value at {@code index}, shifting the later ones (O(n)). */
-    void removeAt(int index) {
-        for (int k = index; k < size - 1; k++) {
-            items[(head + k) & (items.length - 1)] = get(k + 1);
-        }
-        pollLast();
-    }
-
     byte[] get(int index) {
         return items[(head + index) & (items.length - 1)];
     }

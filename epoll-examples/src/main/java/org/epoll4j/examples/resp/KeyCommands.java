@@ -268,7 +268,6 @@ final class KeyCommands {
             x.error("ERR no such key");
             return;
         }
-        Bytes from = src.key;
         Keyspace.Entry dst = x.db.get(x.a.key(x.key, 2), x.now);
         if (dst == src) {
             x.r.raw(nx ? Reply.ZERO : Reply.OK);
@@ -287,7 +286,6 @@ final class KeyCommands {
         x.db.add(moved);
         x.store.recharge(moved);
         x.r.raw(nx ? Reply.ONE : Reply.OK);
-        assert from != null;
     }
 
     private static void copy(Call x) {

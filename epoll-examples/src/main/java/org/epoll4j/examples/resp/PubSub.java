@@ -19,8 +19,8 @@ final class PubSub {
     private final Store store;
     private final HashMap<Bytes, LinkedHashSet<Session>> channels = new HashMap<>();
     private final HashMap<Bytes, LinkedHashSet<Session>> patterns = new HashMap<>();
-    /** Subscribers disconnected by the output-buffer limit. */
-    long limitDisconnects;
+    /** Subscribers disconnected by the output-buffer limit (counted on any reactor, hence atomic). */
+    final java.util.concurrent.atomic.AtomicLong limitDisconnects = new java.util.concurrent.atomic.AtomicLong();
 
     PubSub(Store store) {
         this.store = store;
@@ -176,6 +176,9 @@ final class PubSub {
     }
 
     private void deliver(Call x, Session s, byte[] msg) {
+        if (s.overLimit.get()) {
+            return; // disconnected, its subscriptions not dropped yet (onClose does that on its reactor)
+        }
         if (s == x.s) {
             x.r.raw(msg); // our own reply buffer: keeps the order with this batch's other replies
             return;
@@ -227,7 +230,10 @@ final class PubSub {
     }
 
     private void overLimit(Session s) {
-        limitDisconnects++;
+        if (!s.overLimit.compareAndSet(false, true)) {
+            return;
+        }
+        limitDisconnects.incrementAndGet();
         s.connection.abort(); // drops what is queued, as Redis frees the client; onClose drops its subscriptions
     }
 

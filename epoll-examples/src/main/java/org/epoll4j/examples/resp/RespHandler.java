@@ -91,7 +91,6 @@ final class RespHandler implements ConnectionHandler {
         int start = 0;
         boolean close = false;
         boolean backlogged = false;
-        boolean blocked = false;
         RequestParser parser = s.parser;
         reply.begin(connection, s.resp3);
         Call x = call;
@@ -142,8 +141,7 @@ final class RespHandler implements ConnectionHandler {
                             break;
                         }
                         if (result == Call.BLOCKED) {
-                            blocked = true; // BLPOP waits: the rest of the input waits with it
-                            break;
+                            break; // BLPOP waits: the rest of the input waits with it (see onData)
                         }
                     }
                     if (reply.size() >= FLUSH_AT) {

@@ -176,12 +176,12 @@ final class ServerCommands {
                     f.put("rejected_connections", 0);
                     f.put("expired_keys", st.expiredKeys);
                     f.put("evicted_keys", st.evictedKeys);
-                    f.put("evicted_clients", st.pubsub.limitDisconnects);
+                    f.put("evicted_clients", 0); // maxmemory-clients eviction: not implemented
                     f.put("keyspace_hits", st.hits);
                     f.put("keyspace_misses", st.misses);
                     f.put("pubsub_channels", st.pubsub.channelCount());
                     f.put("pubsub_patterns", st.pubsub.patternCount());
-                    f.put("client_output_buffer_limit_disconnections", st.pubsub.limitDisconnects);
+                    f.put("client_output_buffer_limit_disconnections", st.pubsub.limitDisconnects.get());
                     break;
                 case "keyspace":
                     title = "Keyspace";

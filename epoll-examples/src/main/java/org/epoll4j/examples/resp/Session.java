@@ -45,6 +45,8 @@ final class Session {
     Blocking.Waiter waiting;
     /** Pub/sub bytes handed to this connection's reactor by other threads and not written yet. */
     final AtomicLong handedOff = new AtomicLong();
+    /** Disconnected by the pub/sub output-buffer limit: no more messages are queued for it. */
+    final java.util.concurrent.atomic.AtomicBoolean overLimit = new java.util.concurrent.atomic.AtomicBoolean();
     /** When the queued output went over the pub/sub soft limit (ms), or 0. */
     long softSince;
 

@@ -391,6 +391,28 @@ class RespClientFeaturesTest {
     }
 
     @Test
+    void aSubscriberOverTheSoftLimitIsDisconnectedOnlyAfterItsSeconds() throws Exception {
+        try (Server s = new Server("--pubsub-output-limit", "0,64kb,2"); Client slow = s.connect();
+             Client pub = s.connect()) {
+            slow.socket.setReceiveBufferSize(4096);
+            slow.call("SUBSCRIBE", "feed");
+            String payload = "x".repeat(16 * 1024);
+            long start = System.nanoTime();
+            long gone = 0;
+            for (int i = 0; i < 20_000 && gone == 0; i++) {
+                if ((Long) pub.call("PUBLISH", "feed", payload) == 0) {
+                    gone = System.nanoTime();
+                } else if (i > 400) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // over the soft limit: wait it out
+                }
+            }
+            assertTrue(gone != 0, "never disconnected");
+            long ms = TimeUnit.NANOSECONDS.toMillis(gone - start);
+            assertTrue(ms >= 2000, "disconnected after " + ms + " ms, before the soft limit's 2 s");
+        }
+    }
+
+    @Test
     void blockingPopsWakeOnPushesFromAnyReactorAndTimeOut() throws Exception {
         try (Server s = new Server("--reactors", "2")) {
             List<Client> waiters = new ArrayList<>();
