@@ -46,6 +46,8 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     private Connection echoTo;
     /** The head the access log line is about (null outside request()). */
     private byte[] logHead;
+    /** This reactor's cache of file lookups (made on the first file request). */
+    private FileCache fileCache;
     private long rangeFirst;
     private long rangeLast;
 
@@ -352,7 +354,10 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     private int serveFile(Connection c, Request r, byte[] a, StaticFiles files, byte[] pa, int ps, int pe, int te,
                           int conn) {
         boolean headOnly = r.method == Request.HEAD;
-        StaticFiles.Found f = files.lookup(pa, ps, pe);
+        if (fileCache == null) {
+            fileCache = new FileCache(files);
+        }
+        StaticFiles.Found f = fileCache.lookup(pa, ps, pe);
         if (f.status() == 400) {
             return FAILED;
         }

@@ -196,9 +196,9 @@ final class StaticFiles {
             long gzSize = 0;
             String gzEtag = null;
             if (!name.endsWith(".gz")) {
-                BasicFileAttributes g = gzipSibling(real);
-                if (g != null) {
-                    gz = real.resolveSibling(name + ".gz");
+                gz = gzipSibling(real);
+                if (gz != null) {
+                    BasicFileAttributes g = Files.readAttributes(gz, BasicFileAttributes.class);
                     gzSize = g.size();
                     gzEtag = etag(g, "-gz");
                 }
@@ -214,15 +214,46 @@ final class StaticFiles {
         }
     }
 
-    /** The attributes of {@code file.gz} if it is a readable regular file under the root, else null. */
-    private BasicFileAttributes gzipSibling(Path file) {
+    /**
+     * Re-reads a found file's size and modification time (one {@code stat}, two with a {@code .gz} sibling).
+     *
+     * @return {@code f} itself if nothing changed, a copy with the new size, time and ETags if something did, or
+     *         null if the file (or its sibling) is gone or no longer a regular file: look it up again
+     */
+    Found refresh(Found f) {
         try {
-            Path gz = file.resolveSibling(file.getFileName() + ".gz").toRealPath();
-            if (!gz.startsWith(root) || !Files.isReadable(gz)) {
+            BasicFileAttributes a = Files.readAttributes(f.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile()) {
                 return null;
             }
-            BasicFileAttributes a = Files.readAttributes(gz, BasicFileAttributes.class);
-            return a.isRegularFile() ? a : null;
+            BasicFileAttributes g = null;
+            if (f.gzPath() != null) {
+                g = Files.readAttributes(f.gzPath(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                if (!g.isRegularFile()) {
+                    return null;
+                }
+            }
+            String etag = etag(a, "");
+            String gzEtag = g == null ? null : etag(g, "-gz");
+            if (etag.equals(f.etag()) && (g == null || gzEtag.equals(f.gzEtag()))) {
+                return f;
+            }
+            return new Found(200, f.path(), a.size(), a.lastModifiedTime().toMillis() / 1000, f.contentType(), etag,
+                    f.gzPath(), g == null ? 0 : g.size(), gzEtag);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The real path of {@code file.gz} if it is a readable regular file under the root, else null. */
+    private Path gzipSibling(Path file) {
+        try {
+            Path gz = file.resolveSibling(file.getFileName() + ".gz").toRealPath();
+            if (!gz.startsWith(root) || !Files.isReadable(gz)
+                    || !Files.readAttributes(gz, BasicFileAttributes.class).isRegularFile()) {
+                return null;
+            }
+            return gz;
         } catch (IOException e) {
             return null;
         }

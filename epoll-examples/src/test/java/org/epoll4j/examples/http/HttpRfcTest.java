@@ -276,6 +276,24 @@ class HttpRfcTest {
         }
     }
 
+    /** The per-reactor lookup cache never serves a stale size or ETag, nor a file that is gone. */
+    @Test
+    void aFileChangedOrRemovedRightAfterARequestIsSeenAtOnce() throws Exception {
+        Path f = root.resolve("changing.txt");
+        Files.writeString(f, "one");
+        try (RawClient c = new RawClient(server.port)) {
+            RawClient.Response first = get(c, "/changing.txt");
+            assertEquals("one", first.text());
+            Files.writeString(f, "three");
+            Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+            RawClient.Response second = get(c, "/changing.txt");
+            assertEquals("three", second.text());
+            assertNotEquals(first.header("ETag"), second.header("ETag"));
+            Files.delete(f);
+            assertEquals(404, get(c, "/changing.txt").status());
+        }
+    }
+
     @Test
     void moreMimeTypes() throws Exception {
         String[][] expected = {{"a.csv", "text/csv; charset=utf-8"}, {"a.md", "text/markdown; charset=utf-8"},
