@@ -420,6 +420,11 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
             writer.header("Content-Encoding", "gzip");
         }
         writer.head(c, status, f.contentType(), count, lastModified, null, conn);
+        byte[] content = gzip ? f.gzContent() : f.content();
+        if (!headOnly && count > 0 && content != null) {
+            writer.body(c, content, (int) first, (int) count); // a small file: with its head, in the batch's write
+            return DONE;
+        }
         if (!headOnly && count > 0) {
             writer.flush(c); // the head goes first: sendFile queues behind it, in order
             try {

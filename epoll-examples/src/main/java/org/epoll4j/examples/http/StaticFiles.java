@@ -94,9 +94,15 @@ final class StaticFiles {
      * its precompressed {@code .gz} sibling.
      */
     record Found(int status, Path path, long size, long lastModifiedSecond, String contentType, String etag,
-                 Path gzPath, long gzSize, String gzEtag) {
+                 Path gzPath, long gzSize, String gzEtag, byte[] content, byte[] gzContent) {
         static Found error(int status) {
-            return new Found(status, null, 0, 0, null, null, null, 0, null);
+            return new Found(status, null, 0, 0, null, null, null, 0, null, null, null);
+        }
+
+        /** This file with its bytes (and its sibling's) kept in memory; either may be null. */
+        Found withContent(byte[] body, byte[] gzBody) {
+            return new Found(status, path, size, lastModifiedSecond, contentType, etag, gzPath, gzSize, gzEtag, body,
+                    gzBody);
         }
     }
 
@@ -204,7 +210,7 @@ final class StaticFiles {
                 }
             }
             return new Found(200, real, attrs.size(), attrs.lastModifiedTime().toMillis() / 1000,
-                    contentType(name), etag(attrs, ""), gz, gzSize, gzEtag);
+                    contentType(name), etag(attrs, ""), gz, gzSize, gzEtag, null, null);
         } catch (NoSuchFileException e) {
             return Found.error(404);
         } catch (AccessDeniedException e) {
@@ -239,7 +245,7 @@ final class StaticFiles {
                 return f;
             }
             return new Found(200, f.path(), a.size(), a.lastModifiedTime().toMillis() / 1000, f.contentType(), etag,
-                    f.gzPath(), g == null ? 0 : g.size(), gzEtag);
+                    f.gzPath(), g == null ? 0 : g.size(), gzEtag, null, null);
         } catch (IOException e) {
             return null;
         }
