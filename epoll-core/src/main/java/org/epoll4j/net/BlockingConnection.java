@@ -147,9 +147,11 @@ public final class BlockingConnection implements Closeable {
      * @param client  a client builder with at least {@link TcpClient.Builder#remote} set
      * @param timeout how long the connect (and TLS handshake) may take; zero: the builder's connect timeout only
      * @return the connected view
-     * @throws ConnectionTimeoutException of kind {@code CONNECT} if the timeout expired (the attempt is abandoned)
+     * @throws ConnectionTimeoutException of kind {@code CONNECT} if the timeout expired (the attempt is abandoned:
+     *                                    a TCP connect ends then; a TLS handshake under way ends when it completes,
+     *                                    or at its {@link TlsConfig#handshakeTimeout} at the latest)
      * @throws InterruptedIOException     if the calling thread was interrupted while waiting (the attempt is
-     *                                    abandoned)
+     *                                    abandoned likewise)
      * @throws IOException                if the connect or the handshake failed; the cause says why
      */
     public static BlockingConnection connect(TcpClient.Builder client, Duration timeout) throws IOException {
@@ -448,6 +450,9 @@ public final class BlockingConnection implements Closeable {
         lock.lock();
         flushWaiters++;
         try {
+            if (closedHere) {
+                throw closedException("flush");
+            }
             long timeout = writeTimeoutNanos;
             long left = timeout;
             while (outLen > 0 || handOffScheduled || connection.queuedBytes() > 0) {
