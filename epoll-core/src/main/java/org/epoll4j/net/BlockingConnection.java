@@ -94,8 +94,12 @@ public final class BlockingConnection implements Closeable {
     private boolean readPaused;
     private boolean resumeScheduled;
     private byte[] out = EMPTY;
+    /** The other staging buffer, swapped in while the reactor sends the first. */
+    private byte[] spare;
     private int outLen;
     private boolean handOffScheduled;
+    /** The reactor is sending a staged buffer without the lock (flush must not see an empty queue then). */
+    private boolean handingOff;
     /** The connection's queue is above its high watermark (from onWritabilityChanged). */
     private boolean unwritable;
     private int flushWaiters;
@@ -390,28 +394,44 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(ByteBuffer src) throws IOException {
         checkNotLoop("write");
-        lock.lock();
-        try {
-            long timeout = writeTimeoutNanos;
-            long left = timeout;
-            int done = 0;
-            while (src.hasRemaining()) {
-                checkWritable("write");
-                int room = stageLimit - outLen;
-                if (unwritable || room <= 0) {
-                    left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
-                    continue;
+        long timeout = writeTimeoutNanos;
+        long left = timeout;
+        int done = 0;
+        while (true) {
+            boolean schedule = false;
+            lock.lock();
+            try {
+                while (src.hasRemaining()) {
+                    checkWritable("write");
+                    int room = stageLimit - outLen;
+                    if (unwritable || room <= 0) {
+                        if (schedule) {
+                            break; // hand the staged bytes over (outside the lock) before waiting for room
+                        }
+                        left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
+                        continue;
+                    }
+                    int n = Math.min(room, src.remaining());
+                    stage(n);
+                    src.get(out, outLen, n);
+                    outLen += n;
+                    done += n;
+                    left = timeout;
+                    if (!handOffScheduled) {
+                        handOffScheduled = true;
+                        schedule = true;
+                    }
                 }
-                int n = Math.min(room, src.remaining());
-                stage(n);
-                src.get(out, outLen, n);
-                outLen += n;
-                done += n;
-                scheduleHandOff("write");
-                left = timeout;
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
+            if (schedule) {
+                // outside the lock: the wake-up is a system call, and the reactor must not wait for it in onData
+                scheduleHandOff("write");
+            }
+            if (!src.hasRemaining()) {
+                return;
+            }
         }
     }
 
@@ -455,14 +475,14 @@ public final class BlockingConnection implements Closeable {
             }
             long timeout = writeTimeoutNanos;
             long left = timeout;
-            while (outLen > 0 || handOffScheduled || connection.queuedBytes() > 0) {
+            while (outLen > 0 || handOffScheduled || handingOff || connection.queuedBytes() > 0) {
                 if (closedHere) {
                     throw closedException("flush");
                 }
                 if (ended) {
                     throw endedException("flush");
                 }
-                if (outLen == 0 && !handOffScheduled && !drainPollScheduled) {
+                if (outLen == 0 && !handOffScheduled && !handingOff && !drainPollScheduled) {
                     // the rest sits in the connection's queue: no callback reports "empty", so look again soon
                     drainPollScheduled = true;
                     drainPollNanos = POLL_MIN_NANOS;
@@ -516,35 +536,56 @@ public final class BlockingConnection implements Closeable {
         }
     }
 
+    /** Queues {@link #handOff} (handOffScheduled is already set); not holding the lock. */
     private void scheduleHandOff(String op) throws IOException {
-        if (!handOffScheduled) {
-            handOffScheduled = true;
+        try {
+            reactor.execute(handOff);
+        } catch (RejectedExecutionException e) {
+            lock.lock();
             try {
-                reactor.execute(handOff);
-            } catch (RejectedExecutionException e) {
                 handOffScheduled = false;
-                SocketException failure = new SocketException(op + ": the reactor is closed");
-                failure.initCause(e);
-                throw failure;
+            } finally {
+                lock.unlock();
             }
+            SocketException failure = new SocketException(op + ": the reactor is closed");
+            failure.initCause(e);
+            throw failure;
         }
     }
 
     /** On the loop: hands the staged bytes to the connection (it sends them now, or copies them into its queue). */
     private void handOff() {
+        byte[] bytes;
+        int len;
         lock.lock();
         try {
             handOffScheduled = false;
-            if (outLen > 0 && !ended) {
-                try {
-                    connection.write(ByteBuffer.wrap(out, 0, outLen));
-                } catch (ClosedConnectionException e) {
-                    // closing: the bytes cannot go anywhere, and onClose reports why
-                }
-            }
+            bytes = out;
+            len = outLen;
+            // writers stage into the spare meanwhile: the send below runs without the lock
+            out = spare != null ? spare : EMPTY;
+            spare = null;
             outLen = 0;
-            if (out.length > KEEP_BUFFER) {
-                out = EMPTY;
+            handingOff = true;
+        } finally {
+            lock.unlock();
+        }
+        if (len > 0) {
+            try {
+                connection.write(ByteBuffer.wrap(bytes, 0, len)); // sent now, or copied into the connection's queue
+            } catch (ClosedConnectionException e) {
+                // closing: the bytes cannot go anywhere, and onClose reports why
+            }
+        }
+        lock.lock();
+        try {
+            handingOff = false;
+            if (bytes.length <= KEEP_BUFFER && bytes.length > 0) {
+                if (out.length == 0 && outLen == 0) {
+                    out = bytes;
+                } else {
+                    spare = bytes;
+                }
             }
             writable.signalAll();
             if (flushWaiters > 0) {
