@@ -85,6 +85,14 @@ abstract class Binding {
 
     abstract int sched_setaffinity(int pid, long cpusetsize, long mask);
 
+    // ---- datagrams (issue 18): recvmmsg / sendmmsg ----
+
+    abstract int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    abstract int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
+
     /** The errno of this thread's last call through this binding. */
     abstract int errno();
 

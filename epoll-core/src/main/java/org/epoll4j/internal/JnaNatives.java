@@ -90,6 +90,14 @@ public final class JnaNatives {
 
     public static native int sched_setaffinity(int pid, long cpusetsize, long mask);
 
+    // ---- datagrams (issue 18) ----
+
+    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    public static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
+
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {
         return Native.getLastError();
