@@ -120,6 +120,8 @@ public final class DatagramEndpoint implements AutoCloseable {
     private final boolean gsoAllowed;
     private boolean gsoUsable;
     private boolean groEnabled;
+    /** Tests only: pretend the kernel refuses UDP_GRO (ENOPROTOOPT) for endpoints opened while set. */
+    static volatile boolean simulateGroRefusal;
     /** Tests only: pretend the kernel refuses UDP_SEGMENT at send time with EIO. */
     volatile boolean simulateGsoRefusal;
 
@@ -336,10 +338,11 @@ public final class DatagramEndpoint implements AutoCloseable {
         }
         if (c.gro && ip) {
             scratch.putInt(0, 1);
-            if (LibC.setsockopt(fd, LibC.SOL_UDP, LibC.UDP_GRO, scratchAddress, 4) == 0) {
+            boolean refused = simulateGroRefusal || LibC.setsockopt(fd, LibC.SOL_UDP, LibC.UDP_GRO, scratchAddress, 4) != 0;
+            if (!refused) {
                 groEnabled = true;
             } else {
-                int err = LibC.errno();
+                int err = simulateGroRefusal ? Errno.ENOPROTOOPT : LibC.errno();
                 LOG.log(System.Logger.Level.DEBUG, () -> "UDP_GRO refused (" + Errno.describe(err) + "): receiving "
                         + "datagram by datagram");
             }
