@@ -33,6 +33,14 @@ public final class EchoServer implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Option(names = "--udp", description = "echo UDP datagrams, each back to its sender "
+            + "(try it with nc -u 127.0.0.1 7007), batched with recvmmsg/sendmmsg")
+    boolean udp;
+
+    @picocli.CommandLine.Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "with --udp: datagrams per recvmmsg and per sendmmsg, 1..1024 (default: ${DEFAULT-VALUE})")
+    int batch;
+
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
@@ -66,6 +74,12 @@ public final class EchoServer implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.validate(spec);
+        if (batch < 1 || batch > 1024) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be 1..1024: " + batch);
+        }
+        if (udp) {
+            return UdpEcho.serve(options, batch, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
+        }
         List<EchoHandler> handlers = new CopyOnWriteArrayList<>();
         org.epoll4j.net.TlsConfig tls = tlsOptions.serverConfig(spec);
         return ServerRunner.serve("echo", options, DEFAULT_PORT, b -> {
