@@ -48,8 +48,8 @@ public final class Datagram {
 
     /**
      * The datagram's bytes: from the buffer's position to its limit (the position is not 0: the buffer is a view over
-     * all receive slots). Read it with relative gets, or hand it to a send, which consumes it. Writable, so a
-     * handler may transform a datagram in place before sending it on.
+     * all receive slots). Read it with relative gets, or hand it to a send, which consumes it. Big-endian, like any
+     * new ByteBuffer. Writable, so a handler may transform a datagram in place before sending it on.
      *
      * @return the view, positioned on this datagram
      */

@@ -192,7 +192,8 @@ public final class DatagramEndpoint implements AutoCloseable {
 
     private Datagram newView() {
         ByteBuffer names = recvMem.duplicate().order(recvMem.order());
-        return new Datagram(recvData.duplicate().order(recvData.order()), names, names);
+        // the payload view is big-endian, as every new ByteBuffer (and network protocols) are
+        return new Datagram(recvData.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN), names, names);
     }
 
     // ------------------------------------------------------------------ opening

@@ -72,6 +72,10 @@ public final class LoadGen implements Callable<Integer> {
             description = "reactor threads the connections are spread over (default: ${DEFAULT-VALUE})")
     int reactors;
 
+    @Option(names = "--udp", description = "UDP echo load instead of TCP: --connections connected sockets, "
+            + "--depth datagrams of --size bytes (16..65507) in flight each (see UdpLoad)")
+    boolean udp;
+
     @Spec
     CommandSpec spec;
 
@@ -102,6 +106,9 @@ public final class LoadGen implements Callable<Integer> {
         InetSocketAddress remote = validate();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (udp) {
+            return UdpLoad.run(remote, connections, depth, size, warmup, duration, reactors, out, err);
+        }
         LoadStats stats = new LoadStats(err);
         ReactorGroup group = ReactorGroup.builder().size(reactors).name("loadgen").daemon(true).build();
         try {
