@@ -248,7 +248,8 @@ public final class DatagramEndpoint implements AutoCloseable {
     /**
      * One endpoint per reactor of {@code group}, all bound to the same address with {@code SO_REUSEPORT}: the kernel
      * spreads datagrams over them by the sender's address (one sender always reaches the same reactor). With port 0
-     * the first endpoint picks the port and the others join it. Call it from outside the group's threads.
+     * the first endpoint picks the port and the others join it. {@link ReactorGroup#shutdownGracefully} closes them.
+     * Call it from outside the group's threads.
      *
      * @param group    the reactors
      * @param local    the common local address
@@ -277,6 +278,8 @@ public final class DatagramEndpoint implements AutoCloseable {
             all.forEach(DatagramEndpoint::close);
             throw e;
         }
+        // a graceful group shutdown closes them (a datagram socket has nothing in flight to wait for)
+        group.addShutdownListener(() -> all.forEach(DatagramEndpoint::close));
         return all;
     }
 
