@@ -564,6 +564,11 @@ public final class DatagramEndpoint implements AutoCloseable {
     public boolean reply(Datagram received, ByteBuffer data) {
         checkLoop("reply");
         int len = data.remaining();
+        if (!open) {
+            data.position(data.limit());
+            dropped++;
+            return false;
+        }
         int e = reserve(len);
         if (e < 0) {
             data.position(data.limit());

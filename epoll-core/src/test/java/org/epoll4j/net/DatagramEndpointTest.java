@@ -475,6 +475,45 @@ class DatagramEndpointTest {
         }
     }
 
+    @Test
+    void sendsFromAnotherThreadAndAGracefulGroupShutdownCloseCleanly() throws Exception {
+        ReactorGroup group = ReactorGroup.open(2);
+        try (DatagramSocket c = client(LOOPBACK)) {
+            List<Throwable> closed = new CopyOnWriteArrayList<>();
+            CountDownLatch allClosed = new CountDownLatch(2);
+            List<DatagramEndpoint> eps = DatagramEndpoint.openOnEach(group, new InetSocketAddress(LOOPBACK, 0),
+                    DatagramConfig.defaults(), () -> new DatagramHandler() {
+                        @Override
+                        public void onDatagram(DatagramEndpoint endpoint, Datagram datagram) {
+                        }
+
+                        @Override
+                        public void onClosed(DatagramEndpoint endpoint, Throwable cause) {
+                            if (cause != null) {
+                                closed.add(cause);
+                            }
+                            allClosed.countDown();
+                        }
+                    });
+            // the test thread is not the reactor's: the payload is copied and handed over
+            byte[] p = payload(5, 99);
+            ByteBuffer data = ByteBuffer.wrap(p);
+            assertTrue(eps.get(1).send(data, c.getLocalSocketAddress()));
+            assertFalse(data.hasRemaining());
+            DatagramPacket in = new DatagramPacket(new byte[128], 128);
+            c.receive(in);
+            assertArrayEquals(p, java.util.Arrays.copyOf(in.getData(), in.getLength()));
+            group.shutdownGracefully(java.time.Duration.ofMillis(50), java.time.Duration.ofSeconds(WAIT_SECONDS))
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertTrue(allClosed.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            assertTrue(closed.isEmpty(), closed::toString);
+            assertFalse(eps.get(0).isOpen());
+        } finally {
+            group.close();
+            assertTrue(group.awaitTermination(java.time.Duration.ofSeconds(WAIT_SECONDS)));
+        }
+    }
+
     private static SocketAddress callOn(DatagramEndpoint ep) throws Exception {
         CompletableFuture<SocketAddress> f = new CompletableFuture<>();
         ep.reactor().execute(() -> {
