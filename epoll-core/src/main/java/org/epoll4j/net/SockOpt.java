@@ -77,9 +77,20 @@ public final class SockOpt<T> {
             new SockOpt<>(10, "TCP_USER_TIMEOUT", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_USER_TIMEOUT,
                     Kind.MILLIS, 0, Integer.MAX_VALUE);
 
+    // ---- wt-http (issue 20): begin
+    /**
+     * The most not-yet-sent bytes the kernel keeps in a TCP socket's send queue, {@code 0..2147483647}: past it the
+     * socket stops being writable ({@code EAGAIN}, no EPOLLOUT), however large {@code SO_SNDBUF} is. Bytes already
+     * sent but unacknowledged do not count. Bounds what a peer that stops reading makes the kernel hold on our side.
+     */
+    public static final SockOpt<Integer> TCP_NOTSENT_LOWAT =
+            new SockOpt<>(11, "TCP_NOTSENT_LOWAT", Integer.class, LibC.IPPROTO_TCP, LibC.TCP_NOTSENT_LOWAT, Kind.INT, 0,
+                    Integer.MAX_VALUE);
+    // ---- wt-http: end
+
     private static final SockOpt<?>[] ALL = {
             TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR, SO_REUSEPORT,
-            SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT};
+            SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT};
     private static final List<SockOpt<?>> VALUES = List.of(ALL);
 
     /** Number of options; {@link #ordinal} is in {@code 0..COUNT-1}. */

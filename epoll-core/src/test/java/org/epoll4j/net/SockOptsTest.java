@@ -93,6 +93,14 @@ class SockOptsTest {
     }
 
     @Test
+    void notSentLowWatermarkRoundTrips() throws Exception {
+        int fd = tcpSocket();
+        roundTrip(fd, TCP_NOTSENT_LOWAT, 16384);
+        roundTrip(fd, TCP_NOTSENT_LOWAT, 1);
+        roundTrip(fd, TCP_NOTSENT_LOWAT, 0);
+    }
+
+    @Test
     void userTimeoutRoundTrips() throws Exception {
         int fd = tcpSocket();
         roundTrip(fd, TCP_USER_TIMEOUT, Duration.ofMillis(1500));
@@ -114,7 +122,8 @@ class SockOptsTest {
                 .with(SO_RCVBUF, 32768)
                 .with(SO_SNDBUF, 32768)
                 .with(SO_LINGER, Duration.ofSeconds(2))
-                .with(TCP_USER_TIMEOUT, Duration.ofMillis(2500));
+                .with(TCP_USER_TIMEOUT, Duration.ofMillis(2500))
+                .with(TCP_NOTSENT_LOWAT, 16384);
         for (SockOpt<?> o : SockOpt.values()) {
             assertTrue(all.contains(o), o.name());
         }
@@ -305,7 +314,7 @@ class SockOptsTest {
 
     @Test
     void optionMetadata() {
-        assertEquals(11, SockOpt.values().size());
+        assertEquals(12, SockOpt.values().size());
         assertEquals("TCP_KEEPIDLE", TCP_KEEPIDLE.name());
         assertEquals("TCP_KEEPIDLE", TCP_KEEPIDLE.toString());
         assertEquals(Duration.class, TCP_KEEPIDLE.type());
@@ -314,7 +323,7 @@ class SockOptsTest {
         assertEquals(Duration.class, SO_LINGER.type());
         assertEquals(Duration.class, TCP_USER_TIMEOUT.type());
         assertEquals(List.of(TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR,
-                SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT), SockOpt.values());
+                SO_REUSEPORT, SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT), SockOpt.values());
     }
 
     @Test
