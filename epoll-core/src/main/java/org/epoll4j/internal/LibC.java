@@ -96,9 +96,6 @@ public final class LibC {
     public static final int TCP_KEEPINTVL = 5;
     public static final int TCP_KEEPCNT = 6;
     public static final int TCP_USER_TIMEOUT = 18;
-    // ---- wt-http (issue 20, chat's slow-client bound): begin
-    public static final int TCP_NOTSENT_LOWAT = 25;
-    // ---- wt-http: end
     public static final int IPV6_V6ONLY = 26;
 
     public static int epoll_create1(int flags) {
