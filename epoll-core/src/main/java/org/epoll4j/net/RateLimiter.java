@@ -238,7 +238,8 @@ public final class RateLimiter {
     }
 
     boolean waitsOnGroupWrite() {
-        return groupWrites && heldBytes > 0 && writeAllowance <= 0;
+        // a member blocked on its connection's watermark gets no share: it could not spend it, and it would burst later
+        return groupWrites && heldBytes > 0 && writeAllowance <= 0 && connection.isWritable();
     }
 
     // ------------------------------------------------------------------ writes
