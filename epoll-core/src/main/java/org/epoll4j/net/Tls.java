@@ -44,6 +44,8 @@ final class Tls {
     private boolean inboundDone;
     private boolean closeNotifyQueued;
     private Timeout timer;
+    /** Set once the handshake is done, when a client's renegotiation is to be refused (see RenegotiationGuard). */
+    private boolean refuseRenegotiation;
 
     Tls(Connection conn, TlsConfig config, NetContext ctx) {
         this.conn = conn;
@@ -78,6 +80,7 @@ final class Tls {
             return;
         }
         handshakeDone = true;
+        refuseRenegotiation = RenegotiationGuard.applies(config, engine);
         cancelTimer();
         conn.tlsHandshakeFinished();
         if (conn.isOpen()) {
@@ -162,6 +165,9 @@ final class Tls {
             if (inboundDone || !in.hasRemaining() || !conn.tlsWantsData()) {
                 return;
             }
+            if (refuseRenegotiation && RenegotiationGuard.isHandshakeRecord(in)) {
+                refuseRenegotiation();
+            }
             ByteBuffer plain = ctx.tlsPlain(appSize).clear();
             SSLEngineResult r = engine.unwrap(in, plain);
             switch (r.getStatus()) {
@@ -187,6 +193,13 @@ final class Tls {
                 conn.tlsData(plain.flip());
             }
         }
+    }
+
+    /** A client's renegotiation ClientHello arrived: ends the connection with close_notify, unread. */
+    private void refuseRenegotiation() throws Exception {
+        engine.closeOutbound();
+        wrapHandshake();
+        throw RenegotiationGuard.refused(conn.remoteAddress());
     }
 
     /** Runs the engine's delegated tasks: inline without an executor, else there with reading paused. */
