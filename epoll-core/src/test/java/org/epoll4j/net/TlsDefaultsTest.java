@@ -56,6 +56,19 @@ class TlsDefaultsTest {
         assertEquals(suites, Arrays.asList(client.getEnabledCipherSuites()));
     }
 
+    /** The suite runs once per provider (epoll4j.tls.provider): this proves the provider asked for is the one used. */
+    @Test
+    void providerInUse() throws Exception {
+        switch (TlsTestProvider.NAME) {
+            case "jdk" -> assertEquals("SunEC", javax.crypto.KeyAgreement.getInstance("ECDH").getProvider().getName());
+            case "accp" -> assertEquals("AmazonCorrettoCryptoProvider",
+                    javax.crypto.KeyAgreement.getInstance("ECDH").getProvider().getName());
+            default -> assertEquals(TlsTestProvider.jsse().getName(), kit.serverContext().getProvider().getName());
+        }
+        System.out.println("TLS provider under test: " + TlsTestProvider.NAME + ", SSLContext from "
+                + kit.serverContext().getProvider().getName());
+    }
+
     @Test
     void overridesWin() throws Exception {
         TlsConfig base = TlsConfig.server(kit.serverContext());
