@@ -46,6 +46,8 @@ final class Tls {
     private Timeout timer;
     /** Set once the handshake is done, when a client's renegotiation is to be refused (see RenegotiationGuard). */
     private boolean refuseRenegotiation;
+    /** A renegotiation was refused: the engine's failure is reported as that. */
+    private boolean renegotiationRefused;
 
     Tls(Connection conn, TlsConfig config, NetContext ctx) {
         this.conn = conn;
@@ -126,7 +128,7 @@ final class Tls {
             }
         } catch (SSLException e) {
             sendAlert();
-            throw e;
+            throw renegotiationRefused ? RenegotiationGuard.refused(conn.remoteAddress(), e) : e;
         } finally {
             if (src.hasRemaining() && conn.isOpen()) {
                 ensureNetIn(netIn.position() + src.remaining()); // a partial record, or records left unread
@@ -167,6 +169,7 @@ final class Tls {
             }
             if (refuseRenegotiation && RenegotiationGuard.isHandshakeRecord(in)) {
                 refuseRenegotiation();
+                continue;
             }
             ByteBuffer plain = ctx.tlsPlain(appSize).clear();
             SSLEngineResult r = engine.unwrap(in, plain);
@@ -195,11 +198,18 @@ final class Tls {
         }
     }
 
-    /** A client's renegotiation ClientHello arrived: ends the connection with close_notify, unread. */
+    /**
+     * A client's renegotiation ClientHello arrived: the engine is made to fail that handshake with a fatal alert
+     * (which a client reports as an error), or, where it cannot be, the connection ends with close_notify.
+     */
     private void refuseRenegotiation() throws Exception {
-        engine.closeOutbound();
-        wrapHandshake();
-        throw RenegotiationGuard.refused(conn.remoteAddress());
+        refuseRenegotiation = false;
+        renegotiationRefused = true;
+        if (!RenegotiationGuard.failNextHandshake(engine)) {
+            engine.closeOutbound();
+            wrapHandshake();
+            throw RenegotiationGuard.refused(conn.remoteAddress(), null);
+        }
     }
 
     /** Runs the engine's delegated tasks: inline without an executor, else there with reading paused. */

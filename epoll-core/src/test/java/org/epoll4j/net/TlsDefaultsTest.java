@@ -121,14 +121,15 @@ class TlsDefaultsTest {
                 out.write("ping".getBytes(StandardCharsets.US_ASCII));
                 assertEquals("ping", new String(in.readNBytes(4), StandardCharsets.US_ASCII));
                 if (expectRefusal) {
-                    // the server answers the renegotiation ClientHello with close_notify and closes
-                    assertThrows(IOException.class, () -> {
+                    // a fatal alert, not close_notify: a client must see an error (openssl s_client, testssl.sh)
+                    SSLException refused = assertThrows(SSLException.class, () -> {
                         s.startHandshake();
                         out.write("pong".getBytes(StandardCharsets.US_ASCII));
                         if (in.read() < 0) {
                             throw new IOException("EOF");
                         }
                     });
+                    assertTrue(refused.getMessage().contains("alert"), refused::toString);
                 } else {
                     s.startHandshake();
                     out.write("pong".getBytes(StandardCharsets.US_ASCII));
