@@ -7,7 +7,8 @@
 #   resumed handshakes/s  openssl s_time -reuse -time T   (TLS 1.3 PSK from a session ticket)
 #   requests/s            wrk -t1 -c100 -dT https://127.0.0.1:PORT/plaintext  (keep-alive, 13-byte body)
 #   MB/s                  wrk -t1 -c4 -dT https://127.0.0.1:PORT/big.bin      (a 10 MiB file)
-# Prints a markdown table. Every process started here is stopped on exit.
+# Prints a markdown table (and, with CSV=FILE, appends round,key,server,full,resumed,rps,mbps lines to FILE for
+# epoll-jmh's Charts --https). Every process started here is stopped on exit.
 #
 # Usage: epoll-examples/bench/https-vs-nginx.sh [SECONDS] [ROUNDS]   (build the jar first:
 #        mvn -B -o -q -pl epoll-examples -am package -DskipTests)
@@ -121,6 +122,7 @@ for round in $(seq 1 "$ROUNDS"); do
             new=$(s_time -new); reuse=$(s_time -reuse); r=$(rps); m=$(mbps)
             stop
             echo "| $round | $key | $server | $new | $reuse | $r | $m | $(cut -d' ' -f1 /proc/loadavg) |"
+            [ -n "${CSV:-}" ] && echo "$round,$key,$server,$new,$reuse,$r,$m" >> "$CSV"
         done
     done
 done
