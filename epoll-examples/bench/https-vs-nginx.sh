@@ -7,6 +7,8 @@
 #   resumed handshakes/s  openssl s_time -reuse -time T   (TLS 1.3 PSK from a session ticket)
 #   requests/s            wrk -t1 -c100 -dT https://127.0.0.1:PORT/plaintext  (keep-alive, 13-byte body)
 #   MB/s                  wrk -t1 -c4 -dT https://127.0.0.1:PORT/big.bin      (a 10 MiB file)
+# HANDSHAKES_ONLY=1 skips the wrk rows. Server CPU per handshake (user + system time of the server process over the
+# s_time run, per connection) is printed next to each rate: on a shared machine it moves far less than the rate.
 # Prints a markdown table (and, with CSV=FILE, appends round,key,server,full,resumed,rps,mbps lines to FILE for
 # epoll-jmh's Charts --https). Every process started here is stopped on exit.
 #
@@ -99,9 +101,15 @@ stop() {
     SERVER=
 }
 
-s_time() { # -new|-reuse -> connections per second
-    taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" "$1" -time "$T" 2>/dev/null \
-        | awk '/connections in .* real seconds/ {printf "%.0f", $1 / $4; exit}'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+
+s_time() { # -new|-reuse -> "connections/s server-CPU-ms-per-connection" (CPU: less sensitive to other load)
+    local before after out
+    before=$(cpu_ticks)
+    out=$(taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" "$1" -time "$T" 2>/dev/null)
+    after=$(cpu_ticks)
+    awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/connections in .* real seconds/ {
+        printf "%.0f %.2f\n", $1 / $4, ($1 > 0 ? t / hz * 1000 / $1 : 0); exit }' <<<"$out"
 }
 
 rps() { taskset -c "$CLIENT_CPU" wrk -t1 -c100 -d"${T}s" "https://127.0.0.1:$PORT/plaintext" \
@@ -113,15 +121,17 @@ mbps() { # MB/s of the 10 MiB file
                 if (u == "GB") n *= 1024; else if (u == "KB") n /= 1024; printf "%.0f", n}'
 }
 
-echo "| round | key | server | full hs/s | resumed hs/s | req/s | MB/s (10 MiB) | load (1 min) |"
-echo "|------:|-----|--------|----------:|-------------:|------:|--------------:|-------------:|"
+echo "| round | key | server | full hs/s | CPU ms/full hs | resumed hs/s | CPU ms/resumed hs | req/s | MB/s (10 MiB) | load (1 min) |"
+echo "|------:|-----|--------|----------:|---------------:|-------------:|------------------:|------:|--------------:|-------------:|"
 for round in $(seq 1 "$ROUNDS"); do
     for key in $KEYS; do
         for server in nginx $PROVIDERS; do
             start "$server" "$key"
-            new=$(s_time -new); reuse=$(s_time -reuse); r=$(rps); m=$(mbps)
+            read -r new newcpu < <(s_time -new); read -r reuse reusecpu < <(s_time -reuse)
+            r=; m=
+            if [ "${HANDSHAKES_ONLY:-0}" != 1 ]; then r=$(rps); m=$(mbps); fi
             stop
-            echo "| $round | $key | $server | $new | $reuse | $r | $m | $(cut -d' ' -f1 /proc/loadavg) |"
+            echo "| $round | $key | $server | $new | $newcpu | $reuse | $reusecpu | $r | $m | $(cut -d' ' -f1 /proc/loadavg) |"
             [ -n "${CSV:-}" ] && echo "$round,$key,$server,$new,$reuse,$r,$m" >> "$CSV"
         done
     done
