@@ -107,8 +107,11 @@ public final class ChatServer implements Callable<Integer> {
                 .withIdleTimeouts(settings.idleTimeout(), Duration.ZERO, Duration.ZERO);
         // The kernel's send buffer counts too: unbounded, it autotunes up to megabytes on loopback and a client
         // that does not read gets all that before the queue bound trips. Linux doubles the value set.
+        // TCP_NOTSENT_LOWAT then caps the unsent part of that buffer whatever its size: with a peer that does not
+        // read, nothing is in flight, so the kernel holds at most this much more than our queue.
         SockOpts child = SockOpts.empty().with(SockOpt.TCP_NODELAY, true)
-                .with(SockOpt.SO_SNDBUF, Math.max(maxQueue / 2, 1));
+                .with(SockOpt.SO_SNDBUF, Math.max(maxQueue / 2, 1))
+                .with(SockOpt.TCP_NOTSENT_LOWAT, Math.max(maxQueue / 4, 1));
         return ServerRunner.serve("chat", options, DEFAULT_PORT,
                 b -> b.config(config).childOptions(child)
                         .handlerFactory(() -> new ChatSession(room, maxLine, settings)),

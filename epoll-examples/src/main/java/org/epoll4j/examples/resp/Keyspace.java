@@ -26,7 +26,6 @@ final class Keyspace {
     static final long NO_TTL = 0;
 
     private static final long ORIGIN = System.nanoTime();
-    private static final long WALL_ORIGIN = System.currentTimeMillis() - 1;
 
     /** A key's value and deadline; replaced in place when a string key is overwritten. */
     static final class Entry {
@@ -82,14 +81,16 @@ final class Keyspace {
         return (System.nanoTime() - ORIGIN) / 1_000_000 + 1;
     }
 
-    /** {@code monotonic}, a {@link #now()} value, as Unix time in milliseconds. */
+    /** {@code monotonic}, a {@link #now()} value, as Unix time in milliseconds (by the clocks' current offset). */
     static long toUnixMs(long monotonic) {
-        return WALL_ORIGIN + monotonic;
+        return System.currentTimeMillis() + (monotonic - now());
     }
 
     /** Unix time in milliseconds as a {@link #now()} value (at least 1: in the past means expired). */
     static long fromUnixMs(long unixMs) {
-        return Math.max(1, unixMs - WALL_ORIGIN);
+        long delta = unixMs - System.currentTimeMillis();
+        long mono = now();
+        return delta < 1 - mono ? 1 : mono + delta;
     }
 
     /** The live entry of {@code key}, or null; deletes it if it has expired. */
