@@ -85,14 +85,6 @@ abstract class Binding {
 
     abstract int sched_setaffinity(int pid, long cpusetsize, long mask);
 
-    // ---- datagrams (issue 18): recvmmsg / sendmmsg ----
-
-    abstract int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
-
-    abstract int sendmmsg(int fd, long msgvec, int vlen, int flags);
-
-    // ---- end datagrams ----
-
     // ---- loop services beyond sockets (child processes, pidfd, inotify): cold calls, never on a data path ----
 
     /** {@code syscall(nr, a1..a4)}: for pidfd_open/pidfd_send_signal, which older glibcs do not wrap. */
@@ -134,6 +126,13 @@ abstract class Binding {
     abstract int posix_spawnattr_setsigmask(long attr, long sigset);
 
     abstract int posix_spawnattr_setsigdefault(long attr, long sigset);
+    // ---- datagrams (issue 18): recvmmsg / sendmmsg ----
+
+    abstract int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    abstract int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
 
     /** The errno of this thread's last call through this binding. */
     abstract int errno();

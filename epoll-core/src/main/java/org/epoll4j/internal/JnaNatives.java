@@ -90,14 +90,6 @@ public final class JnaNatives {
 
     public static native int sched_setaffinity(int pid, long cpusetsize, long mask);
 
-    // ---- datagrams (issue 18) ----
-
-    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
-
-    public static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
-
-    // ---- end datagrams ----
-
     // ---- loop services beyond sockets (child processes, pidfd, inotify) ----
 
     /** Bound with a fixed arity: glibc's syscall(2) is written in assembly and reads its arguments from registers. */
@@ -157,6 +149,13 @@ public final class JnaNatives {
             return false; // UnsatisfiedLinkError on an older glibc
         }
     }
+    // ---- datagrams (issue 18) ----
+
+    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    public static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
 
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {

@@ -105,6 +105,9 @@ public final class EchoServer implements Callable<Integer> {
         if (batch < 1 || batch > 1024) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be 1..1024: " + batch);
         }
+        if (udp && blocking) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--udp and --blocking do not mix");
+        }
         if (udp) {
             return UdpEcho.serve(options, batch, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
         }

@@ -77,10 +77,6 @@ public final class LoadGen implements Callable<Integer> {
             description = "reactor threads the connections are spread over (default: ${DEFAULT-VALUE})")
     int reactors;
 
-    @Option(names = "--udp", description = "UDP echo load instead of TCP: --connections connected sockets, "
-            + "--depth datagrams of --size bytes (16..65507) in flight each (see UdpLoad)")
-    boolean udp;
-
     @Option(names = "--protocol", paramLabel = "P", defaultValue = "echo",
             description = "echo, http (GET --path, keep-alive) or resp (GET/SET on --keys keys); default: "
                     + "${DEFAULT-VALUE}")
@@ -108,6 +104,10 @@ public final class LoadGen implements Callable<Integer> {
             description = "closed loop: HdrHistogram's coordinated-omission correction, recording for each "
                     + "latency above US the requests a steady sender would have made meanwhile (0 = off)")
     double coExpectedIntervalUs;
+
+    @Option(names = "--udp", description = "UDP echo load instead of TCP: --connections connected sockets, "
+            + "--depth datagrams of --size bytes (16..65507) in flight each (see UdpLoad)")
+    boolean udp;
 
     @Spec
     CommandSpec spec;
