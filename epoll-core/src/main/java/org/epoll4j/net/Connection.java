@@ -99,6 +99,8 @@ public final class Connection {
     /** An accepted IPv4 peer, packed ({@code SockAddr.packInet4}) until {@link #remoteAddress()} is first asked. */
     private final long remoteInet4;
     private volatile Object attachment;
+    /** The decoding handler serving this connection, if any (it holds frames back while reading is paused). */
+    DecodingHandler decodingHandler;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                        SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
@@ -663,6 +665,7 @@ public final class Connection {
         onLoop(() -> {
             if (readPaused && !closed) {
                 readPaused = false;
+                resumedDecoder(); // frames a decoder held back go before anything read from now on
                 if (selfDriven() || tls != null) {
                     // an edge may have come and gone while paused; TLS may hold whole records already read
                     later(readAgain);
@@ -672,6 +675,13 @@ public final class Connection {
                 }
             }
         });
+    }
+
+    /** Lets a decoding handler deliver the frames it held back while reading was paused (before reading again). */
+    private void resumedDecoder() {
+        if (decodingHandler != null) {
+            decodingHandler.readingResumed(this);
+        }
     }
 
     /**
