@@ -90,7 +90,8 @@ public final class Connection {
     private boolean hungUp;
     /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
     private boolean parked;
-    private volatile boolean readPaused;
+    /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
+    private volatile int readPauses;
     private Throwable closeCause;
     private volatile long bytesRead;
     /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
@@ -275,7 +276,7 @@ public final class Connection {
 
     /** Whether the connection reads now: not paused and input not ended. */
     private boolean canRead() {
-        return !readPaused && !inputEnded() && (tls == null || !tls.taskRunning());
+        return readPauses == 0 && !inputEnded();
     }
 
     /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
@@ -296,7 +297,7 @@ public final class Connection {
     private void afterHangup() {
         if (inputEnded()) {
             closeNow(hangupCause());
-        } else if (readPaused && !edge && !parked) {
+        } else if (readPauses != 0 && !edge && !parked) {
             // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
             // read the loop would spin. Switch to EDGE (it reports the HUP once) until resumeReading().
             try {
@@ -650,31 +651,58 @@ public final class Connection {
 
     // ------------------------------------------------------------------ flow control and closing
 
-    /** Stops reading: the kernel buffers fill and TCP pushes back on the peer. Idempotent. */
+    /**
+     * Stops reading: the kernel buffers fill and TCP pushes back on the peer. Idempotent. The library pauses reading
+     * for reasons of its own too (a TLS delegated task running, an {@link Offload} at its limit); reading resumes
+     * only when {@link #resumeReading()} was called and no such reason holds either.
+     */
     public void pauseReading() {
-        onLoop(() -> {
-            if (!readPaused) {
-                readPaused = true;
-                interestChanged();
-            }
-        });
+        pauseReading(ReadPause.USER);
     }
 
     /** Resumes reading after {@link #pauseReading()}; anything that arrived meanwhile is delivered. */
     public void resumeReading() {
-        onLoop(() -> {
-            if (readPaused && !closed) {
-                readPaused = false;
-                resumedDecoder(); // frames a decoder held back go before anything read from now on
-                if (selfDriven() || tls != null) {
-                    // an edge may have come and gone while paused; TLS may hold whole records already read
-                    later(readAgain);
-                }
-                if (!selfDriven()) {
-                    updateInterest();
-                }
-            }
-        });
+        resumeReading(ReadPause.USER);
+    }
+
+    /** Adds {@code reason} to the reasons reading is paused for. Idempotent per reason; safe from any thread. */
+    void pauseReading(ReadPause reason) {
+        onLoop(() -> pauseOnLoop(reason));
+    }
+
+    /** Removes {@code reason}; reading resumes if no other reason holds. Idempotent per reason; any thread. */
+    void resumeReading(ReadPause reason) {
+        onLoop(() -> resumeOnLoop(reason));
+    }
+
+    private void pauseOnLoop(ReadPause reason) {
+        int before = readPauses;
+        readPauses = before | reason.bit();
+        if (before == 0) {
+            interestChanged();
+        }
+    }
+
+    private void resumeOnLoop(ReadPause reason) {
+        int before = readPauses;
+        if ((before & reason.bit()) == 0) {
+            return;
+        }
+        readPauses = before & ~reason.bit();
+        if (readPauses != 0 || closed) {
+            return;
+        }
+        resumedDecoder(); // frames a decoder held back go before anything read from now on
+        if (readPauses != 0 || closed) {
+            return; // a held frame paused reading again
+        }
+        if (selfDriven() || tls != null) {
+            // an edge may have come and gone while paused; TLS may hold whole records already read
+            later(readAgain);
+        }
+        if (!selfDriven()) {
+            updateInterest();
+        }
     }
 
     /** Lets a decoding handler deliver the frames it held back while reading was paused (before reading again). */
@@ -1019,7 +1047,7 @@ public final class Connection {
 
     /** Whether unwrapping should go on: not paused (a graceful close reads on for close_notify). */
     boolean tlsWantsData() {
-        return !closed && !readPaused;
+        return !closed && readPauses == 0;
     }
 
     /** Ciphertext (handshake, records, alerts) for the socket. */
@@ -1078,12 +1106,11 @@ public final class Connection {
     }
 
     void tlsReadingBlocked() {
-        interestChanged();
+        pauseOnLoop(ReadPause.TLS_TASK);
     }
 
     void tlsReadingUnblocked() {
-        interestChanged();
-        later(readAgain);
+        resumeOnLoop(ReadPause.TLS_TASK);
     }
 
     /**
@@ -1141,9 +1168,17 @@ public final class Connection {
         return out.queuedBytes() + (tls == null ? 0 : tls.heldBytes());
     }
 
-    /** Whether {@link #pauseReading()} is in effect. */
+    /**
+     * Whether reading is paused: by {@link #pauseReading()}, or by the library for one of its own reasons (see
+     * {@link #pauseReading()}).
+     */
     public boolean isReadingPaused() {
-        return readPaused;
+        return readPauses != 0;
+    }
+
+    /** Whether {@code reason} is among the reasons reading is paused for. */
+    boolean isReadingPausedFor(ReadPause reason) {
+        return (readPauses & reason.bit()) != 0;
     }
 
     /** Whether the peer's FIN has been read. */
