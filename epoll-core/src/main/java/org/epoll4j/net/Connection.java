@@ -102,6 +102,8 @@ public final class Connection {
     private volatile Object attachment;
     /** The decoding handler serving this connection, if any (it holds frames back while reading is paused). */
     DecodingHandler decodingHandler;
+    /** The connection's offload, if any: outstanding results delay a graceful close (Offload.closeGracefully). */
+    Offload offload;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                        SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
@@ -705,6 +707,13 @@ public final class Connection {
         }
     }
 
+    /** Offloaded results that could not be delivered because the reactor closed: counted by the server. */
+    void offloadResultDropped(int n) {
+        if (server != null) {
+            server.offloadResultsDropped.add(n);
+        }
+    }
+
     /** Lets a decoding handler deliver the frames it held back while reading was paused (before reading again). */
     private void resumedDecoder() {
         if (decodingHandler != null) {
@@ -867,6 +876,9 @@ public final class Connection {
         }
         if (countedOpen) {
             server.connectionClosed(this);
+        }
+        if (offload != null) {
+            offload.connectionClosed(closeCause); // counts results a closing reactor can no longer deliver
         }
         if (connectFuture != null && !connectFuture.isDone()) {
             connectFuture.completeExceptionally(closeCause != null ? closeCause

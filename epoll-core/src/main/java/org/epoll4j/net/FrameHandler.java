@@ -39,13 +39,14 @@ public interface FrameHandler<T> extends FrameListener<T> {
 
     /**
      * As {@link ConnectionHandler#onReadHangup}: every complete frame the peer sent has been delivered; the default
-     * closes gracefully (an unfinished frame is dropped).
+     * closes gracefully (an unfinished frame is dropped), after the connection's {@link Offload} has delivered every
+     * outstanding result.
      *
      * @param connection the connection
      * @throws Exception any failure closes the connection
      */
     default void onReadHangup(Connection connection) throws Exception {
-        connection.close();
+        Offload.closeGracefully(connection);
     }
 
     /**

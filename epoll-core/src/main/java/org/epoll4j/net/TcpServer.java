@@ -607,6 +607,19 @@ public final class TcpServer implements AutoCloseable {
         connections.add(c);
     }
 
+    /** Offloaded results of this server's connections dropped because their reactor closed first. */
+    final java.util.concurrent.atomic.LongAdder offloadResultsDropped = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * Results of {@link Offload}s on this server's connections that could not be delivered because the reactor
+     * closed first (e.g. a graceful shutdown whose timeout ran out while work was in flight). Any thread.
+     *
+     * @return the count since the server started
+     */
+    public long offloadResultsDropped() {
+        return offloadResultsDropped.sum();
+    }
+
     void connectionClosed(Connection c) {
         if (connections.remove(c)) {
             active.decrementAndGet();

@@ -45,7 +45,9 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>{@link ReactorGroup#shutdownGracefully} stops the listeners and closes every connection gracefully (its
- * queued bytes are sent first), so no byte already written is lost on shutdown.
+ * queued bytes are sent first, and a connection with {@link Offload} results outstanding stops reading, delivers and
+ * writes them, then closes), so no byte already written is lost on shutdown; results the timeout cuts off are
+ * counted ({@link #offloadResultsDropped()}).
  */
 public final class TcpServerGroup implements AutoCloseable {
     /** How a {@link TcpServerGroup} spreads accepted connections over its reactors. */
@@ -454,11 +456,25 @@ public final class TcpServerGroup implements AutoCloseable {
         }
         for (Connection c : connections()) {
             try {
-                c.close();
+                Offload.closeGracefully(c); // after its offloaded results, if it has any
             } catch (ClosedConnectionException gone) {
                 // its reactor is closing: the connection ends with it
             }
         }
+    }
+
+    /**
+     * Results of {@link Offload}s on the group's connections that could not be delivered because their reactor
+     * closed first (a graceful shutdown whose timeout ran out). Any thread.
+     *
+     * @return the sum over the group's servers
+     */
+    public long offloadResultsDropped() {
+        long n = 0;
+        for (TcpServer s : servers) {
+            n += s.offloadResultsDropped();
+        }
+        return n;
     }
 
     /** Completes once every listener is closed. */
