@@ -627,8 +627,9 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * The connections open now (a live, unmodifiable view; they may run on other reactors' threads when the server
-     * belongs to a {@link TcpServerGroup}).
+     * The connections open now: a live, unmodifiable view that follows opens and closes, safe to iterate from any
+     * thread (the connections may run on other reactors' threads when the server belongs to a
+     * {@link TcpServerGroup}, whose {@link TcpServerGroup#connections()} is a snapshot over all its servers).
      *
      * @return the open connections
      */

@@ -226,7 +226,7 @@ public final class TcpServerGroup implements AutoCloseable {
 
         /**
          * A new handler per connection, made on the reactor thread the connection runs on (for every strategy, so a
-         * factory may look at {@link ReactorGroup#current()}).
+         * factory may look at {@link Reactor#current()}, the reactor it runs on).
          *
          * @param factory called once per accepted connection, possibly from several threads at once
          * @return this builder
@@ -409,7 +409,14 @@ public final class TcpServerGroup implements AutoCloseable {
         return counts;
     }
 
-    /** Every open connection, on all reactors (a snapshot). */
+    /**
+     * Every open connection, on all reactors: a snapshot (a copy taken now), unlike {@link TcpServer#connections()}'s
+     * live view. The group's connections are spread over one server per reactor; the copy is their union at one
+     * moment, with a size that agrees with its contents (a live union's could not), so later opens and closes do
+     * not show in it. Use each {@link #servers() server}'s view for a live one.
+     *
+     * @return a new set of the connections open when called
+     */
     public Set<Connection> connections() {
         Set<Connection> all = new HashSet<>();
         for (TcpServer s : servers) {
