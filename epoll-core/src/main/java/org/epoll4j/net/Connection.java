@@ -179,19 +179,28 @@ public final class Connection {
             if (idle != null && tls == null) {
                 idle.start(); // under TLS once the handshake finished: its own timeout covers the handshake
             }
-            if (server != null) {
-                server.connectionOpened(this);
-                countedOpen = true;
-            }
             if (tls != null) {
-                tls.start(); // onOpen follows when the handshake finishes
+                tls.start(); // onOpen follows when the handshake finishes, and then publication
                 return;
             }
+            publish();
         } catch (Throwable t) {
             closeNow(t);
             return;
         }
         notifyOpen();
+    }
+
+    /**
+     * Makes the connection one of its server's {@code connections()} (and so reachable by broadcasts). A TLS
+     * connection is published only after onOpen: a broadcast during its handshake would be held with the handshake
+     * and overtake the greeting onOpen writes.
+     */
+    private void publish() {
+        if (server != null && !closed) {
+            server.connectionOpened(this);
+            countedOpen = true;
+        }
     }
 
     /** Runs onOpen, then completes a client's future; a throwing onOpen closes (and fails the future). */
@@ -213,6 +222,17 @@ public final class Connection {
     private final Handler io = new Handler() {
         @Override
         public void onReady(Registration reg, Ready ready) throws Exception {
+            try {
+                dispatch(ready);
+            } catch (javax.net.ssl.SSLException e) {
+                if (tls == null || !tls.isPeerFailure(e)) {
+                    throw e; // the handler's own: a handler failure
+                }
+                tlsFailed(e);
+            }
+        }
+
+        private void dispatch(Ready ready) throws Exception {
             if (connecting) {
                 finishConnect();
                 if (closed) {
@@ -396,14 +416,19 @@ public final class Connection {
                 afterHangup();
             }
         } catch (Throwable t) {
-            closeNow(t);
+            fail(t);
         }
     }
 
     private void peerShutdown() throws Exception {
         if (tls != null && !tls.inboundDone()) {
             if (!closing) {
-                closeNow(tls.eofCause()); // a FIN without close_notify: what came may have been cut short
+                Exception eof = tls.eofCause(); // a FIN without close_notify: what came may have been cut short
+                if (tls.handshakeDone()) {
+                    closeNow(eof);
+                } else {
+                    tlsFailed(eof);
+                }
                 return;
             }
             // close() already stopped delivering: the FIN only ends the wait for close_notify once all is sent
@@ -961,9 +986,13 @@ public final class Connection {
         }
     }
 
-    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
+    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer, TLS). */
     void fail(Throwable cause) {
-        closeNow(cause);
+        if (tls != null && tls.isPeerFailure(cause)) {
+            tlsFailed(cause);
+        } else {
+            closeNow(cause);
+        }
     }
 
     /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
@@ -1048,6 +1077,26 @@ public final class Connection {
             idle.start(); // onIdle never comes before onOpen
         }
         notifyOpen();
+        publish();
+    }
+
+    /**
+     * The TLS engine failed on what the peer sent (a plaintext client, no common protocol, a bad certificate or
+     * record), the handshake timed out, or the peer left mid-handshake: peer trouble, so a connection event (DEBUG,
+     * the server's {@code tlsHandshakeFailures}) rather than a handler failure.
+     */
+    private void tlsFailed(Throwable cause) {
+        if (closed) {
+            return;
+        }
+        if (!tls.handshakeDone() && server != null) {
+            server.tlsHandshakeFailed();
+        }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "TLS " + (tls.handshakeDone() ? "" : "handshake ") + "with "
+                    + remoteAddress() + " on fd " + fd + " failed: " + cause);
+        }
+        closeNow(cause);
     }
 
     /** Decrypted bytes for the handler (none after close(): the connection only waits for close_notify then). */

@@ -96,6 +96,8 @@ public final class TcpServer implements AutoCloseable {
     // Written on the loop thread only; volatile so that the getters may be called from any thread.
     private volatile long accepted;
     private volatile long rejected;
+    /** Peers that failed the TLS handshake; counted from the connections' reactor threads (HANDOFF: several). */
+    private final java.util.concurrent.atomic.LongAdder tlsHandshakeFailures = new java.util.concurrent.atomic.LongAdder();
     private final AtomicInteger active = new AtomicInteger(); // connections may run on other reactors (HANDOFF)
 
     private TcpServer(Reactor reactor, Builder b) throws EpollException {
@@ -687,7 +689,20 @@ public final class TcpServer implements AutoCloseable {
         return rejected;
     }
 
-    /** Connections open now. */
+    /**
+     * Connections whose TLS handshake failed (the peer spoke no TLS, a protocol or certificate it could not agree on,
+     * a timeout, or it left mid-handshake). Peer trouble, so not a handler failure: each is logged at DEBUG.
+     */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
+    }
+
+    /** Hook for {@link Connection}: one of this server's TLS handshakes failed. */
+    void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
+    /** Connections open now (a TLS connection from the end of its handshake on). */
     public int activeConnections() {
         return active.get();
     }
