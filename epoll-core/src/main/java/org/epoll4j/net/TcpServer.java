@@ -609,6 +609,19 @@ public final class TcpServer implements AutoCloseable {
         connections.add(c);
     }
 
+    /** Offloaded results of this server's connections dropped because their reactor closed first. */
+    final java.util.concurrent.atomic.LongAdder offloadResultsDropped = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * Results of {@link Offload}s on this server's connections that could not be delivered because the reactor
+     * closed first (e.g. a graceful shutdown whose timeout ran out while work was in flight). Any thread.
+     *
+     * @return the count since the server started
+     */
+    public long offloadResultsDropped() {
+        return offloadResultsDropped.sum();
+    }
+
     void connectionClosed(Connection c) {
         if (connections.remove(c)) {
             active.decrementAndGet();
@@ -616,8 +629,9 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * The connections open now (a live, unmodifiable view; they may run on other reactors' threads when the server
-     * belongs to a {@link TcpServerGroup}).
+     * The connections open now: a live, unmodifiable view that follows opens and closes, safe to iterate from any
+     * thread (the connections may run on other reactors' threads when the server belongs to a
+     * {@link TcpServerGroup}, whose {@link TcpServerGroup#connections()} is a snapshot over all its servers).
      *
      * @return the open connections
      */

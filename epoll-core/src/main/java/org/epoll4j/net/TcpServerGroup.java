@@ -45,7 +45,9 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>{@link ReactorGroup#shutdownGracefully} stops the listeners and closes every connection gracefully (its
- * queued bytes are sent first), so no byte already written is lost on shutdown.
+ * queued bytes are sent first, and a connection with {@link Offload} results outstanding stops reading, delivers and
+ * writes them, then closes), so no byte already written is lost on shutdown; results the timeout cuts off are
+ * counted ({@link #offloadResultsDropped()}).
  */
 public final class TcpServerGroup implements AutoCloseable {
     /** How a {@link TcpServerGroup} spreads accepted connections over its reactors. */
@@ -224,7 +226,7 @@ public final class TcpServerGroup implements AutoCloseable {
 
         /**
          * A new handler per connection, made on the reactor thread the connection runs on (for every strategy, so a
-         * factory may look at {@link ReactorGroup#current()}).
+         * factory may look at {@link Reactor#current()}, the reactor it runs on).
          *
          * @param factory called once per accepted connection, possibly from several threads at once
          * @return this builder
@@ -407,7 +409,14 @@ public final class TcpServerGroup implements AutoCloseable {
         return counts;
     }
 
-    /** Every open connection, on all reactors (a snapshot). */
+    /**
+     * Every open connection, on all reactors: a snapshot (a copy taken now), unlike {@link TcpServer#connections()}'s
+     * live view. The group's connections are spread over one server per reactor; the copy is their union at one
+     * moment, with a size that agrees with its contents (a live union's could not), so later opens and closes do
+     * not show in it. Use each {@link #servers() server}'s view for a live one.
+     *
+     * @return a new set of the connections open when called
+     */
     public Set<Connection> connections() {
         Set<Connection> all = new HashSet<>();
         for (TcpServer s : servers) {
@@ -454,11 +463,25 @@ public final class TcpServerGroup implements AutoCloseable {
         }
         for (Connection c : connections()) {
             try {
-                c.close();
+                Offload.closeGracefully(c); // after its offloaded results, if it has any
             } catch (ClosedConnectionException gone) {
                 // its reactor is closing: the connection ends with it
             }
         }
+    }
+
+    /**
+     * Results of {@link Offload}s on the group's connections that could not be delivered because their reactor
+     * closed first (a graceful shutdown whose timeout ran out). Any thread.
+     *
+     * @return the sum over the group's servers
+     */
+    public long offloadResultsDropped() {
+        long n = 0;
+        for (TcpServer s : servers) {
+            n += s.offloadResultsDropped();
+        }
+        return n;
     }
 
     /** Completes once every listener is closed. */
