@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * (InetSocketAddress), {@code header}, {@code body}, {@code response} (ByteBuffer), {@code fd} (int),
  * {@code sslContext} (SSLContext), a class {@code MyHandler} (a ConnectionHandler), and methods
  * {@code String slowLookup(String)} and {@code byte[] compute(byte[])}. The common imports: {@code org.epoll4j.*},
- * {@code org.epoll4j.net.*}, {@code java.net.InetSocketAddress}, {@code java.net.SocketAddress},
+ * {@code org.epoll4j.net.*}, {@code java.net.*},
  * {@code java.nio.ByteBuffer}, {@code java.nio.charset.StandardCharsets}, {@code java.nio.file.Path},
  * {@code java.time.Duration}, {@code java.util.*}, {@code java.util.concurrent.*}, {@code javax.net.ssl.SSLContext}. A partial illustration
  * that cannot compile must not be tagged {@code java}.
