@@ -12,6 +12,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
@@ -819,9 +820,14 @@ public final class Reactor implements Executor, AutoCloseable {
      * Closes the reactor: every still-registered handler gets {@link Handler#onClosed} with a
      * {@link ClosedReactorException} (or {@code null} if it was cancelled from another thread and not yet told),
      * pending timers end cancelled, queued tasks run one last time, and the epoll fd and eventfd are closed.
-     * Registered fds stay open: they belong to their owners. Called from another thread while the loop runs, it
-     * wakes the loop and waits for it to finish closing; called from a handler, task or timer, the loop closes when
-     * the current iteration ends. Idempotent.
+     * Registered fds stay open: they belong to their owners. While no thread runs the loop, the close happens on
+     * the calling thread. Called from a plain thread while another thread runs the loop, it wakes the loop and
+     * waits for it to finish closing.
+     *
+     * <p><b>On a loop thread it never waits.</b> From this reactor's own handler, task or timer, the loop closes
+     * when the current iteration ends; from another reactor's thread (any thread for which {@link #current()} is
+     * not null) it only requests the close and returns, because two loops waiting for each other would never
+     * return. Chain work on {@link #terminationFuture()} to act once the close is done. Idempotent.
      */
     @Override
     public void close() {
@@ -831,9 +837,14 @@ public final class Reactor implements Executor, AutoCloseable {
         if (life.isTerminated() || life.ownedByCurrentThread()) {
             return;
         }
-        if (!life.closeIfUnowned()) {
-            life.awaitClose(wakeups::write);
+        if (life.closeIfUnowned()) {
+            return;
         }
+        if (current() != null) {
+            wakeups.write(); // requested only: a loop thread must not wait for another loop
+            return;
+        }
+        life.awaitClose(wakeups::write);
     }
 
     /**
@@ -845,6 +856,19 @@ public final class Reactor implements Executor, AutoCloseable {
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         return life.awaitTermination(LoopOwner.saturatedNanos(timeout));
+    }
+
+    /**
+     * Completes once the reactor is closed: every handler was told, the final tasks ran, and its epoll fd is closed
+     * (the thread that ran the loop may still be returning). Dependent actions run on the thread that performed the
+     * close, or on the caller's if it is done already. Waiting on it from one of a reactor's own threads would
+     * block that loop: chain actions instead.
+     *
+     * @return a future that completes normally, never exceptionally (completing it yourself has no effect on the
+     *         reactor)
+     */
+    public CompletableFuture<Void> terminationFuture() {
+        return life.terminationFuture().copy();
     }
 
     /** The close itself, run once by the thread owning the loop. */

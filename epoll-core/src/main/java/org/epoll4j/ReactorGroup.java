@@ -432,6 +432,11 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
      * Closes every reactor now (handlers get {@link Handler#onClosed} with a {@link ClosedReactorException}; queued
      * bytes of connections are dropped: use {@link #shutdownGracefully} to let them finish) and waits for their
      * threads to end. Idempotent.
+     *
+     * <p><b>On a loop thread</b> (one of this group's, or any other reactor's: {@link Reactor#current()} is not
+     * null) it only requests the close of every reactor and returns without waiting: a loop waiting for another loop
+     * that does the same would never return, and a loop cannot wait for itself. Use {@link #terminationFuture()} to
+     * act once every loop has ended.
      */
     @Override
     public void close() {
@@ -439,10 +444,10 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         for (Reactor r : reactors) {
             r.close();
         }
+        if (Reactor.current() != null) {
+            return; // requested only; terminationFuture() completes when the last loop ends
+        }
         for (Thread t : threads) {
-            if (t == Thread.currentThread()) {
-                continue; // closing from one of our own loops: that loop ends when its handler returns
-            }
             try {
                 t.join();
             } catch (InterruptedException e) {
@@ -478,6 +483,19 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
             }
         }
         return true;
+    }
+
+    /**
+     * Completes once every reactor is closed and its loop has returned (as Netty's
+     * {@code EventExecutorGroup.terminationFuture()}); the way for code on one of the group's own threads to act on
+     * the end of the group, since {@link #close()} there does not wait. Dependent actions run on the last loop
+     * thread to end.
+     *
+     * @return a future that completes normally, never exceptionally (completing it yourself has no effect on the
+     *         group)
+     */
+    public CompletableFuture<Void> terminationFuture() {
+        return terminationFuture.copy();
     }
 
     /** Whether {@link #shutdownGracefully} or {@link #close()} has been called. */
