@@ -1,6 +1,5 @@
 package org.epoll4j;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -227,13 +226,5 @@ final class LoopOwner {
         Thread other = owner.get();
         return new IllegalStateException(op + " on " + name + ": already running on thread "
                 + (other == null ? "?" : other.getName()));
-    }
-
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 }

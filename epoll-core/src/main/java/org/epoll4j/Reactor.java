@@ -1,5 +1,6 @@
 package org.epoll4j;
 
+import org.epoll4j.internal.Durations;
 import org.epoll4j.internal.EpollPwait2;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventBuffer;
@@ -329,8 +330,7 @@ public final class Reactor implements Executor, AutoCloseable {
             Throwable cause;
             synchronized (previous.ctlLock) {
                 add(r);
-                cause = previous.state == Registration.CANCELLING ? null : new FdReusedException(fd);
-                previous.state = Registration.ENDED;
+                cause = previous.end(new FdReusedException(fd));
             }
             retire(previous, cause);
         }
@@ -359,7 +359,7 @@ public final class Reactor implements Executor, AutoCloseable {
         }
         EventBuffer ev = life.inLoop() ? ctlEvent : OFF_LOOP_CTL.get();
         synchronized (r.ctlLock) {
-            if (r.state != Registration.LIVE) {
+            if (!r.isLive()) {
                 throw new IllegalStateException("registration for fd " + r.fd + " has ended");
             }
             ev.set(0, r.epollBits(newInterest, newMode), r.token());
@@ -378,7 +378,7 @@ public final class Reactor implements Executor, AutoCloseable {
      * now; from another thread it takes the fd out of epoll now and leaves the rest to the loop.
      */
     void cancel(Registration r) {
-        if (r.state != Registration.LIVE) {
+        if (!r.isLive()) {
             return;
         }
         Thread loop = life.loopThread();
@@ -387,13 +387,13 @@ public final class Reactor implements Executor, AutoCloseable {
             return;
         }
         synchronized (r.ctlLock) {
-            if (r.state != Registration.LIVE) {
+            if (!r.isLive()) {
                 return;
             }
             // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
             counters.epollCtl();
             LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, OFF_LOOP_CTL.get().address());
-            r.state = Registration.CANCELLING;
+            r.cancelling();
         }
         // If the reactor is closing, the task is refused and close ends the registration (still in the table).
         if (tasks.offer(() -> end(r, null, false))) {
@@ -405,16 +405,15 @@ public final class Reactor implements Executor, AutoCloseable {
     private void end(Registration r, Throwable cause, boolean del) {
         Throwable told;
         synchronized (r.ctlLock) {
-            if (r.state == Registration.ENDED) {
+            if (r.hasEnded()) {
                 return;
             }
-            if (del && r.state == Registration.LIVE) {
+            if (del && r.isLive()) {
                 // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
                 counters.epollCtl();
                 LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
             }
-            told = r.state == Registration.CANCELLING ? null : cause; // cancelled first, whatever came after
-            r.state = Registration.ENDED;
+            told = r.end(cause);
         }
         retire(r, told);
     }
@@ -473,7 +472,7 @@ public final class Reactor implements Executor, AutoCloseable {
      *                                timer of this reactor (re-entrant iterations are refused)
      */
     public int poll(Duration timeout) throws EpollException {
-        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : LoopOwner.saturatedNanos(timeout);
+        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : Durations.saturatedNanos(timeout);
         life.enter("poll");
         try {
             return iterate(timeoutNanos);
@@ -644,7 +643,7 @@ public final class Reactor implements Executor, AutoCloseable {
             }
             // Per event: a handler may have ended or added registrations; another thread may have cancelled one.
             Registration r = table.lookup(token);
-            if (r == null || r.state != Registration.LIVE) {
+            if (r == null || !r.isLive()) {
                 stale++;
                 continue;
             }
@@ -658,7 +657,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 if (timed) {
                     timed("handler", r.fd, r.handler, start);
                 }
-                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.state == Registration.LIVE
+                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.isLive()
                         && (bits & LibC.EPOLLIN) != 0) {
                     checkEdgeStall(r);
                 }
@@ -777,7 +776,7 @@ public final class Reactor implements Executor, AutoCloseable {
         if (!life.isOpen()) {
             throw new RejectedExecutionException(name + " is closed");
         }
-        long deadline = System.nanoTime() + Math.max(0, Math.min(LoopOwner.saturatedNanos(delay), Long.MAX_VALUE / 4));
+        long deadline = System.nanoTime() + Math.max(0, Durations.saturatedNanos(delay));
         ScheduledTask t = new ScheduledTask(this, deadline, task);
         if (life.inLoop()) {
             addTimer(t);
@@ -855,7 +854,7 @@ public final class Reactor implements Executor, AutoCloseable {
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return life.awaitTermination(LoopOwner.saturatedNanos(timeout));
+        return life.awaitTermination(Durations.saturatedNanos(timeout));
     }
 
     /**

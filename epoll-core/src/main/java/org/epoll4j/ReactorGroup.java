@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import org.epoll4j.internal.Affinity;
+import org.epoll4j.internal.Durations;
 import org.epoll4j.internal.Errno;
 
 import java.time.Duration;
@@ -381,8 +382,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
                         name + ": shutdown listener failed", t);
             }
         }
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
-        long quietNanos = saturatedNanos(quietPeriod);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
+        long quietNanos = Durations.saturatedNanos(quietPeriod);
         for (Reactor r : reactors) {
             QuietWatch watch = new QuietWatch(r, quietNanos, deadline);
             try {
@@ -466,7 +467,7 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
         for (Reactor r : reactors) {
             if (!r.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                 return false;
@@ -511,14 +512,6 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
             }
         }
         return terminationFuture.isDone();
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 4;
-        }
     }
 
     @Override
