@@ -18,7 +18,7 @@ import java.util.concurrent.CountDownLatch;
  * client reads slowly: writes the socket does not take are queued, and reading from a client pauses while its
  * queue is above the high watermark.
  */
-@Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Echoes every byte back (try it with nc 127.0.0.1 7007; with --keystore or "
                 + "--tls-cert/--tls-key: openssl s_client -connect 127.0.0.1:7007).")
 public final class EchoServer implements Callable<Integer> {

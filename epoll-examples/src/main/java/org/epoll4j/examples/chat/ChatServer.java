@@ -1,6 +1,6 @@
 package org.epoll4j.examples.chat;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import picocli.CommandLine.Command;
@@ -22,7 +22,7 @@ import java.util.concurrent.CountDownLatch;
  * A user who stops reading is disconnected once more than {@code --max-queue} bytes wait for it, and the others are
  * told; nobody else waits for it.
  */
-@Command(name = "chat", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "chat", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Line-based broadcast chat (try it with nc 127.0.0.1 7008 in two terminals).")
 public final class ChatServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 7008;

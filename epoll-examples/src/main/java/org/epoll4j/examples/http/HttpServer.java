@@ -1,6 +1,6 @@
 package org.epoll4j.examples.http;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import org.epoll4j.examples.TlsOptions;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * request body, and with {@code --root} static files sent with sendfile(2). Keep-alive, pipelining, HTTP/1.0,
  * conditional GET; strict parsing with bounded memory per connection.
  */
-@Command(name = "http", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "http", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "HTTP/1.1 server: Hello, World! on / and /plaintext, files under --root "
                 + "(try it with curl -v http://127.0.0.1:8080/ or wrk -c100 -d10s http://127.0.0.1:8080/plaintext).")
 public final class HttpServer implements Callable<Integer> {

@@ -2,7 +2,7 @@ package org.epoll4j.examples.loadgen;
 
 import org.HdrHistogram.Histogram;
 import org.epoll4j.ReactorGroup;
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.net.Connection;
 import org.epoll4j.net.TcpClient;
 import picocli.CommandLine.Command;
@@ -35,7 +35,7 @@ import java.util.concurrent.locks.LockSupport;
  * p999_us=... errors=...} (then mean_us, max_us, msgs, secs, conns, depth, size). Exit status 1 if any connection
  * failed or echoed a wrong byte.
  */
-@Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Closed-loop echo load generator (try it against: java -jar epoll-examples.jar echo).")
 public final class LoadGen implements Callable<Integer> {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
