@@ -30,7 +30,9 @@ import java.util.function.Supplier;
  *       busy reactor still gets its share.</li>
  *   <li>{@link AcceptStrategy#EXCLUSIVE}: one listener in every reactor's epoll set with {@code EPOLLEXCLUSIVE};
  *       the kernel wakes one waiting reactor per connection, so an idle reactor takes the accepts a busy one would
- *       leave waiting. No thundering herd; the spread follows who is idle, not a hash.</li>
+ *       leave waiting. No thundering herd; the spread follows who is idle, not a hash, capped: a reactor holding
+ *       more than 9/8 of the mean number of connections (+1) leaves accepts to the others (as nginx's
+ *       {@code ngx_accept_disabled} does), unless they have not answered for 100 ms.</li>
  *   <li>{@link AcceptStrategy#HANDOFF}: one listener on the group's first reactor, which hands accepted sockets to
  *       the reactors round-robin (the classic acceptor thread). Exactly even counts, portable, but every accept
  *       costs the acceptor a system call and a cross-thread hand-off.</li>
@@ -53,7 +55,10 @@ public final class TcpServerGroup implements AutoCloseable {
     public enum AcceptStrategy {
         /** One SO_REUSEPORT listener per reactor; the kernel balances by the connection's 4-tuple hash. */
         REUSEPORT,
-        /** One listener registered in every reactor with EPOLLEXCLUSIVE; an idle reactor takes the accept. */
+        /**
+         * One listener registered in every reactor with EPOLLEXCLUSIVE; an idle reactor takes the accept, unless it
+         * holds more than its fair share of the connections (9/8 of the mean, +1).
+         */
         EXCLUSIVE,
         /** One acceptor (the group's first reactor) hands accepted sockets to the reactors round-robin. */
         HANDOFF
