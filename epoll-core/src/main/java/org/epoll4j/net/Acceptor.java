@@ -312,6 +312,9 @@ final class Acceptor implements Handler {
      * left to tell the sink (EXCLUSIVE): the server learns of the end from the reactor's termination instead.
      */
     private void withdraw(Duration pause) {
+        if (withdrawn) {
+            return; // a hand-off ran into an error while paused: the pending resume covers it
+        }
         if (exclusive) {
             // The kernel refuses EPOLL_CTL_MOD on an EPOLLEXCLUSIVE registration: take it out, add it back later.
             reRegistering = true;
