@@ -90,7 +90,8 @@ public final class Connection {
     private boolean hungUp;
     /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
     private boolean parked;
-    private volatile boolean readPaused;
+    /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
+    private volatile int readPauses;
     private Throwable closeCause;
     private volatile long bytesRead;
     /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
@@ -174,19 +175,28 @@ public final class Connection {
             if (idle != null && tls == null) {
                 idle.start(); // under TLS once the handshake finished: its own timeout covers the handshake
             }
-            if (server != null) {
-                server.connectionOpened(this);
-                countedOpen = true;
-            }
             if (tls != null) {
-                tls.start(); // onOpen follows when the handshake finishes
+                tls.start(); // onOpen follows when the handshake finishes, and then publication
                 return;
             }
+            publish();
         } catch (Throwable t) {
             closeNow(t);
             return;
         }
         notifyOpen();
+    }
+
+    /**
+     * Makes the connection one of its server's {@code connections()} (and so reachable by broadcasts). A TLS
+     * connection is published only after onOpen: a broadcast during its handshake would be held with the handshake
+     * and overtake the greeting onOpen writes.
+     */
+    private void publish() {
+        if (server != null && !closed) {
+            server.connectionOpened(this);
+            countedOpen = true;
+        }
     }
 
     /** Runs onOpen, then completes a client's future; a throwing onOpen closes (and fails the future). */
@@ -208,6 +218,17 @@ public final class Connection {
     private final Handler io = new Handler() {
         @Override
         public void onReady(Registration reg, Ready ready) throws Exception {
+            try {
+                dispatch(ready);
+            } catch (javax.net.ssl.SSLException e) {
+                if (tls == null || !tls.isPeerFailure(e)) {
+                    throw e; // the handler's own: a handler failure
+                }
+                tlsFailed(e);
+            }
+        }
+
+        private void dispatch(Ready ready) throws Exception {
             if (connecting) {
                 finishConnect();
                 if (closed) {
@@ -273,7 +294,7 @@ public final class Connection {
 
     /** Whether the connection reads now: not paused and input not ended. */
     private boolean canRead() {
-        return !readPaused && !inputEnded() && (tls == null || !tls.taskRunning());
+        return readPauses == 0 && !inputEnded();
     }
 
     /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
@@ -294,7 +315,7 @@ public final class Connection {
     private void afterHangup() {
         if (inputEnded()) {
             closeNow(hangupCause());
-        } else if (readPaused && !edge && !parked) {
+        } else if (readPauses != 0 && !edge && !parked) {
             // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
             // read the loop would spin. Switch to EDGE (it reports the HUP once) until resumeReading().
             try {
@@ -391,14 +412,19 @@ public final class Connection {
                 afterHangup();
             }
         } catch (Throwable t) {
-            closeNow(t);
+            fail(t);
         }
     }
 
     private void peerShutdown() throws Exception {
         if (tls != null && !tls.inboundDone()) {
             if (!closing) {
-                closeNow(tls.eofCause()); // a FIN without close_notify: what came may have been cut short
+                Exception eof = tls.eofCause(); // a FIN without close_notify: what came may have been cut short
+                if (tls.handshakeDone()) {
+                    closeNow(eof);
+                } else {
+                    tlsFailed(eof);
+                }
                 return;
             }
             // close() already stopped delivering: the FIN only ends the wait for close_notify once all is sent
@@ -648,30 +674,54 @@ public final class Connection {
 
     // ------------------------------------------------------------------ flow control and closing
 
-    /** Stops reading: the kernel buffers fill and TCP pushes back on the peer. Idempotent. */
+    /**
+     * Stops reading: the kernel buffers fill and TCP pushes back on the peer. Idempotent. The library pauses reading
+     * for reasons of its own too (a TLS delegated task running, an {@link Offload} at its limit); reading resumes
+     * only when {@link #resumeReading()} was called and no such reason holds either.
+     */
     public void pauseReading() {
-        onLoop(() -> {
-            if (!readPaused) {
-                readPaused = true;
-                interestChanged();
-            }
-        });
+        pauseReading(ReadPause.USER);
     }
 
     /** Resumes reading after {@link #pauseReading()}; anything that arrived meanwhile is delivered. */
     public void resumeReading() {
-        onLoop(() -> {
-            if (readPaused && !closed) {
-                readPaused = false;
-                if (selfDriven() || tls != null) {
-                    // an edge may have come and gone while paused; TLS may hold whole records already read
-                    later(readAgain);
-                }
-                if (!selfDriven()) {
-                    updateInterest();
-                }
-            }
-        });
+        resumeReading(ReadPause.USER);
+    }
+
+    /** Adds {@code reason} to the reasons reading is paused for. Idempotent per reason; safe from any thread. */
+    void pauseReading(ReadPause reason) {
+        onLoop(() -> pauseOnLoop(reason));
+    }
+
+    /** Removes {@code reason}; reading resumes if no other reason holds. Idempotent per reason; any thread. */
+    void resumeReading(ReadPause reason) {
+        onLoop(() -> resumeOnLoop(reason));
+    }
+
+    private void pauseOnLoop(ReadPause reason) {
+        int before = readPauses;
+        readPauses = before | reason.bit();
+        if (before == 0) {
+            interestChanged();
+        }
+    }
+
+    private void resumeOnLoop(ReadPause reason) {
+        int before = readPauses;
+        if ((before & reason.bit()) == 0) {
+            return;
+        }
+        readPauses = before & ~reason.bit();
+        if (readPauses != 0 || closed) {
+            return;
+        }
+        if (selfDriven() || tls != null) {
+            // an edge may have come and gone while paused; TLS may hold whole records already read
+            later(readAgain);
+        }
+        if (!selfDriven()) {
+            updateInterest();
+        }
     }
 
     /**
@@ -911,9 +961,13 @@ public final class Connection {
         }
     }
 
-    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer). */
+    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer, TLS). */
     void fail(Throwable cause) {
-        closeNow(cause);
+        if (tls != null && tls.isPeerFailure(cause)) {
+            tlsFailed(cause);
+        } else {
+            closeNow(cause);
+        }
     }
 
     /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
@@ -998,6 +1052,26 @@ public final class Connection {
             idle.start(); // onIdle never comes before onOpen
         }
         notifyOpen();
+        publish();
+    }
+
+    /**
+     * The TLS engine failed on what the peer sent (a plaintext client, no common protocol, a bad certificate or
+     * record), the handshake timed out, or the peer left mid-handshake: peer trouble, so a connection event (DEBUG,
+     * the server's {@code tlsHandshakeFailures}) rather than a handler failure.
+     */
+    private void tlsFailed(Throwable cause) {
+        if (closed) {
+            return;
+        }
+        if (!tls.handshakeDone() && server != null) {
+            server.tlsHandshakeFailed();
+        }
+        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+            LOG.log(System.Logger.Level.DEBUG, "TLS " + (tls.handshakeDone() ? "" : "handshake ") + "with "
+                    + remoteAddress() + " on fd " + fd + " failed: " + cause);
+        }
+        closeNow(cause);
     }
 
     /** Decrypted bytes for the handler (none after close(): the connection only waits for close_notify then). */
@@ -1009,7 +1083,7 @@ public final class Connection {
 
     /** Whether unwrapping should go on: not paused (a graceful close reads on for close_notify). */
     boolean tlsWantsData() {
-        return !closed && !readPaused;
+        return !closed && readPauses == 0;
     }
 
     /** Ciphertext (handshake, records, alerts) for the socket. */
@@ -1068,12 +1142,11 @@ public final class Connection {
     }
 
     void tlsReadingBlocked() {
-        interestChanged();
+        pauseOnLoop(ReadPause.TLS_TASK);
     }
 
     void tlsReadingUnblocked() {
-        interestChanged();
-        later(readAgain);
+        resumeOnLoop(ReadPause.TLS_TASK);
     }
 
     /**
@@ -1131,9 +1204,17 @@ public final class Connection {
         return out.queuedBytes() + (tls == null ? 0 : tls.heldBytes());
     }
 
-    /** Whether {@link #pauseReading()} is in effect. */
+    /**
+     * Whether reading is paused: by {@link #pauseReading()}, or by the library for one of its own reasons (see
+     * {@link #pauseReading()}).
+     */
     public boolean isReadingPaused() {
-        return readPaused;
+        return readPauses != 0;
+    }
+
+    /** Whether {@code reason} is among the reasons reading is paused for. */
+    boolean isReadingPausedFor(ReadPause reason) {
+        return (readPauses & reason.bit()) != 0;
     }
 
     /** Whether the peer's FIN has been read. */

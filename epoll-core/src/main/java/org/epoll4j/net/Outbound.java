@@ -242,8 +242,14 @@ final class Outbound {
 
     // ------------------------------------------------------------------ cork
 
+    /** Holds writes back; with bytes queued, EPOLLOUT goes too (LEVEL would report it while nothing may go). */
     void cork() {
-        corked = true;
+        if (!corked) {
+            corked = true;
+            if (!queue.isEmpty()) {
+                owner.interestChanged();
+            }
+        }
     }
 
     void uncork() {
@@ -253,6 +259,9 @@ final class Outbound {
         corked = false;
         if (!owner.closed() && !queue.isEmpty()) {
             flushNowOrLater();
+            if (!owner.closed() && !queue.isEmpty()) {
+                owner.interestChanged(); // the rest waits for EPOLLOUT, which the cork had turned off
+            }
         }
     }
 

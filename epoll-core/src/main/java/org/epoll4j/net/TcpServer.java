@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -61,6 +62,8 @@ public final class TcpServer implements AutoCloseable {
     /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger active = new AtomicInteger(); // connections may run on other reactors (HANDOFF)
+    /** Peers that failed the TLS handshake; counted from the connections' reactor threads (HANDOFF: several). */
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile boolean closed;
 
@@ -463,7 +466,20 @@ public final class TcpServer implements AutoCloseable {
         return acceptor.rejected();
     }
 
-    /** Connections open now. */
+    /**
+     * Connections whose TLS handshake failed (the peer spoke no TLS, a protocol or certificate it could not agree on,
+     * a timeout, or it left mid-handshake). Peer trouble, so not a handler failure: each is logged at DEBUG.
+     */
+    public long tlsHandshakeFailures() {
+        return tlsHandshakeFailures.sum();
+    }
+
+    /** Hook for {@link Connection}: one of this server's TLS handshakes failed. */
+    void tlsHandshakeFailed() {
+        tlsHandshakeFailures.increment();
+    }
+
+    /** Connections open now (a TLS connection from the end of its handshake on). */
     public int activeConnections() {
         return active.get();
     }

@@ -44,6 +44,8 @@ final class Tls {
     private boolean inboundDone;
     private boolean closeNotifyQueued;
     private Timeout timer;
+    /** The engine's failure on the peer's bytes (or the handshake timeout), to tell it from a handler's exception. */
+    private Throwable peerFailure;
 
     Tls(Connection conn, TlsConfig config, NetContext ctx) {
         this.conn = conn;
@@ -64,8 +66,9 @@ final class Tls {
             timer = conn.reactor().schedule(config.handshakeTimeout(), () -> {
                 timer = null;
                 if (!handshakeDone) {
-                    conn.fail(new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
-                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms"));
+                    peerFailure = new SSLHandshakeException("TLS handshake with " + conn.remoteAddress()
+                            + " not finished after " + config.handshakeTimeout().toMillis() + " ms");
+                    conn.fail(peerFailure);
                 }
             });
         }
@@ -87,6 +90,11 @@ final class Tls {
 
     boolean handshakeDone() {
         return handshakeDone;
+    }
+
+    /** Whether {@code t} is the engine's failure on what the peer sent (or the handshake timeout). */
+    boolean isPeerFailure(Throwable t) {
+        return t != null && t == peerFailure;
     }
 
     // ------------------------------------------------------------------ inbound
@@ -163,7 +171,13 @@ final class Tls {
                 return;
             }
             ByteBuffer plain = ctx.tlsPlain(appSize).clear();
-            SSLEngineResult r = engine.unwrap(in, plain);
+            SSLEngineResult r;
+            try {
+                r = engine.unwrap(in, plain);
+            } catch (SSLException e) {
+                peerFailure = e; // what the peer sent; not the handler's doing
+                throw e;
+            }
             switch (r.getStatus()) {
                 case BUFFER_UNDERFLOW:
                     ensureNetIn(engine.getSession().getPacketBufferSize());
@@ -231,11 +245,15 @@ final class Tls {
             return;
         }
         if (failure != null) {
+            peerFailure = failure; // a task checks what the peer sent (its certificate, its key share)
             conn.fail(failure);
             return;
         }
         try {
             onNetData(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
+            if (conn.isOpen() && !taskRunning) {
+                pump(); // plaintext written while the task ran
+            }
         } catch (Throwable t) {
             conn.fail(t);
             return;
@@ -317,7 +335,9 @@ final class Tls {
     }
 
     private boolean canWrapNow() {
-        return !corked && handshakeDone && !closeNotifyQueued && conn.isOpen() && conn.tlsOutboundEmpty();
+        // not while a delegated task runs: the engine answers every wrap with NEED_TASK, consuming nothing
+        return !corked && handshakeDone && !taskRunning && !closeNotifyQueued && conn.isOpen()
+                && conn.tlsOutboundEmpty();
     }
 
     private void hold(ByteBuffer src) {
@@ -368,11 +388,14 @@ final class Tls {
                 if (head instanceof ByteBuffer b) {
                     b.flip();
                     int before = b.remaining();
-                    wrapBatch(b);
+                    boolean progress = wrapBatch(b);
                     held -= before - b.remaining();
                     b.compact();
                     if (b.position() == 0) {
                         pending.poll();
+                    }
+                    if (!progress) {
+                        break; // the engine took nothing and made nothing: wait for what it waits for
                     }
                 } else {
                     FileSource f = (FileSource) head;
@@ -394,7 +417,12 @@ final class Tls {
                     }
                     fileBuf.flip();
                     while (fileBuf.hasRemaining() && conn.isOpen()) {
-                        wrapBatch(fileBuf); // all of it: the buffer is refilled next time
+                        if (!wrapBatch(fileBuf)) { // the engine stalled: keep the rest ahead of the file's rest
+                            ByteBuffer rest = ByteBuffer.allocate(fileBuf.remaining()).put(fileBuf);
+                            pending.addFirst(rest);
+                            held += rest.position();
+                            break;
+                        }
                     }
                 }
             }
@@ -449,23 +477,31 @@ final class Tls {
     }
 
     private void wrapWhileTaken(ByteBuffer src) throws SSLException {
-        while (src.hasRemaining() && canWrapNow()) {
-            wrapBatch(src);
+        while (src.hasRemaining() && canWrapNow() && wrapBatch(src)) {
+            // until the socket stops taking it, or the engine stops taking plaintext
         }
     }
 
-    /** Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write. */
-    private void wrapBatch(ByteBuffer src) throws SSLException {
+    /**
+     * Wraps up to {@link #RECORDS_PER_SEND} records of {@code src} and hands them to the socket in one write; false
+     * if the engine consumed and produced nothing (it waits for a task or the peer: looping on it would spin).
+     */
+    private boolean wrapBatch(ByteBuffer src) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
         if (netOut.capacity() < packet * RECORDS_PER_SEND) {
             netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND); // the session's sizes grew in the handshake
         }
         netOut.clear();
+        boolean progress = false;
         while (src.hasRemaining() && netOut.remaining() >= packet) {
             SSLEngineResult r = engine.wrap(src, netOut);
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                 throw new SSLException("TLS output of " + conn + " is closed");
             }
+            if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) {
+                break; // nothing consumed, nothing produced: never ask again in this loop
+            }
+            progress = true;
             if (r.getStatus() != SSLEngineResult.Status.OK) {
                 break; // overflow: send what we have, then go on with an empty netOut
             }
@@ -482,6 +518,7 @@ final class Tls {
                 throw new SSLException(e);
             }
         }
+        return progress;
     }
 
     /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */
@@ -489,7 +526,13 @@ final class Tls {
         netOut.clear();
         boolean finishedNow = false;
         while (true) {
-            SSLEngineResult r = engine.wrap(EMPTY, netOut);
+            SSLEngineResult r;
+            try {
+                r = engine.wrap(EMPTY, netOut);
+            } catch (SSLException e) {
+                peerFailure = e; // the handshake's answer to what the peer sent
+                throw e;
+            }
             if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
                 if (netOut.position() > 0) {
                     break;

@@ -137,4 +137,46 @@ class NetCorkTest {
             server.close();
         }
     }
+
+    /**
+     * LEVEL, bytes queued, then cork(): the socket turns writable but nothing may be sent, so EPOLLOUT must be off
+     * (it once stayed armed: every loop iteration dispatched an event that did nothing, 600,000 in 500 ms). Uncork
+     * sends the rest.
+     */
+    @org.junit.jupiter.api.Test
+    void corkWithBytesQueuedStopsWatchingWritable() throws Exception {
+        int total = 8 << 20;
+        Tracking handler = new Tracking();
+        try (Loop loop = Loop.start("cork-level-spin")) {
+            TcpServer server = TcpServer.builder(loop.reactor)
+                    .config(ConnectionConfig.defaults().withTrigger(TriggerMode.LEVEL)).handler(handler).start();
+            try (SocketChannel ch = connect(server.localAddress())) {
+                Connection c = handler.nextOpen();
+                loop.call(() -> {
+                    c.write(bytes(SEED, 0, total)); // the client reads nothing yet: most of it queues
+                    c.cork();
+                    return null;
+                });
+                long queued = loop.call(c::queuedBytes);
+                assertTrue(queued > 0, "bytes queued");
+                Verifier v = new Verifier(SEED, "corked after queueing");
+                // read what the kernel holds: the socket is writable now, and stays so (nothing more is sent)
+                byte[] got = readFully(ch, (int) (total - queued));
+                v.check(got, 0, got.length);
+                loop.barrier();
+                long before = loop.reactor.stats().eventsDispatched();
+                for (int i = 0; i < 20; i++) {
+                    loop.barrier();
+                }
+                long dispatched = loop.reactor.stats().eventsDispatched() - before;
+                assertTrue(dispatched <= 2, "events dispatched while corked and writable: " + dispatched);
+                assertEquals(queued, (long) loop.call(c::queuedBytes), "nothing sent while corked");
+                c.uncork();
+                byte[] rest = readFully(ch, (int) queued);
+                v.check(rest, 0, rest.length);
+            }
+            handler.nextClose();
+            server.close();
+        }
+    }
 }
