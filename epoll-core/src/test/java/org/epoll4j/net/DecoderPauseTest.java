@@ -33,12 +33,12 @@ class DecoderPauseTest {
 
     @BeforeEach
     void start() throws Exception {
-        reactor = NetTests.startReactor("decoder-pause");
+        reactor = NetTestKit.startReactor("decoder-pause");
     }
 
     @AfterEach
     void stop() throws Exception {
-        NetTests.stop(reactor);
+        NetTestKit.stop(reactor);
     }
 
     /**
@@ -90,7 +90,7 @@ class DecoderPauseTest {
     void aPausedLineDecoderDeliversNoMoreLinesUntilResumed() throws Exception {
         PausingFrames h = new PausingFrames();
         try (TcpServer server = TcpServer.builder(reactor).handlerFactory(() -> LineDecoder.handler(100, h)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(payloads().getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             h.all.get(10, TimeUnit.SECONDS);
@@ -114,7 +114,7 @@ class DecoderPauseTest {
         };
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LengthFieldDecoder.handler(100, bytes)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(all.array(), 0, all.position());
             s.getOutputStream().flush();
             h.all.get(10, TimeUnit.SECONDS);
@@ -142,14 +142,14 @@ class DecoderPauseTest {
         };
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LineDecoder.handler(100, withHangup)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(payloads().getBytes(StandardCharsets.US_ASCII));
             s.shutdownOutput();
             assertEquals(expected(), atHangup.get(10, TimeUnit.SECONDS));
             byte[] replies = payloads().getBytes(StandardCharsets.US_ASCII);
-            assertEquals(payloads(), new String(NetTests.readFully(s.getInputStream(), replies.length),
+            assertEquals(payloads(), new String(NetTestKit.readFully(s.getInputStream(), replies.length),
                     StandardCharsets.US_ASCII));
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertTrue(NetTestKit.readsEofOrReset(s));
         }
     }
 
@@ -179,17 +179,17 @@ class DecoderPauseTest {
         CompletableFuture<Throwable> cause = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LineDecoder.handler(10, answering(false, cause))).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             OutputStream out = s.getOutputStream();
             // one too-long line whole in a read, one split over two writes (the decoder discards up to its '\n')
             out.write("a\nxxxxxxxxxxxxxxxxxxxx\nb\nyyyyyyyyyyyyyyyy".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String want = "OK a\nERR line too long\nOK b\nERR line too long\n";
-            assertEquals(want, new String(NetTests.readFully(s.getInputStream(), want.length()),
+            assertEquals(want, new String(NetTestKit.readFully(s.getInputStream(), want.length()),
                     StandardCharsets.US_ASCII));
             out.write("yyyyyyyyyyyyyyyyyyyyyy\nc\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            assertEquals("OK c\n", new String(NetTests.readFully(s.getInputStream(), 5), StandardCharsets.US_ASCII));
+            assertEquals("OK c\n", new String(NetTestKit.readFully(s.getInputStream(), 5), StandardCharsets.US_ASCII));
         }
         assertEquals(null, cause.get(10, TimeUnit.SECONDS));
     }
@@ -199,13 +199,13 @@ class DecoderPauseTest {
         CompletableFuture<Throwable> cause = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LineDecoder.handler(10, answering(true, cause))).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write("a\nxxxxxxxxxxxxxxxxxxxx\nb\n".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             String want = "OK a\nERR line too long\n";
-            assertEquals(want, new String(NetTests.readFully(s.getInputStream(), want.length()),
+            assertEquals(want, new String(NetTestKit.readFully(s.getInputStream(), want.length()),
                     StandardCharsets.US_ASCII));
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertTrue(NetTestKit.readsEofOrReset(s));
             assertInstanceOf(FrameTooLongException.class, cause.get(10, TimeUnit.SECONDS));
         }
     }
@@ -234,7 +234,7 @@ class DecoderPauseTest {
         };
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LengthFieldDecoder.handler(8, h)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             ByteBuffer b = ByteBuffer.allocate(100);
             b.put(LengthFieldDecoder.frame(ByteBuffer.wrap("one".getBytes(StandardCharsets.US_ASCII))));
             b.put(LengthFieldDecoder.frame(ByteBuffer.wrap("far too long".getBytes(StandardCharsets.US_ASCII))));
@@ -242,7 +242,7 @@ class DecoderPauseTest {
             s.getOutputStream().write(b.array(), 0, b.position());
             s.getOutputStream().flush();
             String want = "ok\nskipped\nok\n";
-            assertEquals(want, new String(NetTests.readFully(s.getInputStream(), want.length()),
+            assertEquals(want, new String(NetTestKit.readFully(s.getInputStream(), want.length()),
                     StandardCharsets.US_ASCII));
             assertEquals(List.of("one", "two"), frames);
         }

@@ -72,7 +72,7 @@ class OffloadCapTest {
              TcpServer server = loop.call(() -> TcpServer.builder(loop.reactor)
                      .bind(new InetSocketAddress("127.0.0.1", 0))
                      .handlerFactory(() -> LineDecoder.handler(64, h)).start());
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             StringBuilder all = new StringBuilder();
             for (int i = 0; i < REQUESTS; i++) {
                 all.append("GET ").append(i).append('\n');
@@ -90,7 +90,7 @@ class OffloadCapTest {
             InputStream in = s.getInputStream();
             for (int i = 0; i < REQUESTS; i++) {
                 assertEquals(new String(reply(i), StandardCharsets.US_ASCII),
-                        new String(NetTests.readFully(in, REPLY), StandardCharsets.US_ASCII), "reply " + i);
+                        new String(NetTestKit.readFully(in, REPLY), StandardCharsets.US_ASCII), "reply " + i);
             }
             sent.get(WAIT_SECONDS, TimeUnit.SECONDS);
             int max = loop.call(() -> maxInFlight[0]);

@@ -100,7 +100,7 @@ class OffloadLifecycleTest {
              TcpServer server = loop.call(() -> TcpServer.builder(loop.reactor)
                      .bind(new InetSocketAddress("127.0.0.1", 0))
                      .handlerFactory(() -> LineDecoder.handler(64, h)).start());
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             send(s, "slow 1\nslow 2\nfast 3\n");
             s.shutdownOutput(); // like nc -N: the requests, then FIN
             assertTrue(h.submitted.await(WAIT_SECONDS, TimeUnit.SECONDS));
@@ -123,9 +123,9 @@ class OffloadLifecycleTest {
              TcpServer server = loop.call(() -> TcpServer.builder(loop.reactor)
                      .bind(new InetSocketAddress("127.0.0.1", 0))
                      .handlerFactory(() -> LineDecoder.handler(64, h)).start());
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             send(s, "fast 0\n");
-            assertEquals("done fast 0\n", new String(NetTests.readFully(s.getInputStream(), 12),
+            assertEquals("done fast 0\n", new String(NetTestKit.readFully(s.getInputStream(), 12),
                     StandardCharsets.US_ASCII), "nothing ahead: delivered at once, the gate still closed");
             send(s, "slow 1\nfast 2\nslow 3\n");
             assertTrue(h.submitted.await(WAIT_SECONDS, TimeUnit.SECONDS));
@@ -135,7 +135,7 @@ class OffloadLifecycleTest {
             assertEquals(2, (int) loop.call(o::inFlight), "only the tasks went to the pool");
             h.gate.countDown();
             String want = "done slow 1\ndone fast 2\ndone slow 3\n";
-            assertEquals(want, new String(NetTests.readFully(s.getInputStream(), want.length()),
+            assertEquals(want, new String(NetTestKit.readFully(s.getInputStream(), want.length()),
                     StandardCharsets.US_ASCII));
         } finally {
             h.shutdown();
@@ -191,7 +191,7 @@ class OffloadLifecycleTest {
              TcpServer server = loop.call(() -> TcpServer.builder(loop.reactor)
                      .bind(new InetSocketAddress("127.0.0.1", 0))
                      .handlerFactory(() -> LineDecoder.handler(64, h)).start());
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Connection c = h.connection.get(WAIT_SECONDS, TimeUnit.SECONDS);
             Offload o = h.offload.get(WAIT_SECONDS, TimeUnit.SECONDS);
             List<String> imposed = new ArrayList<>(reasons);
@@ -222,7 +222,7 @@ class OffloadLifecycleTest {
                 }
             }
             String want = (reasons.contains("OFFLOAD") ? "done slow 0\n" : "") + "done fast probe\n";
-            assertEquals(want, new String(NetTests.readFully(s.getInputStream(), want.length()),
+            assertEquals(want, new String(NetTestKit.readFully(s.getInputStream(), want.length()),
                     StandardCharsets.US_ASCII), reasons + ": read once the last reason was lifted");
             assertTrue(!loop.call(c::isReadingPaused), reasons.toString());
         } finally {
@@ -236,7 +236,7 @@ class OffloadLifecycleTest {
         ReactorGroup group = ReactorGroup.builder().size(1).name("offload-shutdown").build();
         TcpServerGroup server = TcpServerGroup.builder(group).bind(new InetSocketAddress("127.0.0.1", 0))
                 .handlerFactory(() -> LineDecoder.handler(64, h)).start();
-        try (Socket s = NetTests.connect(server.port())) {
+        try (Socket s = NetTestKit.connect(server.port())) {
             send(s, "slow 1\nslow 2\n");
             assertTrue(h.submitted.await(WAIT_SECONDS, TimeUnit.SECONDS));
             CompletableFuture<Void> done = group.shutdownGracefully(Duration.ofMillis(50), Duration.ofSeconds(20));
@@ -259,7 +259,7 @@ class OffloadLifecycleTest {
         ReactorGroup group = ReactorGroup.builder().size(1).name("offload-timeout").build();
         TcpServerGroup server = TcpServerGroup.builder(group).bind(new InetSocketAddress("127.0.0.1", 0))
                 .handlerFactory(() -> LineDecoder.handler(64, h)).start();
-        try (Socket s = NetTests.connect(server.port())) {
+        try (Socket s = NetTestKit.connect(server.port())) {
             send(s, "slow 1\nslow 2\n");
             assertTrue(h.submitted.await(WAIT_SECONDS, TimeUnit.SECONDS));
             group.shutdownGracefully(Duration.ofMillis(50), Duration.ofMillis(300)).get(WAIT_SECONDS,
