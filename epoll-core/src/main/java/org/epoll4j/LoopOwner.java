@@ -1,8 +1,9 @@
 package org.epoll4j;
 
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,7 +27,8 @@ final class LoopOwner {
     private final Runnable closeAction;
     private final AtomicReference<Thread> owner = new AtomicReference<>();
     private final AtomicInteger state = new AtomicInteger(OPEN);
-    private final CountDownLatch terminated = new CountDownLatch(1);
+    /** Completed (on the closing thread) once the close action has finished. */
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile Thread loopThread;
     /** True while the owner is inside poll()/run() or the close; touched only by the owning thread. */
     private boolean busy;
@@ -70,15 +72,30 @@ final class LoopOwner {
 
     /** Called by the close action when it has finished, successfully or not. */
     void terminated() {
-        terminated.countDown();
+        terminated.complete(null);
     }
 
     boolean awaitTermination(long nanos) throws InterruptedException {
-        return terminated.await(nanos, TimeUnit.NANOSECONDS);
+        if (terminated.isDone()) {
+            return true;
+        }
+        try {
+            terminated.get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true; // never completed exceptionally; ended either way
+        }
     }
 
     boolean isTerminated() {
-        return terminated.getCount() == 0;
+        return terminated.isDone();
+    }
+
+    /** Completes once the reactor is closed; dependants run on the thread that closed it (or the caller's). */
+    CompletableFuture<Void> terminationFuture() {
+        return terminated;
     }
 
     boolean isOwned() {
@@ -185,7 +202,7 @@ final class LoopOwner {
      */
     void awaitClose(Runnable nudge) {
         try {
-            while (!terminated.await(100, TimeUnit.MILLISECONDS)) {
+            while (!awaitTermination(TimeUnit.MILLISECONDS.toNanos(100))) {
                 if (closeIfUnowned()) {
                     return;
                 }
@@ -209,13 +226,5 @@ final class LoopOwner {
         Thread other = owner.get();
         return new IllegalStateException(op + " on " + name + ": already running on thread "
                 + (other == null ? "?" : other.getName()));
-    }
-
-    static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
     }
 }

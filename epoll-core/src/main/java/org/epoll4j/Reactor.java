@@ -1,5 +1,6 @@
 package org.epoll4j;
 
+import org.epoll4j.internal.Durations;
 import org.epoll4j.internal.EpollPwait2;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventBuffer;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
@@ -355,8 +357,7 @@ public final class Reactor implements Executor, AutoCloseable {
             Throwable cause;
             synchronized (previous.ctlLock) {
                 add(r);
-                cause = previous.state == Registration.CANCELLING ? null : new FdReusedException(fd);
-                previous.state = Registration.ENDED;
+                cause = previous.end(new FdReusedException(fd));
             }
             retire(previous, cause);
         }
@@ -385,7 +386,7 @@ public final class Reactor implements Executor, AutoCloseable {
         }
         EventBuffer ev = life.inLoop() ? ctlEvent : OFF_LOOP_CTL.get();
         synchronized (r.ctlLock) {
-            if (r.state != Registration.LIVE) {
+            if (!r.isLive()) {
                 throw new IllegalStateException("registration for fd " + r.fd + " has ended");
             }
             ev.set(0, r.epollBits(newInterest, newMode), r.token());
@@ -404,7 +405,7 @@ public final class Reactor implements Executor, AutoCloseable {
      * now; from another thread it takes the fd out of epoll now and leaves the rest to the loop.
      */
     void cancel(Registration r) {
-        if (r.state != Registration.LIVE) {
+        if (!r.isLive()) {
             return;
         }
         Thread loop = life.loopThread();
@@ -413,13 +414,13 @@ public final class Reactor implements Executor, AutoCloseable {
             return;
         }
         synchronized (r.ctlLock) {
-            if (r.state != Registration.LIVE) {
+            if (!r.isLive()) {
                 return;
             }
             // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
             counters.epollCtl();
             LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, OFF_LOOP_CTL.get().address());
-            r.state = Registration.CANCELLING;
+            r.cancelling();
         }
         // If the reactor is closing, the task is refused and close ends the registration (still in the table).
         if (tasks.offer(() -> end(r, null, false))) {
@@ -431,16 +432,15 @@ public final class Reactor implements Executor, AutoCloseable {
     private void end(Registration r, Throwable cause, boolean del) {
         Throwable told;
         synchronized (r.ctlLock) {
-            if (r.state == Registration.ENDED) {
+            if (r.hasEnded()) {
                 return;
             }
-            if (del && r.state == Registration.LIVE) {
+            if (del && r.isLive()) {
                 // EBADF/ENOENT mean the fd was already closed, which removed it from epoll: nothing left to undo.
                 counters.epollCtl();
                 LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, r.fd, ctlEvent.address());
             }
-            told = r.state == Registration.CANCELLING ? null : cause; // cancelled first, whatever came after
-            r.state = Registration.ENDED;
+            told = r.end(cause);
         }
         retire(r, told);
     }
@@ -499,7 +499,7 @@ public final class Reactor implements Executor, AutoCloseable {
      *                                timer of this reactor (re-entrant iterations are refused)
      */
     public int poll(Duration timeout) throws EpollException {
-        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : LoopOwner.saturatedNanos(timeout);
+        long timeoutNanos = timeout == null ? -1 : timeout.isNegative() ? 0 : Durations.saturatedNanos(timeout);
         life.enter("poll");
         try {
             return iterate(timeoutNanos);
@@ -670,7 +670,7 @@ public final class Reactor implements Executor, AutoCloseable {
             }
             // Per event: a handler may have ended or added registrations; another thread may have cancelled one.
             Registration r = table.lookup(token);
-            if (r == null || r.state != Registration.LIVE) {
+            if (r == null || !r.isLive()) {
                 stale++;
                 continue;
             }
@@ -684,7 +684,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 if (timed) {
                     timed("handler", r.fd, r.handler, start);
                 }
-                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.state == Registration.LIVE
+                if (debugEdgeStalls && r.mode == TriggerMode.EDGE && r.isLive()
                         && (bits & LibC.EPOLLIN) != 0) {
                     checkEdgeStall(r);
                 }
@@ -803,7 +803,7 @@ public final class Reactor implements Executor, AutoCloseable {
         if (!life.isOpen()) {
             throw new RejectedExecutionException(name + " is closed");
         }
-        long deadline = System.nanoTime() + Math.max(0, Math.min(LoopOwner.saturatedNanos(delay), Long.MAX_VALUE / 4));
+        long deadline = System.nanoTime() + Math.max(0, Durations.saturatedNanos(delay));
         ScheduledTask t = new ScheduledTask(this, deadline, task);
         if (life.inLoop()) {
             addTimer(t);
@@ -846,9 +846,14 @@ public final class Reactor implements Executor, AutoCloseable {
      * Closes the reactor: every still-registered handler gets {@link Handler#onClosed} with a
      * {@link ClosedReactorException} (or {@code null} if it was cancelled from another thread and not yet told),
      * pending timers end cancelled, queued tasks run one last time, and the epoll fd and eventfd are closed.
-     * Registered fds stay open: they belong to their owners. Called from another thread while the loop runs, it
-     * wakes the loop and waits for it to finish closing; called from a handler, task or timer, the loop closes when
-     * the current iteration ends. Idempotent.
+     * Registered fds stay open: they belong to their owners. While no thread runs the loop, the close happens on
+     * the calling thread. Called from a plain thread while another thread runs the loop, it wakes the loop and
+     * waits for it to finish closing.
+     *
+     * <p><b>On a loop thread it never waits.</b> From this reactor's own handler, task or timer, the loop closes
+     * when the current iteration ends; from another reactor's thread (any thread for which {@link #current()} is
+     * not null) it only requests the close and returns, because two loops waiting for each other would never
+     * return. Chain work on {@link #terminationFuture()} to act once the close is done. Idempotent.
      */
     @Override
     public void close() {
@@ -858,9 +863,14 @@ public final class Reactor implements Executor, AutoCloseable {
         if (life.isTerminated() || life.ownedByCurrentThread()) {
             return;
         }
-        if (!life.closeIfUnowned()) {
-            life.awaitClose(wakeups::write);
+        if (life.closeIfUnowned()) {
+            return;
         }
+        if (current() != null) {
+            wakeups.write(); // requested only: a loop thread must not wait for another loop
+            return;
+        }
+        life.awaitClose(wakeups::write);
     }
 
     /**
@@ -871,7 +881,20 @@ public final class Reactor implements Executor, AutoCloseable {
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        return life.awaitTermination(LoopOwner.saturatedNanos(timeout));
+        return life.awaitTermination(Durations.saturatedNanos(timeout));
+    }
+
+    /**
+     * Completes once the reactor is closed: every handler was told, the final tasks ran, and its epoll fd is closed
+     * (the thread that ran the loop may still be returning). Dependent actions run on the thread that performed the
+     * close, or on the caller's if it is done already. Waiting on it from one of a reactor's own threads would
+     * block that loop: chain actions instead.
+     *
+     * @return a future that completes normally, never exceptionally (completing it yourself has no effect on the
+     *         reactor)
+     */
+    public CompletableFuture<Void> terminationFuture() {
+        return life.terminationFuture().copy();
     }
 
     /** The close itself, run once by the thread owning the loop. */

@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import org.epoll4j.internal.Affinity;
+import org.epoll4j.internal.Durations;
 import org.epoll4j.internal.Errno;
 
 import java.time.Duration;
@@ -381,8 +382,8 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
                         name + ": shutdown listener failed", t);
             }
         }
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
-        long quietNanos = saturatedNanos(quietPeriod);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
+        long quietNanos = Durations.saturatedNanos(quietPeriod);
         for (Reactor r : reactors) {
             QuietWatch watch = new QuietWatch(r, quietNanos, deadline);
             try {
@@ -432,6 +433,11 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
      * Closes every reactor now (handlers get {@link Handler#onClosed} with a {@link ClosedReactorException}; queued
      * bytes of connections are dropped: use {@link #shutdownGracefully} to let them finish) and waits for their
      * threads to end. Idempotent.
+     *
+     * <p><b>On a loop thread</b> (one of this group's, or any other reactor's: {@link Reactor#current()} is not
+     * null) it only requests the close of every reactor and returns without waiting: a loop waiting for another loop
+     * that does the same would never return, and a loop cannot wait for itself. Use {@link #terminationFuture()} to
+     * act once every loop has ended.
      */
     @Override
     public void close() {
@@ -439,10 +445,10 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         for (Reactor r : reactors) {
             r.close();
         }
+        if (Reactor.current() != null) {
+            return; // requested only; terminationFuture() completes when the last loop ends
+        }
         for (Thread t : threads) {
-            if (t == Thread.currentThread()) {
-                continue; // closing from one of our own loops: that loop ends when its handler returns
-            }
             try {
                 t.join();
             } catch (InterruptedException e) {
@@ -461,7 +467,7 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
      * @throws InterruptedException if interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(timeout);
         for (Reactor r : reactors) {
             if (!r.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                 return false;
@@ -480,6 +486,19 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
         return true;
     }
 
+    /**
+     * Completes once every reactor is closed and its loop has returned (as Netty's
+     * {@code EventExecutorGroup.terminationFuture()}); the way for code on one of the group's own threads to act on
+     * the end of the group, since {@link #close()} there does not wait. Dependent actions run on the last loop
+     * thread to end.
+     *
+     * @return a future that completes normally, never exceptionally (completing it yourself has no effect on the
+     *         group)
+     */
+    public CompletableFuture<Void> terminationFuture() {
+        return terminationFuture.copy();
+    }
+
     /** Whether {@link #shutdownGracefully} or {@link #close()} has been called. */
     public boolean isShuttingDown() {
         return shuttingDown.get();
@@ -493,14 +512,6 @@ public final class ReactorGroup implements Executor, AutoCloseable, Iterable<Rea
             }
         }
         return terminationFuture.isDone();
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 4;
-        }
     }
 
     @Override

@@ -18,10 +18,10 @@ package org.epoll4j;
  * again: that fd number then belongs to someone else, and the ended registration's owner must not close it.
  */
 public final class Registration {
-    static final int LIVE = 0;
+    private static final int LIVE = 0;
     /** Cancelled from another thread: out of epoll, not yet told ({@code onClosed} runs on the loop). */
-    static final int CANCELLING = 1;
-    static final int ENDED = 2;
+    private static final int CANCELLING = 1;
+    private static final int ENDED = 2;
 
     final Reactor reactor;
     final int fd;
@@ -34,7 +34,8 @@ public final class Registration {
     final Object ctlLock = new Object();
     volatile Interest interest;
     volatile TriggerMode mode;
-    volatile int state = LIVE;
+    /** LIVE, then CANCELLING (optional), then ENDED; changed only through the methods below, under {@link #ctlLock}. */
+    private volatile int state = LIVE;
     private Object attachment;
 
     Registration(Reactor reactor, int fd, int slot, int generation, Interest interest, TriggerMode mode,
@@ -48,6 +49,35 @@ public final class Registration {
         this.handler = handler;
         this.oneshot = oneshot;
         this.exclusive = exclusive;
+    }
+
+    // ---------------------------------------------------------------- life (the reactor drives it, this class keeps it)
+
+    /** Neither cancelled nor ended: epoll may still report it, and its handler runs. */
+    boolean isLive() {
+        return state == LIVE;
+    }
+
+    /** Whether its handler has been told (or is being told) how it ended. */
+    boolean hasEnded() {
+        return state == ENDED;
+    }
+
+    /** Cancelled from another thread: out of epoll now, {@code onClosed} still to come on the loop. Under ctlLock. */
+    void cancelling() {
+        state = CANCELLING;
+    }
+
+    /**
+     * Ends the registration (under ctlLock); once only.
+     *
+     * @param cause why it ended
+     * @return what its handler's {@code onClosed} is told: {@code null} if it was cancelled first, whatever came after
+     */
+    Throwable end(Throwable cause) {
+        Throwable told = state == CANCELLING ? null : cause;
+        state = ENDED;
+        return told;
     }
 
     /** The token epoll carries for this registration. */

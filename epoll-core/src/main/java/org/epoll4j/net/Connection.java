@@ -100,6 +100,10 @@ public final class Connection {
     /** An accepted IPv4 peer, packed ({@code SockAddr.packInet4}) until {@link #remoteAddress()} is first asked. */
     private final long remoteInet4;
     private volatile Object attachment;
+    /** The decoding handler serving this connection, if any (it holds frames back while reading is paused). */
+    DecodingHandler decodingHandler;
+    /** The connection's offload, if any: outstanding results delay a graceful close (Offload.closeGracefully). */
+    Offload offload;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                        SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
@@ -715,12 +719,30 @@ public final class Connection {
         if (readPauses != 0 || closed) {
             return;
         }
+        resumedDecoder(); // frames a decoder held back go before anything read from now on
+        if (readPauses != 0 || closed) {
+            return; // a held frame paused reading again
+        }
         if (selfDriven() || tls != null) {
             // an edge may have come and gone while paused; TLS may hold whole records already read
             later(readAgain);
         }
         if (!selfDriven()) {
             updateInterest();
+        }
+    }
+
+    /** Offloaded results that could not be delivered because the reactor closed: counted by the server. */
+    void offloadResultDropped(int n) {
+        if (server != null) {
+            server.offloadResultsDropped.add(n);
+        }
+    }
+
+    /** Lets a decoding handler deliver the frames it held back while reading was paused (before reading again). */
+    private void resumedDecoder() {
+        if (decodingHandler != null) {
+            decodingHandler.readingResumed(this);
         }
     }
 
@@ -879,6 +901,9 @@ public final class Connection {
         }
         if (countedOpen) {
             server.connectionClosed(this);
+        }
+        if (offload != null) {
+            offload.connectionClosed(closeCause); // counts results a closing reactor can no longer deliver
         }
         if (connectFuture != null && !connectFuture.isDone()) {
             connectFuture.completeExceptionally(closeCause != null ? closeCause

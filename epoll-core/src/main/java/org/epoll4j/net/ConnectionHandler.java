@@ -45,14 +45,16 @@ public interface ConnectionHandler {
 
     /**
      * The peer shut down its writing side (FIN). Every byte it sent has been delivered to {@link #onData}. The
-     * connection can still write. The default closes gracefully (queued bytes are sent first); override to keep
-     * writing, then call {@link Connection#close()} or {@link Connection#shutdownOutput()} yourself.
+     * connection can still write. The default closes gracefully (queued bytes are sent first), but only after the
+     * connection's {@link Offload} has delivered every outstanding result ({@link Offload#closeWhenDone()}), so a
+     * peer that half-closes after its requests still gets the replies; override to keep writing, then call
+     * {@link Connection#close()} or {@link Connection#shutdownOutput()} yourself.
      *
      * @param connection the connection
      * @throws Exception any failure closes the connection
      */
     default void onReadHangup(Connection connection) throws Exception {
-        connection.close();
+        Offload.closeGracefully(connection);
     }
 
     /**

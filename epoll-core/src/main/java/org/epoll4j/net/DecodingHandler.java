@@ -5,9 +5,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The {@link ConnectionHandler} behind {@link LineDecoder#handler} and friends: feeds each read to one decoder,
- * closes the connection with a {@link FrameTooLongException} when the peer oversteps the limit, drops the decoder's
- * buffered tail when the connection closes, and passes the lifecycle callbacks on to the user's listener when it is
- * a {@link FrameHandler}. Serves exactly one connection.
+ * asks the user ({@link FrameHandler#onFrameTooLong}) whether to close or skip when the peer oversteps the limit,
+ * drops the decoder's buffered tail when the connection closes, and passes the lifecycle callbacks on to the user's
+ * listener when it is a {@link FrameHandler}. Serves exactly one connection.
+ *
+ * <p>A pause is honoured frame by frame: once reading is paused the decoder stops after the current frame, and the
+ * rest of that read (at most one read buffer, since a paused connection reads nothing more) is held here until
+ * {@link #readingResumed} decodes it, before anything read later and before the peer's FIN is reported.
  */
 final class DecodingHandler implements ConnectionHandler {
     /** For a plain listener: {@link FrameHandler}'s defaults, which are {@link ConnectionHandler}'s. */
@@ -17,6 +21,14 @@ final class DecodingHandler implements ConnectionHandler {
     private final FrameListener<ByteBuffer> listener;
     private final FrameHandler<?> lifecycle;
     private Connection bound;
+    /** Bytes read but not yet decoded because reading was paused; read mode; null when none. */
+    private ByteBuffer held;
+    /** A decode is running (a resume from inside a frame callback needs no drain: the running loop goes on). */
+    private boolean decoding;
+    /** The peer's FIN came while bytes were held: reported once they are decoded. */
+    private boolean hangupHeld;
+    /** Closing because of a too-long frame: what onClose reports if the close itself had no cause. */
+    private FrameTooLongException tooLong;
 
     /**
      * @param decoder  this connection's decoder
@@ -54,6 +66,7 @@ final class DecodingHandler implements ConnectionHandler {
     private void bind(Connection connection) {
         if (bound == null) {
             bound = connection;
+            connection.decodingHandler = this; // found even when the user wraps this handler in another
         } else if (bound != connection) {
             throw new IllegalStateException("a decoding handler keeps one connection's partial frame and serves "
                     + "only that connection; create one per connection (TcpServer.Builder.handlerFactory)");
@@ -69,12 +82,92 @@ final class DecodingHandler implements ConnectionHandler {
     @Override
     public void onData(Connection connection, ByteBuffer data) throws Exception {
         bind(connection);
-        try {
-            decoder.decode(connection, data, listener);
-        } catch (FrameTooLongException e) {
-            decoder.release();
-            connection.closeWith(e);
+        if (held != null) {
+            // Bytes from before a pause go first (a read can only come after the resume that drains them, but
+            // EDGE re-reads and TLS's buffered records may race it).
+            held = append(held, data);
+            drain(connection);
+            return;
         }
+        feed(connection, data);
+        if (data.hasRemaining() && connection.isOpen()) {
+            held = append(null, data);
+        }
+    }
+
+    /** Decodes {@code data} until it is consumed, the connection closes, or reading pauses. */
+    private void feed(Connection connection, ByteBuffer data) throws Exception {
+        decoding = true;
+        try {
+            while (data.hasRemaining()) {
+                try {
+                    decoder.decode(connection, data, listener);
+                    return;
+                } catch (FrameTooLongException e) {
+                    if (lifecycle.onFrameTooLong(connection, e)) {
+                        decoder.release();
+                        data.position(data.limit());
+                        if (connection.queuedBytes() == 0) {
+                            connection.closeWith(e);
+                        } else {
+                            tooLong = e; // onClose reports it
+                            connection.close(); // gracefully: the answer written in onFrameTooLong is sent first
+                        }
+                        return;
+                    }
+                    // skip: the decoder discards the rest of the frame as decoding goes on
+                }
+                if (!connection.isOpen() || connection.isReadingPaused()) {
+                    return;
+                }
+            }
+        } finally {
+            decoding = false;
+        }
+    }
+
+    /** Decodes what a pause held back; then reports a FIN that came meanwhile. */
+    private void drain(Connection connection) throws Exception {
+        ByteBuffer h = held;
+        feed(connection, h);
+        if (!h.hasRemaining() || !connection.isOpen()) {
+            held = null;
+            if (hangupHeld && connection.isOpen() && !connection.isReadingPaused()) {
+                hangupHeld = false;
+                lifecycle.onReadHangup(connection);
+            }
+        }
+    }
+
+    /**
+     * Reading resumed ({@link Connection#resumeReading()}), on the loop: decodes the bytes a pause held back, before
+     * the connection reads again. What throws closes the connection.
+     */
+    void readingResumed(Connection connection) {
+        if (held == null || decoding || !connection.isOpen()) {
+            return; // nothing held, or the decode that paused is still running and goes on by itself
+        }
+        try {
+            drain(connection);
+        } catch (Throwable t) {
+            connection.closeWith(t);
+        }
+    }
+
+    /** {@code data}'s remaining bytes appended to {@code to} (read mode, or null), as a new heap buffer if needed. */
+    private static ByteBuffer append(ByteBuffer to, ByteBuffer data) {
+        int n = data.remaining();
+        if (to == null) {
+            ByteBuffer b = ByteBuffer.allocate(n).put(data);
+            return b.flip();
+        }
+        ByteBuffer b = ByteBuffer.allocate(to.remaining() + n).put(to).put(data);
+        return b.flip();
+    }
+
+    /** Bytes held back by a pause (for tests and stats). */
+    int heldBytes() {
+        return held == null ? 0 : held.remaining();
     }
 
     @Override
@@ -84,6 +177,10 @@ final class DecodingHandler implements ConnectionHandler {
 
     @Override
     public void onReadHangup(Connection connection) throws Exception {
+        if (held != null) {
+            hangupHeld = true; // every frame before the FIN is delivered first
+            return;
+        }
         lifecycle.onReadHangup(connection);
     }
 
@@ -95,6 +192,7 @@ final class DecodingHandler implements ConnectionHandler {
     @Override
     public void onClose(Connection connection, Throwable cause) {
         decoder.release();
-        lifecycle.onClose(connection, cause);
+        held = null;
+        lifecycle.onClose(connection, cause != null ? cause : tooLong);
     }
 }

@@ -8,12 +8,18 @@ import java.nio.ByteBuffer;
  */
 public interface FrameDecoder {
     /**
-     * Consumes {@code data} and hands each complete frame to {@code listener}, keeping an incomplete tail.
+     * Consumes {@code data} and hands each complete frame to {@code listener}, keeping an incomplete tail. A decoder
+     * should stop after a frame once {@code connection}'s reading is paused ({@link Connection#isReadingPaused()}),
+     * leaving the rest in {@code data} (its position where the next frame starts): the decoding handler holds it
+     * and passes it again when reading resumes. (One that always consumes everything still works, but then a pause
+     * takes effect only at the next read.)
      *
      * @param connection the connection the bytes came from (may be {@code null} when used standalone)
-     * @param data       the bytes read; consumed entirely
+     * @param data       the bytes read; consumed, up to where a pause stopped decoding
      * @param listener   receives each frame, valid only during the call
-     * @throws FrameTooLongException if the peer exceeds the decoder's limit
+     * @throws FrameTooLongException if the peer exceeds the decoder's limit; {@code data}'s position is then after
+     *                               the bytes of the frame seen, and a decoder that supports skipping
+     *                               ({@link FrameHandler#onFrameTooLong}) discards the rest of it when called again
      * @throws Exception             whatever the listener throws
      */
     void decode(Connection connection, ByteBuffer data, FrameListener<ByteBuffer> listener) throws Exception;
@@ -23,7 +29,9 @@ public interface FrameDecoder {
 
     /**
      * A connection handler that feeds every read to {@code decoder} and closes the connection with a
-     * {@link FrameTooLongException} when the peer oversteps the limit. If {@code listener} is a
+     * {@link FrameTooLongException} when the peer oversteps the limit (a {@link FrameHandler} can answer and skip
+     * instead: {@link FrameHandler#onFrameTooLong}). After {@link Connection#pauseReading()} no further frame is
+     * delivered until reading resumes. If {@code listener} is a
      * {@link FrameHandler} it also gets the connection's lifecycle callbacks ({@code onOpen}, {@code onClose},
      * {@code onReadHangup}, {@code onWritabilityChanged}, {@code onIdle}).
      *

@@ -39,13 +39,30 @@ public interface FrameHandler<T> extends FrameListener<T> {
 
     /**
      * As {@link ConnectionHandler#onReadHangup}: every complete frame the peer sent has been delivered; the default
-     * closes gracefully (an unfinished frame is dropped).
+     * closes gracefully (an unfinished frame is dropped), after the connection's {@link Offload} has delivered every
+     * outstanding result.
      *
      * @param connection the connection
      * @throws Exception any failure closes the connection
      */
     default void onReadHangup(Connection connection) throws Exception {
-        connection.close();
+        Offload.closeGracefully(connection);
+    }
+
+    /**
+     * The peer sent a frame longer than the decoder's limit; called before anything is closed, so the handler can
+     * answer first (e.g. {@code c.write("ERR line too long\n")}). Return {@code true} to close the connection: it
+     * closes gracefully (what was written, the answer included, is sent first) and {@link #onClose} sees
+     * {@code tooLong}. Return {@code false} to skip the frame and go on with the next one: the decoder discards the
+     * frame's bytes as they arrive, without buffering them. The default closes.
+     *
+     * @param connection the connection
+     * @param tooLong    what was too long, naming the limit
+     * @return whether to close the connection
+     * @throws Exception any failure closes the connection
+     */
+    default boolean onFrameTooLong(Connection connection, FrameTooLongException tooLong) throws Exception {
+        return true;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.epoll4j.net;
 
 import org.epoll4j.Timeout;
+import org.epoll4j.internal.Durations;
 
 import java.time.Duration;
 
@@ -10,9 +11,8 @@ import java.time.Duration;
  * So a busy connection costs a {@code nanoTime()} per read or write, not a timer operation.
  */
 final class IdleTimer implements Runnable {
-    /** About 73 years: no later than this is "never", and sums of two such values cannot overflow a long. */
-    static final long MAX_NANOS = Long.MAX_VALUE / 4;
-    private static final Duration MAX = Duration.ofNanos(MAX_NANOS);
+    /** No later than this is "never" (see {@link Durations#MAX_NANOS}). */
+    static final long MAX_NANOS = Durations.MAX_NANOS;
     private final Connection connection;
     private final long readIdle;
     private final long writeIdle;
@@ -23,20 +23,9 @@ final class IdleTimer implements Runnable {
 
     IdleTimer(Connection connection, ConnectionConfig config) {
         this.connection = connection;
-        this.readIdle = saturatedNanos(config.readIdleTimeout());
-        this.writeIdle = saturatedNanos(config.writeIdleTimeout());
-        this.allIdle = saturatedNanos(config.allIdleTimeout());
-    }
-
-    /**
-     * A timeout in nanoseconds, capped (like {@code Reactor.schedule}) at {@link #MAX_NANOS} so that a huge
-     * {@link Duration} neither overflows {@code toNanos()} nor the deadline arithmetic below.
-     */
-    static long saturatedNanos(Duration d) {
-        if (d.compareTo(MAX) >= 0) {
-            return MAX_NANOS;
-        }
-        return d.toNanos();
+        this.readIdle = Durations.saturatedNanos(config.readIdleTimeout());
+        this.writeIdle = Durations.saturatedNanos(config.writeIdleTimeout());
+        this.allIdle = Durations.saturatedNanos(config.allIdleTimeout());
     }
 
     void start() {

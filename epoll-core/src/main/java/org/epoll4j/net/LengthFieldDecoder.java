@@ -30,6 +30,7 @@ public final class LengthFieldDecoder implements FrameDecoder {
     private int headerValue;
     private ByteBuffer partial; // what arrived of an unfinished payload, in write mode; null when there is none
     private int partialLength; // the unfinished payload's declared length
+    private long discard; // bytes left of a too-long frame the handler chose to skip
 
     /**
      * A decoder for payloads of at most {@code maxFrameLength} bytes (the prefix not counted).
@@ -46,7 +47,9 @@ public final class LengthFieldDecoder implements FrameDecoder {
 
     /**
      * A handler for one connection that hands each payload (a view valid during the call) to {@code onFrame}; a
-     * length over the limit closes the connection with a {@link FrameTooLongException}. If {@code onFrame} is a
+     * length over the limit closes the connection with a {@link FrameTooLongException} (a {@link FrameHandler} can answer first, or skip
+     * it: {@link FrameHandler#onFrameTooLong}); after {@link Connection#pauseReading()} no further frame is delivered
+     * until reading resumes. If {@code onFrame} is a
      * {@link FrameHandler} it also gets the connection's lifecycle callbacks. Use it through
      * {@link TcpServer.Builder#handlerFactory} (one handler per connection).
      *
@@ -108,17 +111,23 @@ public final class LengthFieldDecoder implements FrameDecoder {
         partial = null;
         headerBytes = 0;
         headerValue = 0;
+        discard = 0;
     }
 
     /**
      * Consumes {@code data} (position to limit) and hands every payload it completes to {@code listener}, in order;
      * the rest of an unfinished frame is kept for the next call. Each payload is a buffer positioned on its bytes,
-     * valid only during the call. On return {@code data} is consumed. Stops early once {@code connection} is closed.
+     * valid only during the call. On return {@code data} is consumed, except that decoding stops after a frame once
+     * {@code connection} is closed or its reading is paused ({@link Connection#isReadingPaused()}): {@code data}'s
+     * position is then where the next frame starts, and the caller passes the rest again once reading resumes.
+     *
+     * <p>A length over the limit throws a {@link FrameTooLongException} with {@code data}'s position right after the
+     * length prefix; calling again skips that frame's payload (as it arrives, without buffering it) and goes on.
      *
      * @param connection passed to {@code listener}; may be {@code null}
      * @param data       the bytes read
      * @param listener   receives each payload
-     * @throws FrameTooLongException if a length prefix exceeds the limit (the decoder is then reset)
+     * @throws FrameTooLongException if a length prefix exceeds the limit
      * @throws Exception             whatever {@code listener} throws
      */
     @Override
@@ -127,6 +136,12 @@ public final class LengthFieldDecoder implements FrameDecoder {
         int pos = data.position();
         try {
             while (pos < end) {
+                if (discard > 0) {
+                    int take = (int) Math.min(discard, end - pos);
+                    discard -= take;
+                    pos += take;
+                    continue;
+                }
                 if (partial != null) {
                     int take = Math.min(partialLength - partial.position(), end - pos);
                     partial = FrameBuffers.append(partial, data, pos, take, partialLength);
@@ -154,6 +169,7 @@ public final class LengthFieldDecoder implements FrameDecoder {
                     }
                     if (Integer.toUnsignedLong(len) > maxFrameLength) {
                         release();
+                        discard = Integer.toUnsignedLong(len); // skipped if decoding goes on
                         throw new FrameTooLongException("frame length " + Integer.toUnsignedLong(len)
                                 + " exceeds the limit of " + maxFrameLength + " bytes", maxFrameLength);
                     }
@@ -168,12 +184,12 @@ public final class LengthFieldDecoder implements FrameDecoder {
                         continue; // the copy happens above
                     }
                 }
-                if (connection != null && !connection.isOpen()) {
+                if (connection != null && (!connection.isOpen() || connection.isReadingPaused())) {
                     break;
                 }
             }
         } finally {
-            data.limit(end).position(end);
+            data.limit(end).position(pos);
         }
     }
 

@@ -24,6 +24,7 @@ public final class LineDecoder implements FrameDecoder {
 
     private final int maxLineLength;
     private ByteBuffer tail; // the unfinished line, in write mode; null when there is none
+    private boolean discarding; // skipping the rest of a too-long line, up to its '\n'
 
     /**
      * A decoder for lines of at most {@code maxLineLength} bytes, not counting the terminator.
@@ -41,7 +42,9 @@ public final class LineDecoder implements FrameDecoder {
 
     /**
      * A handler for one connection that hands each line, decoded as UTF-8, to {@code onLine}; a line over the limit
-     * closes the connection with a {@link FrameTooLongException}. If {@code onLine} is a {@link FrameHandler} it
+     * closes the connection with a {@link FrameTooLongException} (a {@link FrameHandler} can answer first, or skip
+     * it: {@link FrameHandler#onFrameTooLong}); after {@link Connection#pauseReading()} no further frame is delivered
+     * until reading resumes. If {@code onLine} is a {@link FrameHandler} it
      * also gets the connection's lifecycle callbacks. Use it through {@link TcpServer.Builder#handlerFactory} (one
      * handler per connection).
      *
@@ -86,18 +89,24 @@ public final class LineDecoder implements FrameDecoder {
     @Override
     public void release() {
         tail = null;
+        discarding = false;
     }
 
     /**
      * Consumes {@code data} (position to limit) and hands every line it completes to {@code listener}, in order;
      * the rest of an unfinished line is kept for the next call. Each line is a buffer positioned on the line's
-     * bytes, valid only during the call. On return {@code data} is consumed (position at its limit). Stops early
-     * once {@code connection} is closed.
+     * bytes, valid only during the call. On return {@code data} is consumed (position at its limit), except that
+     * decoding stops after a line once {@code connection} is closed or its reading is paused
+     * ({@link Connection#isReadingPaused()}): {@code data}'s position is then where the next line starts, and the
+     * caller passes the rest again once reading resumes.
+     *
+     * <p>A line over the limit throws a {@link FrameTooLongException}, leaving {@code data}'s position after the
+     * bytes of it seen so far; calling again skips the rest of that line (up to its {@code \n}) and goes on.
      *
      * @param connection passed to {@code listener}; may be {@code null}
      * @param data       the bytes read
      * @param listener   receives each line
-     * @throws FrameTooLongException if a line is longer than the limit (the decoder is then reset)
+     * @throws FrameTooLongException if a line is longer than the limit (nothing of it is kept)
      * @throws Exception             whatever {@code listener} throws
      */
     @Override
@@ -107,38 +116,61 @@ public final class LineDecoder implements FrameDecoder {
         try {
             while (pos < end) {
                 int nl = indexOfNewline(data, pos, end);
+                if (discarding) {
+                    // the rest of a too-long line the handler chose to skip
+                    if (nl < 0) {
+                        pos = end;
+                        break;
+                    }
+                    discarding = false;
+                    pos = nl + 1;
+                    continue;
+                }
                 if (nl < 0) {
-                    keep(data, pos, end);
+                    if (!keep(data, pos, end)) {
+                        discarding = true;
+                        long seen = (long) end - pos;
+                        pos = end;
+                        throw tooLong(seen);
+                    }
                     pos = end;
                     break;
                 }
+                int lineStart = pos;
+                pos = nl + 1; // where the next line starts, whatever happens to this one
                 if (tail == null) {
-                    int len = nl - pos;
+                    int len = nl - lineStart;
                     if (len > 0 && data.get(nl - 1) == '\r') {
                         len--;
                     }
-                    checkLine(len);
-                    data.limit(pos + len).position(pos);
+                    if (len > maxLineLength) {
+                        throw tooLong(len);
+                    }
+                    data.limit(lineStart + len).position(lineStart);
                     listener.onFrame(connection, data);
                     data.limit(end);
                 } else {
-                    keep(data, pos, nl);
+                    long have = pending();
+                    if (!keep(data, lineStart, nl)) {
+                        throw tooLong(have + nl - lineStart);
+                    }
                     ByteBuffer line = tail.flip();
                     tail = null;
                     int len = line.limit();
                     if (len > 0 && line.get(len - 1) == '\r') {
                         line.limit(--len);
                     }
-                    checkLine(len);
+                    if (len > maxLineLength) {
+                        throw tooLong(len);
+                    }
                     listener.onFrame(connection, line);
                 }
-                pos = nl + 1;
-                if (connection != null && !connection.isOpen()) {
+                if (connection != null && (!connection.isOpen() || connection.isReadingPaused())) {
                     break;
                 }
             }
         } finally {
-            data.limit(end).position(end);
+            data.limit(end).position(pos);
         }
     }
 
@@ -161,8 +193,10 @@ public final class LineDecoder implements FrameDecoder {
         return -1;
     }
 
-    /** Appends data[from, to) to the unfinished line, failing once the line cannot fit the limit. */
-    private void keep(ByteBuffer data, int from, int to) throws FrameTooLongException {
+    /**
+     * Appends data[from, to) to the unfinished line; false (and nothing kept) once the line cannot fit the limit.
+     */
+    private boolean keep(ByteBuffer data, int from, int to) {
         int n = to - from;
         int have = pending();
         // One byte over the limit may still be a '\r' that the '\n' will strip.
@@ -170,22 +204,16 @@ public final class LineDecoder implements FrameDecoder {
         if (total > maxLineLength + 1L
                 || total == maxLineLength + 1L && (n > 0 ? data.get(to - 1) : tail.get(have - 1)) != '\r') {
             tail = null;
-            throw tooLong(total);
+            return false;
         }
         if (n == 0) {
-            return;
+            return true;
         }
         if (tail == null) {
             tail = ByteBuffer.allocate(Math.min(maxLineLength + 1, Math.max(INITIAL_TAIL, n)));
         }
         tail = FrameBuffers.append(tail, data, from, n, maxLineLength + 1);
-    }
-
-    private void checkLine(int len) throws FrameTooLongException {
-        if (len > maxLineLength) {
-            tail = null;
-            throw tooLong(len);
-        }
+        return true;
     }
 
     private FrameTooLongException tooLong(long atLeast) {

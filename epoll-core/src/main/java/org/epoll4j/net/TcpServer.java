@@ -3,23 +3,13 @@ package org.epoll4j.net;
 import org.epoll4j.ClosedReactorException;
 import org.epoll4j.EpollException;
 import org.epoll4j.FdReusedException;
-import org.epoll4j.Interest;
 import org.epoll4j.Reactor;
-import org.epoll4j.Ready;
-import org.epoll4j.Registration;
-import org.epoll4j.RegistrationOption;
-import org.epoll4j.Handler;
-import org.epoll4j.TriggerMode;
-import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
-import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.internal.SockAddr;
-import org.epoll4j.internal.Sockets;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.Objects;
@@ -28,9 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -48,7 +37,8 @@ import java.util.function.Supplier;
  * connection storm cannot starve established connections. When the process runs out of fds (EMFILE/ENFILE) the
  * server frees a reserved fd, accepts and immediately closes the waiting connections (their clients see the
  * connection closed instead of hanging), and takes the reserve back; if even that fails it stops listening for
- * 100 ms rather than spin on a listener that stays readable.
+ * 100 ms rather than spin on a listener that stays readable. If the reactor closes during such a pause, the
+ * listener closes with it all the same.
  *
  * <p>{@link Builder#start()} and {@link #close()} work from any thread but never make one reactor's thread wait for
  * another's (two reactors doing that to each other would deadlock): called on another reactor's thread they hand
@@ -58,90 +48,83 @@ import java.util.function.Supplier;
  */
 public final class TcpServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TcpServer.class.getName());
-    private static final Duration ACCEPT_BACKOFF = Duration.ofMillis(100);
-    /** How often a thread waiting for a hand-off checks that the reactor has not ended without running it. */
-    private static final long HAND_OFF_CHECK_MS = 100;
-    /*
-     * Described now: out of fds, the JVM cannot open a .class file from a directory classpath, so loading Errno
-     * for the first time in the EMFILE path throws NoClassDefFoundError (and would close the listener).
-     */
-    private static final String EMFILE_TEXT = Errno.describe(Errno.EMFILE);
-    private static final String ENFILE_TEXT = Errno.describe(Errno.ENFILE);
-    static {
-        NetEvents.preload(); // for the same reason: the EMFILE path records a JFR event
-    }
 
     private final Reactor reactor;
-    private final Builder settings;
-    private final SocketAddress localAddress;
-    private final int listenFd;
-    /** False when the listening fd is shared by a {@link TcpServerGroup} (EXCLUSIVE), which closes it. */
-    private final boolean ownsListenFd;
-    private final boolean exclusive;
+    private final ServerSettings settings;
+    private final ListenSocket listener;
+    /** False when the listener is shared by a {@link TcpServerGroup} (EXCLUSIVE), which closes it. */
+    private final boolean ownsListener;
+    private final Acceptor acceptor;
     /** Where accepted connections run: this server's reactor, or the group's next one (HANDOFF). */
     private final Supplier<Reactor> childReactors;
-    private final boolean inet;
-    /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
-    /** accept4's sockaddr (and socklen_t after it): the peer's address comes with the fd, no getpeername. */
-    private final ByteBuffer peer = NativeMemory.allocate(SockAddr.MAX_SIZE + 8);
-    private final long peerAddress = NativeMemory.address(peer);
     /** Every accepted socket's local address, unless bound to a wildcard address (then asked for lazily). */
     private final SocketAddress childLocal;
-    private Registration registration; // loop thread only
-    private boolean reRegistering; // loop thread only: an EXCLUSIVE registration is being replaced, not ended
-    private int reserveFd;
-    private volatile boolean closed;
-    // Written on the loop thread only; volatile so that the getters may be called from any thread.
-    private volatile long accepted;
-    private volatile long rejected;
-    /** Peers that failed the TLS handshake; counted from the connections' reactor threads (HANDOFF: several). */
-    private final java.util.concurrent.atomic.LongAdder tlsHandshakeFailures = new java.util.concurrent.atomic.LongAdder();
+    /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicInteger active = new AtomicInteger(); // connections may run on other reactors (HANDOFF)
+    /** Peers that failed the TLS handshake; counted from the connections' reactor threads (HANDOFF: several). */
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private volatile boolean closed;
 
-    private TcpServer(Reactor reactor, Builder b) throws EpollException {
+    private TcpServer(Reactor reactor, ServerSettings settings, ListenSocket listener, boolean ownsListener,
+                      Acceptor.Share share, Supplier<Reactor> childReactors) {
         this.reactor = reactor;
-        this.settings = b;
-        this.inet = b.address instanceof InetSocketAddress;
-        this.exclusive = b.sharedListenFd >= 0;
-        this.childReactors = b.childReactors;
-        if (exclusive) {
-            // The group bound and listens on it; every member registers it EPOLLEXCLUSIVE on its own reactor.
-            this.ownsListenFd = false;
-            this.listenFd = b.sharedListenFd;
-            this.localAddress = b.sharedLocalAddress;
-            this.childLocal = childLocal(localAddress);
-            this.reserveFd = openReserve();
-            return;
-        }
-        this.ownsListenFd = true;
-        int fd = Sockets.open(b.address);
-        boolean bound = false;
-        int reserve = -1;
-        try {
-            b.options.applyTo(fd);
-            Sockets.bind(fd, b.address);
-            bound = true;
-            Sockets.listen(fd, b.backlog);
-            this.localAddress = Sockets.localAddress(fd);
-            reserve = openReserve();
-        } catch (EpollException | RuntimeException e) {
-            // Undo everything, so that a retry finds neither a leaked fd nor our Unix-domain socket file (EADDRINUSE).
-            Sockets.closeQuietly(fd);
-            Sockets.closeQuietly(reserve);
-            if (bound) {
-                deleteSocketFile(b.address);
-            }
-            throw e;
-        }
-        this.reserveFd = reserve;
-        this.listenFd = fd;
-        this.childLocal = childLocal(localAddress);
+        this.settings = settings;
+        this.listener = listener;
+        this.ownsListener = ownsListener;
+        this.childReactors = childReactors;
+        this.childLocal = childLocal(listener.localAddress);
+        this.acceptor = new Acceptor(reactor, listener.fd, listener.localAddress, settings.acceptBudget, !ownsListener,
+                share, new Acceptor.Sink() {
+                    @Override
+                    public void accepted(int fd, SocketAddress remote, long remoteInet4) {
+                        adopt(fd, remote, remoteInet4);
+                    }
+
+                    @Override
+                    public void ended(Throwable cause) {
+                        // An fd number that was closed under us and reused belongs to someone else now: leave it.
+                        closeListener(!(cause instanceof FdReusedException));
+                    }
+                });
     }
 
     private static SocketAddress childLocal(SocketAddress listening) {
         return listening instanceof InetSocketAddress isa && isa.getAddress().isAnyLocalAddress() ? null : listening;
+    }
+
+    /**
+     * Binds and listens with {@code settings} on the calling thread, then starts accepting on {@code reactor}.
+     *
+     * @param childReactors where accepted connections run (a group's HANDOFF), or {@code null} for {@code reactor}
+     */
+    static TcpServer open(Reactor reactor, ServerSettings settings, Supplier<Reactor> childReactors)
+            throws EpollException {
+        if (reactor.isClosed()) {
+            throw closedReactor(reactor, "start");
+        }
+        ListenSocket listener = ListenSocket.open(settings, settings.options);
+        TcpServer server;
+        try {
+            server = new TcpServer(reactor, settings, listener, true, null, childReactors);
+        } catch (RuntimeException | Error e) {
+            listener.close();
+            throw e;
+        }
+        server.startAccepting();
+        return server;
+    }
+
+    /** A member of an EXCLUSIVE group: accepts from {@code shared} (which the group owns) on {@code reactor}. */
+    static TcpServer member(Reactor reactor, ServerSettings settings, ListenSocket shared, Acceptor.Share share)
+            throws EpollException {
+        if (reactor.isClosed()) {
+            throw closedReactor(reactor, "start");
+        }
+        TcpServer server = new TcpServer(reactor, settings, shared, false, share, null);
+        server.startAccepting();
+        return server;
     }
 
     /**
@@ -155,21 +138,10 @@ public final class TcpServer implements AutoCloseable {
         return new Builder(reactor);
     }
 
-    /** Settings for a {@link TcpServer}. */
+    /** Settings for a {@link TcpServer}; each setter checks its value at once. */
     public static final class Builder {
         private final Reactor reactor;
-        private SocketAddress address = new InetSocketAddress("127.0.0.1", 0);
-        private int backlog = 4096;
-        private int acceptBudget = 64;
-        private SockOpts options = SockOpts.empty().with(SockOpt.SO_REUSEADDR, true);
-        private SockOpts childOptions;
-        private ConnectionConfig config = ConnectionConfig.defaults();
-        private Supplier<? extends ConnectionHandler> handlers;
-        private TlsConfig tls;
-        // Set by TcpServerGroup only.
-        private int sharedListenFd = -1;
-        private SocketAddress sharedLocalAddress;
-        private Supplier<Reactor> childReactors;
+        private ServerSettings settings = ServerSettings.DEFAULTS;
 
         private Builder(Reactor reactor) {
             this.reactor = reactor;
@@ -183,8 +155,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder bind(SocketAddress address) {
-            SockAddr.family(Objects.requireNonNull(address, "address"));
-            this.address = address;
+            settings = settings.address(address);
             return this;
         }
 
@@ -195,10 +166,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder backlog(int backlog) {
-            if (backlog < 1) {
-                throw new IllegalArgumentException("backlog must be >= 1: " + backlog);
-            }
-            this.backlog = backlog;
+            settings = settings.backlog(backlog);
             return this;
         }
 
@@ -209,10 +177,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder acceptBudget(int budget) {
-            if (budget < 1) {
-                throw new IllegalArgumentException("accept budget must be >= 1: " + budget);
-            }
-            this.acceptBudget = budget;
+            settings = settings.acceptBudget(budget);
             return this;
         }
 
@@ -223,7 +188,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder options(SockOpts options) {
-            this.options = Objects.requireNonNull(options, "options");
+            settings = settings.options(options);
             return this;
         }
 
@@ -234,7 +199,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder childOptions(SockOpts options) {
-            this.childOptions = Objects.requireNonNull(options, "childOptions");
+            settings = settings.childOptions(options);
             return this;
         }
 
@@ -245,7 +210,7 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder config(ConnectionConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
+            settings = settings.config(config);
             return this;
         }
 
@@ -259,11 +224,7 @@ public final class TcpServer implements AutoCloseable {
          * @throws IllegalArgumentException if {@code tls} holds client-side settings
          */
         public Builder tls(TlsConfig tls) {
-            Objects.requireNonNull(tls, "tls");
-            if (tls.isClient()) {
-                throw new IllegalArgumentException("TcpServer needs TlsConfig.server(...), not " + tls);
-            }
-            this.tls = tls;
+            settings = settings.tls(tls);
             return this;
         }
 
@@ -275,7 +236,7 @@ public final class TcpServer implements AutoCloseable {
          */
         public Builder handler(ConnectionHandler handler) {
             Objects.requireNonNull(handler, "handler");
-            this.handlers = () -> handler;
+            settings = settings.handlers(() -> handler);
             return this;
         }
 
@@ -286,33 +247,8 @@ public final class TcpServer implements AutoCloseable {
          * @return this builder
          */
         public Builder handlerFactory(Supplier<? extends ConnectionHandler> factory) {
-            this.handlers = Objects.requireNonNull(factory, "handlerFactory");
+            settings = settings.handlers(factory);
             return this;
-        }
-
-        /** A group member that shares {@code fd} (bound and listening) with the others, registered EXCLUSIVE. */
-        Builder sharedListener(int fd, SocketAddress local) {
-            this.sharedListenFd = fd;
-            this.sharedLocalAddress = local;
-            return this;
-        }
-
-        /** A group's acceptor: accepted connections run on the reactors {@code next} hands out. */
-        Builder childReactors(Supplier<Reactor> next) {
-            this.childReactors = next;
-            return this;
-        }
-
-        SocketAddress address() {
-            return address;
-        }
-
-        int backlog() {
-            return backlog;
-        }
-
-        SockOpts options() {
-            return options;
         }
 
         /**
@@ -326,19 +262,7 @@ public final class TcpServer implements AutoCloseable {
          * @throws ClosedReactorException if the reactor is closed (or closes before the registration ran)
          */
         public TcpServer start() throws EpollException {
-            if (handlers == null) {
-                throw new IllegalStateException("TcpServer.builder(...).handler(...) or handlerFactory(...) is required");
-            }
-            if (childOptions == null) {
-                childOptions = address instanceof InetSocketAddress
-                        ? SockOpts.empty().with(SockOpt.TCP_NODELAY, true) : SockOpts.empty();
-            }
-            if (reactor.isClosed()) {
-                throw closedReactor(reactor, "start");
-            }
-            TcpServer server = new TcpServer(reactor, this);
-            server.startAccepting();
-            return server;
+            return open(reactor, settings.resolved("TcpServer"), null);
         }
     }
 
@@ -348,9 +272,11 @@ public final class TcpServer implements AutoCloseable {
 
     /** Registers the listener with the reactor: here when allowed, else handed to the reactor's thread. */
     private void startAccepting() throws EpollException {
+        // However the reactor ends (even with the acceptor paused and out of epoll), the listener closes with it.
+        reactor.terminationFuture().whenComplete((ok, t) -> closeListener(true));
         if (reactor.inEventLoop() || !reactor.isRunning()) {
             try {
-                registerNow();
+                acceptor.register();
                 return;
             } catch (IllegalStateException e) {
                 if (e instanceof ClosedReactorException || !reactor.isRunning() || reactor.inEventLoop()) {
@@ -367,7 +293,7 @@ public final class TcpServer implements AutoCloseable {
         try {
             reactor.execute(() -> {
                 try {
-                    registerNow();
+                    acceptor.register();
                     registered.complete(null);
                 } catch (Throwable t) {
                     closeListener(true);
@@ -381,12 +307,12 @@ public final class TcpServer implements AutoCloseable {
         if (Reactor.current() != null) {
             registered.whenComplete((ok, t) -> {
                 if (t != null) {
-                    LOG.log(System.Logger.Level.WARNING, "TcpServer on " + localAddress + " could not start", t);
+                    LOG.log(System.Logger.Level.WARNING, "TcpServer on " + localAddress() + " could not start", t);
                 }
             });
             return;
         }
-        if (!awaitHandOff(registered)) {
+        if (!awaitEither(registered)) {
             closeAsync();
             throw new IllegalStateException("interrupted while waiting for " + reactor.name() + " to start " + this);
         }
@@ -410,108 +336,26 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** On the loop thread (or while none runs the reactor). */
-    private void registerNow() throws EpollException {
-        if (!closed) {
-            registration = exclusive
-                    ? reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, acceptor, RegistrationOption.EXCLUSIVE)
-                    : reactor.register(listenFd, Interest.READ, TriggerMode.LEVEL, acceptor);
-        }
-    }
-
     /**
-     * Waits for {@code f}, the outcome of a task handed to the reactor, or the listener being closed. If the reactor
-     * terminates with {@code f} still pending, the listener is closed here (no thread runs the reactor any more).
+     * Waits for {@code f}, the outcome of a task handed to the reactor, or for the reactor's end (which closes the
+     * listener: no thread runs the reactor any more).
      *
      * @return false if interrupted (the interrupt flag is set again)
      */
-    private boolean awaitHandOff(CompletableFuture<?> f) {
+    private boolean awaitEither(CompletableFuture<?> f) {
         try {
-            while (!f.isDone()) {
-                try {
-                    f.get(HAND_OFF_CHECK_MS, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    if (reactor.awaitTermination(Duration.ZERO) && !f.isDone()) {
-                        closeListener(true);
-                        return true;
-                    }
-                } catch (ExecutionException e) {
-                    return true;
-                }
-            }
-            return true;
+            CompletableFuture.anyOf(f, reactor.terminationFuture()).get();
+        } catch (ExecutionException e) {
+            // f failed: the caller looks at it
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+        return true;
     }
 
-    private static int openReserve() {
-        return LibC.open("/dev/null", LibC.O_RDONLY | LibC.O_CLOEXEC);
-    }
-
-    private final Acceptor acceptor = new Acceptor();
-
-    private final class Acceptor implements Handler {
-        @Override
-        public void onReady(Registration reg, Ready ready) {
-            for (int i = 0; i < settings.acceptBudget && !closed; i++) {
-                int fd = acceptOne();
-                if (fd >= 0) {
-                    accepted++;
-                    adopt(fd);
-                    continue;
-                }
-                int err = LibC.errno();
-                switch (err) {
-                    case Errno.EAGAIN:
-                        return;
-                    case Errno.EINTR:
-                    case Errno.ECONNABORTED:
-                    case Errno.EPROTO: // the client went away during the handshake
-                    case Errno.EPERM: // firewall
-                        continue;
-                    case Errno.EMFILE:
-                    case Errno.ENFILE:
-                        shedWithReserve(err);
-                        return;
-                    default:
-                        LOG.log(System.Logger.Level.WARNING, "accept4(fd=" + listenFd + "): " + Errno.describe(err)
-                                + "; pausing accepts for " + ACCEPT_BACKOFF.toMillis() + " ms");
-                        pauseAccepting();
-                        return;
-                }
-            }
-        }
-
-        @Override
-        public void onClosed(Registration reg, Throwable cause) {
-            if (reRegistering) {
-                return; // pauseAccepting replaces an EXCLUSIVE registration: the listener stays
-            }
-            // An fd number that was closed under us and reused belongs to someone else now: leave it alone.
-            closeListener(!(cause instanceof FdReusedException));
-        }
-    }
-
-    /** accept4 with the peer's sockaddr captured into {@link #peer}. */
-    private int acceptOne() {
-        peer.putInt(SockAddr.MAX_SIZE, SockAddr.MAX_SIZE);
-        return LibC.accept4(listenFd, peerAddress, peerAddress + SockAddr.MAX_SIZE,
-                LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
-    }
-
-    private void adopt(int fd) {
-        SocketAddress remote;
-        // Read before the next accept4 reuses the buffer. IPv4 stays packed in a long until someone asks for it.
-        long remoteInet4 = SockAddr.packInet4(peer);
-        try {
-            remote = remoteInet4 >= 0 ? null : SockAddr.decode(peer, peer.getInt(SockAddr.MAX_SIZE));
-        } catch (RuntimeException e) {
-            LibC.close(fd);
-            LOG.log(System.Logger.Level.WARNING, "accepted fd " + fd + " with an unreadable peer address", e);
-            return;
-        }
+    /** Makes an accepted socket a connection, here or on the group's next reactor (HANDOFF). */
+    private void adopt(int fd, SocketAddress remote, long remoteInet4) {
         Reactor target = childReactors == null ? reactor : childReactors.get();
         if (target == reactor) {
             setUp(reactor, fd, remote, remoteInet4);
@@ -521,7 +365,7 @@ public final class TcpServer implements AutoCloseable {
             target.execute(() -> setUp(target, fd, remote, remoteInet4));
         } catch (RejectedExecutionException closing) {
             LibC.close(fd); // that reactor is closing: the client sees the connection closed
-            rejected++;
+            acceptor.rejectedOne();
         }
     }
 
@@ -533,7 +377,7 @@ public final class TcpServer implements AutoCloseable {
                     this, settings.tls);
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
                 LOG.log(System.Logger.Level.DEBUG, target.name() + ": accepted fd " + fd + " from "
-                        + (remote != null ? remote : SockAddr.unpackInet4(remoteInet4)) + " on " + localAddress);
+                        + (remote != null ? remote : SockAddr.unpackInet4(remoteInet4)) + " on " + localAddress());
             }
         } catch (Throwable t) {
             LibC.close(fd);
@@ -541,72 +385,22 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    /** libuv's trick: free the reserve fd, accept and drop what is waiting, take the reserve back. */
-    private void shedWithReserve(int err) {
-        long before = rejected;
-        if (reserveFd >= 0) {
-            LibC.close(reserveFd);
-            reserveFd = -1;
-            int fd;
-            while ((fd = acceptOne()) >= 0) {
-                LibC.close(fd);
-                rejected++;
-            }
-            reserveFd = openReserve();
-        }
-        try {
-            NetEvents.acceptRejected(listenFd, localAddress, err == Errno.EMFILE ? "EMFILE" : "ENFILE",
-                    rejected - before);
-            String text = err == Errno.EMFILE ? EMFILE_TEXT : ENFILE_TEXT;
-            LOG.log(System.Logger.Level.WARNING, () -> "accept4(fd=" + listenFd + "): " + text + "; closed "
-                    + (rejected - before) + " waiting connection(s)");
-        } catch (Throwable logFailed) {
-            // Logging may itself need an fd (config file, log file): never let it cost the listener.
-        }
-        if (reserveFd < 0) {
-            pauseAccepting(); // no reserve to shed with next time: back off instead of spinning
-        }
-    }
-
-    private void pauseAccepting() {
-        if (exclusive) {
-            // The kernel refuses EPOLL_CTL_MOD on an EPOLLEXCLUSIVE registration: take it out, add it back later.
-            reRegistering = true;
-            try {
-                registration.cancel();
-            } finally {
-                reRegistering = false;
-            }
-        } else {
-            try {
-                registration.interest(Interest.NONE);
-            } catch (EpollException e) {
-                LOG.log(System.Logger.Level.WARNING, "pausing accepts on fd " + listenFd + " failed", e);
-                return;
-            }
-        }
-        reactor.schedule(ACCEPT_BACKOFF, () -> {
-            if (closed) {
-                return;
-            }
-            if (reserveFd < 0) {
-                reserveFd = openReserve();
-            }
-            try {
-                if (exclusive) {
-                    registerNow();
-                } else if (registration.isValid()) {
-                    registration.interest(Interest.READ);
-                }
-            } catch (EpollException | RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "resuming accepts on fd " + listenFd + " failed", e);
-            }
-        });
-    }
-
     void connectionOpened(Connection c) {
         active.incrementAndGet();
         connections.add(c);
+    }
+
+    /** Offloaded results of this server's connections dropped because their reactor closed first. */
+    final java.util.concurrent.atomic.LongAdder offloadResultsDropped = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * Results of {@link Offload}s on this server's connections that could not be delivered because the reactor
+     * closed first (e.g. a graceful shutdown whose timeout ran out while work was in flight). Any thread.
+     *
+     * @return the count since the server started
+     */
+    public long offloadResultsDropped() {
+        return offloadResultsDropped.sum();
     }
 
     void connectionClosed(Connection c) {
@@ -616,8 +410,9 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * The connections open now (a live, unmodifiable view; they may run on other reactors' threads when the server
-     * belongs to a {@link TcpServerGroup}).
+     * The connections open now: a live, unmodifiable view that follows opens and closes, safe to iterate from any
+     * thread (the connections may run on other reactors' threads when the server belongs to a
+     * {@link TcpServerGroup}, whose {@link TcpServerGroup#connections()} is a snapshot over all its servers).
      *
      * @return the open connections
      */
@@ -652,12 +447,22 @@ public final class TcpServer implements AutoCloseable {
 
     /** The bound address (with the actual port when port 0 was asked for). */
     public SocketAddress localAddress() {
-        return localAddress;
+        return listener.localAddress;
+    }
+
+    /** The listening fd (shared by the members of an EXCLUSIVE group); for tests. */
+    int listenFd() {
+        return listener.fd;
+    }
+
+    /** The accept loop; for the group and tests. */
+    Acceptor acceptor() {
+        return acceptor;
     }
 
     /** The bound port, or -1 for a Unix-domain server. */
     public int port() {
-        return inet ? ((InetSocketAddress) localAddress).getPort() : -1;
+        return listener.localAddress instanceof InetSocketAddress i ? i.getPort() : -1;
     }
 
     /** The reactor the server runs on. */
@@ -667,12 +472,12 @@ public final class TcpServer implements AutoCloseable {
 
     /** Connections accepted so far. */
     public long acceptedCount() {
-        return accepted;
+        return acceptor.accepted();
     }
 
     /** Connections closed at once because the process was out of fds (EMFILE/ENFILE). */
     public long rejectedCount() {
-        return rejected;
+        return acceptor.rejected();
     }
 
     /**
@@ -704,7 +509,7 @@ public final class TcpServer implements AutoCloseable {
     public void close() {
         CompletableFuture<Void> done = closeAsync();
         if (!done.isDone() && Reactor.current() == null) {
-            awaitHandOff(done);
+            awaitEither(done);
         }
     }
 
@@ -751,9 +556,7 @@ public final class TcpServer implements AutoCloseable {
 
     /** On the loop thread, or while no thread runs the reactor. */
     private void closeOnLoop() {
-        if (registration != null && registration.isValid()) {
-            registration.cancel(); // its onClosed closes the listener
-        }
+        acceptor.stop(); // its registration's end closes the listener
         closeListener(true);
     }
 
@@ -764,30 +567,17 @@ public final class TcpServer implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (closeFd && ownsListenFd) {
-                LibC.close(listenFd);
-            }
-            Sockets.closeQuietly(reserveFd);
-            reserveFd = -1;
-            if (ownsListenFd) {
-                deleteSocketFile(localAddress);
+            acceptor.closeReserve();
+            if (ownsListener) {
+                listener.close(closeFd);
             }
         }
         closeFuture.complete(null); // outside the lock: it runs dependants
     }
 
-    private static void deleteSocketFile(SocketAddress address) {
-        if (address instanceof UnixDomainSocketAddress u) {
-            try {
-                java.nio.file.Files.deleteIfExists(u.getPath());
-            } catch (java.io.IOException ignored) {
-                // best effort
-            }
-        }
-    }
-
     @Override
     public String toString() {
-        return "TcpServer[" + localAddress + ", accepted=" + accepted + ", active=" + active.get() + "]";
+        return "TcpServer[" + listener.localAddress + ", accepted=" + acceptor.accepted() + ", active=" + active.get()
+                + "]";
     }
 }

@@ -3,20 +3,21 @@ package org.epoll4j.net;
 import org.epoll4j.EpollException;
 import org.epoll4j.Reactor;
 import org.epoll4j.ReactorGroup;
-import org.epoll4j.internal.Sockets;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -29,7 +30,9 @@ import java.util.function.Supplier;
  *       busy reactor still gets its share.</li>
  *   <li>{@link AcceptStrategy#EXCLUSIVE}: one listener in every reactor's epoll set with {@code EPOLLEXCLUSIVE};
  *       the kernel wakes one waiting reactor per connection, so an idle reactor takes the accepts a busy one would
- *       leave waiting. No thundering herd; the spread follows who is idle, not a hash.</li>
+ *       leave waiting. No thundering herd; the spread follows who is idle, not a hash, capped: a reactor holding
+ *       more than 9/8 of the mean number of connections (+1) leaves accepts to the others (as nginx's
+ *       {@code ngx_accept_disabled} does), unless they have not answered for 100 ms.</li>
  *   <li>{@link AcceptStrategy#HANDOFF}: one listener on the group's first reactor, which hands accepted sockets to
  *       the reactors round-robin (the classic acceptor thread). Exactly even counts, portable, but every accept
  *       costs the acceptor a system call and a cross-thread hand-off.</li>
@@ -45,14 +48,19 @@ import java.util.function.Supplier;
  * }</pre>
  *
  * <p>{@link ReactorGroup#shutdownGracefully} stops the listeners and closes every connection gracefully (its
- * queued bytes are sent first), so no byte already written is lost on shutdown.
+ * queued bytes are sent first, and a connection with {@link Offload} results outstanding stops reading, delivers and
+ * writes them, then closes), so no byte already written is lost on shutdown; results the timeout cuts off are
+ * counted ({@link #offloadResultsDropped()}).
  */
 public final class TcpServerGroup implements AutoCloseable {
     /** How a {@link TcpServerGroup} spreads accepted connections over its reactors. */
     public enum AcceptStrategy {
         /** One SO_REUSEPORT listener per reactor; the kernel balances by the connection's 4-tuple hash. */
         REUSEPORT,
-        /** One listener registered in every reactor with EPOLLEXCLUSIVE; an idle reactor takes the accept. */
+        /**
+         * One listener registered in every reactor with EPOLLEXCLUSIVE; an idle reactor takes the accept, unless it
+         * holds more than its fair share of the connections (9/8 of the mean, +1).
+         */
         EXCLUSIVE,
         /** One acceptor (the group's first reactor) hands accepted sockets to the reactors round-robin. */
         HANDOFF
@@ -61,29 +69,16 @@ public final class TcpServerGroup implements AutoCloseable {
     private final ReactorGroup group;
     private final AcceptStrategy strategy;
     private final List<TcpServer> servers;
-    private final int sharedFd;
     private final SocketAddress localAddress;
 
-    private TcpServerGroup(ReactorGroup group, AcceptStrategy strategy, List<TcpServer> servers, int sharedFd,
-                           SocketAddress localAddress) {
+    private TcpServerGroup(ReactorGroup group, AcceptStrategy strategy, List<TcpServer> servers, ListenSocket shared) {
         this.group = group;
         this.strategy = strategy;
         this.servers = List.copyOf(servers);
-        this.sharedFd = sharedFd;
-        this.localAddress = localAddress;
-        if (sharedFd >= 0) {
+        this.localAddress = servers.get(0).localAddress();
+        if (shared != null) {
             // Every member has stopped using the shared fd once all their listeners are closed.
-            CompletableFuture.allOf(this.servers.stream().map(TcpServer::closeFuture)
-                    .toArray(CompletableFuture[]::new)).whenComplete((ok, t) -> {
-                        Sockets.closeQuietly(sharedFd);
-                        if (localAddress instanceof UnixDomainSocketAddress u) {
-                            try {
-                                java.nio.file.Files.deleteIfExists(u.getPath());
-                            } catch (java.io.IOException ignored) {
-                                // best effort
-                            }
-                        }
-                    });
+            closeFuture().whenComplete((ok, t) -> shared.close());
         }
         group.addShutdownListener(this::closeGracefully);
     }
@@ -98,16 +93,15 @@ public final class TcpServerGroup implements AutoCloseable {
         return new Builder(Objects.requireNonNull(group, "group"));
     }
 
-    /** Settings for a {@link TcpServerGroup}; the same as {@link TcpServer.Builder}'s, plus the strategy. */
+    /**
+     * Settings for a {@link TcpServerGroup}; the same as {@link TcpServer.Builder}'s (one immutable settings value
+     * that every listener shares), plus the strategy. Each setter checks its value at once.
+     */
     public static final class Builder {
         private final ReactorGroup group;
-        private final List<java.util.function.Consumer<TcpServer.Builder>> settings = new ArrayList<>();
-        private SocketAddress address = new InetSocketAddress("127.0.0.1", 0);
+        private ServerSettings settings = ServerSettings.DEFAULTS;
         private AcceptStrategy strategy = AcceptStrategy.REUSEPORT;
-        private SockOpts options;
-        private boolean hasHandler;
-        private java.util.function.Function<Reactor, ? extends ConnectionHandler> perReactorFactory;
-        private final Map<Reactor, ConnectionHandler> perReactor = new java.util.concurrent.ConcurrentHashMap<>();
+        private Function<Reactor, ? extends ConnectionHandler> perReactorFactory;
 
         private Builder(ReactorGroup group) {
             this.group = group;
@@ -131,8 +125,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder bind(SocketAddress address) {
-            this.address = Objects.requireNonNull(address, "address");
-            settings.add(b -> b.bind(this.address));
+            settings = settings.address(address);
             return this;
         }
 
@@ -143,8 +136,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder backlog(int backlog) {
-            TcpServer.builder(group.reactor(0)).backlog(backlog); // checks the value now
-            settings.add(b -> b.backlog(backlog));
+            settings = settings.backlog(backlog);
             return this;
         }
 
@@ -155,8 +147,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder acceptBudget(int budget) {
-            TcpServer.builder(group.reactor(0)).acceptBudget(budget);
-            settings.add(b -> b.acceptBudget(budget));
+            settings = settings.acceptBudget(budget);
             return this;
         }
 
@@ -168,7 +159,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder options(SockOpts options) {
-            this.options = Objects.requireNonNull(options, "options");
+            settings = settings.options(options);
             return this;
         }
 
@@ -179,8 +170,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder childOptions(SockOpts options) {
-            Objects.requireNonNull(options, "childOptions");
-            settings.add(b -> b.childOptions(options));
+            settings = settings.childOptions(options);
             return this;
         }
 
@@ -191,8 +181,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder config(ConnectionConfig config) {
-            Objects.requireNonNull(config, "config");
-            settings.add(b -> b.config(config));
+            settings = settings.config(config);
             return this;
         }
 
@@ -203,8 +192,7 @@ public final class TcpServerGroup implements AutoCloseable {
          * @return this builder
          */
         public Builder tls(TlsConfig tls) {
-            TcpServer.builder(group.reactor(0)).tls(tls); // checks the value now
-            settings.add(b -> b.tls(tls));
+            settings = settings.tls(tls);
             return this;
         }
 
@@ -217,22 +205,21 @@ public final class TcpServerGroup implements AutoCloseable {
          */
         public Builder handler(ConnectionHandler handler) {
             Objects.requireNonNull(handler, "handler");
-            settings.add(b -> b.handler(handler));
-            hasHandler = true;
+            settings = settings.handlers(() -> handler);
+            perReactorFactory = null;
             return this;
         }
 
         /**
          * A new handler per connection, made on the reactor thread the connection runs on (for every strategy, so a
-         * factory may look at {@link ReactorGroup#current()}).
+         * factory may look at {@link Reactor#current()}, the reactor it runs on).
          *
          * @param factory called once per accepted connection, possibly from several threads at once
          * @return this builder
          */
         public Builder handlerFactory(Supplier<? extends ConnectionHandler> factory) {
-            Objects.requireNonNull(factory, "handlerFactory");
-            settings.add(b -> b.handlerFactory(factory));
-            hasHandler = true;
+            settings = settings.handlers(factory);
+            perReactorFactory = null;
             return this;
         }
 
@@ -243,11 +230,11 @@ public final class TcpServerGroup implements AutoCloseable {
          * @param factory called once per reactor, on the thread calling {@link #start()}
          * @return this builder
          */
-        public Builder handlerPerReactor(java.util.function.Function<Reactor, ? extends ConnectionHandler> factory) {
-            Objects.requireNonNull(factory, "handlerPerReactor");
-            settings.add(b -> b.handlerFactory(() -> perReactor.get(Reactor.current())));
-            perReactorFactory = factory;
-            hasHandler = true;
+        public Builder handlerPerReactor(Function<Reactor, ? extends ConnectionHandler> factory) {
+            this.perReactorFactory = Objects.requireNonNull(factory, "handlerPerReactor");
+            settings = settings.handlers(() -> {
+                throw new IllegalStateException("replaced at start");
+            });
             return this;
         }
 
@@ -259,89 +246,146 @@ public final class TcpServerGroup implements AutoCloseable {
          * @throws EpollException if socket, bind (e.g. EADDRINUSE) or listen fails; nothing is left open then
          */
         public TcpServerGroup start() throws EpollException {
-            if (!hasHandler) {
-                throw new IllegalStateException("TcpServerGroup.builder(...).handler(...) or handlerFactory(...) is "
-                        + "required");
-            }
+            ServerSettings s = settings.resolved("TcpServerGroup");
             if (group.current() != null) {
                 throw new IllegalStateException("TcpServerGroup.start() on one of " + group.name()
                         + "'s own threads would wait for its other reactors; call it from another thread");
             }
             if (perReactorFactory != null) {
+                Map<Reactor, ConnectionHandler> perReactor = new IdentityHashMap<>();
                 for (Reactor r : group) {
                     perReactor.put(r, Objects.requireNonNull(perReactorFactory.apply(r), "handler for " + r.name()));
                 }
+                Map<Reactor, ConnectionHandler> handlers = Collections.unmodifiableMap(perReactor);
+                s = s.handlers(() -> handlers.get(Reactor.current()));
             }
             switch (strategy) {
                 case REUSEPORT:
-                    return startReusePort();
+                    return startReusePort(s);
                 case EXCLUSIVE:
-                    return startExclusive();
+                    return startExclusive(s);
                 default:
-                    return startHandOff();
+                    return startHandOff(s);
             }
         }
 
-        private TcpServer.Builder member(Reactor reactor) {
-            TcpServer.Builder b = TcpServer.builder(reactor);
-            for (java.util.function.Consumer<TcpServer.Builder> s : settings) {
-                s.accept(b);
-            }
-            if (options != null) {
-                b.options(options);
-            }
-            return b;
-        }
-
-        private TcpServerGroup startReusePort() throws EpollException {
+        private TcpServerGroup startReusePort(ServerSettings s) throws EpollException {
             List<TcpServer> started = new ArrayList<>();
-            SocketAddress at = address;
+            ServerSettings member = s.options(s.options.with(SockOpt.SO_REUSEPORT, true));
             try {
                 for (Reactor r : group) {
-                    TcpServer.Builder b = member(r).bind(at);
-                    b.options(b.options().with(SockOpt.SO_REUSEPORT, true));
-                    TcpServer s = b.start();
-                    started.add(s);
-                    at = s.localAddress(); // port 0: the others join the port the kernel picked for the first
+                    TcpServer server = TcpServer.open(r, member, null);
+                    started.add(server);
+                    // port 0: the others join the port the kernel picked for the first
+                    member = member.address(server.localAddress());
                 }
             } catch (EpollException | RuntimeException e) {
                 started.forEach(TcpServer::close);
                 throw e;
             }
-            return new TcpServerGroup(group, AcceptStrategy.REUSEPORT, started, -1, started.get(0).localAddress());
+            return new TcpServerGroup(group, AcceptStrategy.REUSEPORT, started, null);
         }
 
-        private TcpServerGroup startExclusive() throws EpollException {
-            TcpServer.Builder template = member(group.reactor(0));
-            int fd = Sockets.open(address);
+        private TcpServerGroup startExclusive(ServerSettings s) throws EpollException {
+            ListenSocket shared = ListenSocket.open(s, s.options);
+            FairShare share = new FairShare(group.size());
             List<TcpServer> started = new ArrayList<>();
-            SocketAddress local;
             try {
-                template.options().applyTo(fd);
-                Sockets.bind(fd, address);
-                Sockets.listen(fd, template.backlog());
-                local = Sockets.localAddress(fd);
                 for (Reactor r : group) {
-                    started.add(member(r).sharedListener(fd, local).start());
+                    TcpServer member = TcpServer.member(r, s, shared, group.size() > 1 ? share.of(started.size())
+                            : null);
+                    started.add(member);
+                    share.joined(started.size() - 1, member);
                 }
             } catch (EpollException | RuntimeException e) {
                 started.forEach(TcpServer::close);
-                Sockets.closeQuietly(fd);
-                if (address instanceof UnixDomainSocketAddress u) {
-                    try {
-                        java.nio.file.Files.deleteIfExists(u.getPath());
-                    } catch (java.io.IOException ignored) {
-                        // best effort
+                shared.close();
+                throw e;
+            }
+            return new TcpServerGroup(group, AcceptStrategy.EXCLUSIVE, started, shared);
+        }
+
+        private TcpServerGroup startHandOff(ServerSettings s) throws EpollException {
+            TcpServer server = TcpServer.open(group.reactor(0), s, group::next);
+            return new TcpServerGroup(group, AcceptStrategy.HANDOFF, List.of(server), null);
+        }
+    }
+
+    /**
+     * EXCLUSIVE balance. The kernel wakes the same idle reactor first for every new connection (its wait queue is
+     * ordered), so without help one reactor ends up with most of a burst. Like nginx's {@code ngx_accept_disabled},
+     * a member holding more than its fair share (above 9/8 of the mean, plus one) accepts nothing: it takes its
+     * registration out for {@link Acceptor#YIELD} (re-added at the end of the wait queue) and hands what is
+     * waiting to the member holding the fewest connections, which is never above its share, so accepts always make
+     * progress. A member whose loop has not run an earlier hand-off within 100 ms is busy: it is
+     * skipped, and with no one else to take them the member accepts after all (an idle reactor still takes the
+     * accepts a blocked one would leave waiting).
+     */
+    private static final class FairShare {
+        private final TcpServer[] members;
+
+        FairShare(int size) {
+            this.members = new TcpServer[size];
+        }
+
+        void joined(int index, TcpServer member) {
+            synchronized (members) {
+                members[index] = member;
+            }
+        }
+
+        private TcpServer[] snapshot() {
+            synchronized (members) {
+                return members.clone();
+            }
+        }
+
+        Acceptor.Share of(int index) {
+            return new Acceptor.Share() {
+                private TcpServer[] all;
+
+                private TcpServer[] all() {
+                    TcpServer[] a = all;
+                    if (a == null || a[a.length - 1] == null) {
+                        a = snapshot(); // until every member has joined; then fixed
+                        all = a;
                     }
+                    return a;
                 }
-                throw e;
-            }
-            return new TcpServerGroup(group, AcceptStrategy.EXCLUSIVE, started, fd, local);
-        }
 
-        private TcpServerGroup startHandOff() throws EpollException {
-            TcpServer s = member(group.reactor(0)).childReactors(group::next).start();
-            return new TcpServerGroup(group, AcceptStrategy.HANDOFF, List.of(s), -1, s.localAddress());
+                @Override
+                public boolean aboveShare() {
+                    TcpServer[] a = all();
+                    long total = 0;
+                    long mine = 0;
+                    for (int i = 0; i < a.length; i++) {
+                        if (a[i] != null) {
+                            int n = a[i].activeConnections();
+                            total += n;
+                            if (i == index) {
+                                mine = n;
+                            }
+                        }
+                    }
+                    // mine > total/N * 9/8 + 1, in integers
+                    return mine * a.length * 8 > total * 9 + 8L * a.length;
+                }
+
+                @Override
+                public boolean handOff() {
+                    TcpServer[] a = all();
+                    long now = System.nanoTime();
+                    TcpServer least = null;
+                    for (int i = 0; i < a.length; i++) {
+                        TcpServer m = a[i];
+                        if (i != index && m != null && !m.reactor().isClosed() && !m.acceptor().handOffStale(now)
+                                && (least == null || m.activeConnections() < least.activeConnections())) {
+                            least = m;
+                        }
+                    }
+                    return least != null && least.acceptor().handOff(now);
+                }
+            };
         }
     }
 
@@ -407,7 +451,14 @@ public final class TcpServerGroup implements AutoCloseable {
         return counts;
     }
 
-    /** Every open connection, on all reactors (a snapshot). */
+    /**
+     * Every open connection, on all reactors: a snapshot (a copy taken now), unlike {@link TcpServer#connections()}'s
+     * live view. The group's connections are spread over one server per reactor; the copy is their union at one
+     * moment, with a size that agrees with its contents (a live union's could not), so later opens and closes do
+     * not show in it. Use each {@link #servers() server}'s view for a live one.
+     *
+     * @return a new set of the connections open when called
+     */
     public Set<Connection> connections() {
         Set<Connection> all = new HashSet<>();
         for (TcpServer s : servers) {
@@ -454,11 +505,25 @@ public final class TcpServerGroup implements AutoCloseable {
         }
         for (Connection c : connections()) {
             try {
-                c.close();
+                Offload.closeGracefully(c); // after its offloaded results, if it has any
             } catch (ClosedConnectionException gone) {
                 // its reactor is closing: the connection ends with it
             }
         }
+    }
+
+    /**
+     * Results of {@link Offload}s on the group's connections that could not be delivered because their reactor
+     * closed first (a graceful shutdown whose timeout ran out). Any thread.
+     *
+     * @return the sum over the group's servers
+     */
+    public long offloadResultsDropped() {
+        long n = 0;
+        for (TcpServer s : servers) {
+            n += s.offloadResultsDropped();
+        }
+        return n;
     }
 
     /** Completes once every listener is closed. */

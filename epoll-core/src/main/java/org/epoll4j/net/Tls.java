@@ -44,6 +44,10 @@ final class Tls {
     private boolean inboundDone;
     private boolean closeNotifyQueued;
     private Timeout timer;
+    /** Set once the handshake is done, when a client's renegotiation is to be refused (see RenegotiationGuard). */
+    private boolean refuseRenegotiation;
+    /** A renegotiation was refused: the engine's failure is reported as that. */
+    private boolean renegotiationRefused;
     /** The engine's failure on the peer's bytes (or the handshake timeout), to tell it from a handler's exception. */
     private Throwable peerFailure;
 
@@ -81,6 +85,7 @@ final class Tls {
             return;
         }
         handshakeDone = true;
+        refuseRenegotiation = RenegotiationGuard.applies(config, engine);
         cancelTimer();
         conn.tlsHandshakeFinished();
         if (conn.isOpen()) {
@@ -131,6 +136,10 @@ final class Tls {
             }
         } catch (SSLException e) {
             sendAlert();
+            if (renegotiationRefused) {
+                peerFailure = RenegotiationGuard.refused(conn.remoteAddress(), e); // what the peer did
+                throw (SSLException) peerFailure;
+            }
             throw e;
         } finally {
             if (src.hasRemaining() && conn.isOpen()) {
@@ -170,6 +179,10 @@ final class Tls {
             if (inboundDone || !in.hasRemaining() || !conn.tlsWantsData()) {
                 return;
             }
+            if (refuseRenegotiation && RenegotiationGuard.isHandshakeRecord(in)) {
+                refuseRenegotiation();
+                continue;
+            }
             ByteBuffer plain = ctx.tlsPlain(appSize).clear();
             SSLEngineResult r;
             try {
@@ -200,6 +213,21 @@ final class Tls {
             if (plain.position() > 0 && conn.isOpen()) {
                 conn.tlsData(plain.flip());
             }
+        }
+    }
+
+    /**
+     * A client's renegotiation ClientHello arrived: the engine is made to fail that handshake with a fatal alert
+     * (which a client reports as an error), or, where it cannot be, the connection ends with close_notify.
+     */
+    private void refuseRenegotiation() throws Exception {
+        refuseRenegotiation = false;
+        renegotiationRefused = true;
+        if (!RenegotiationGuard.failNextHandshake(engine)) {
+            engine.closeOutbound();
+            wrapHandshake();
+            peerFailure = RenegotiationGuard.refused(conn.remoteAddress(), null);
+            throw (SSLException) peerFailure;
         }
     }
 

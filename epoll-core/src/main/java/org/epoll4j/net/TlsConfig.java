@@ -13,7 +13,9 @@ import java.util.concurrent.Executor;
 
 /**
  * TLS settings for a {@link TcpServer} or {@link TcpClient}, built on the application's {@link SSLContext} (which
- * holds the key material and trust). Immutable; each method returns a copy.
+ * holds the key material and trust; {@link TlsContextBuilder} builds one from PEM or PKCS#12 files, on any JSSE
+ * provider). Immutable; each method returns a copy. Defaults are hardened ({@link TlsDefaults}): Mozilla's
+ * "intermediate" protocols and suites, client-initiated renegotiation refused.
  *
  * <pre>{@code
  * TlsConfig.server(ctx).alpn("h2", "http/1.1").clientAuth(TlsConfig.ClientAuth.WANT)
@@ -33,40 +35,37 @@ public final class TlsConfig {
 
     private final SSLContext context;
     private final boolean client;
-    private final String[] alpn;
-    private final String[] protocols;
-    private final ClientAuth clientAuth;
-    private final String serverName;
-    private final boolean verifyHostname;
-    private final Duration handshakeTimeout;
-    private final Duration closeNotifyTimeout;
-    private final Executor taskExecutor;
+    private String[] alpn;
+    private String[] protocols;
+    private String[] cipherSuites;
+    private boolean contextDefaults;
+    private boolean clientRenegotiation;
+    private ClientAuth clientAuth = ClientAuth.NONE;
+    private String serverName;
+    private boolean verifyHostname;
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private Duration closeNotifyTimeout = Duration.ofSeconds(3);
+    private Executor taskExecutor;
+    /** TlsDefaults intersected with the provider's support, computed for the first engine (racy but idempotent). */
+    private volatile String[] defaultProtocols;
+    private volatile String[] defaultCipherSuites;
 
-    private TlsConfig(SSLContext context, boolean client, String[] alpn, String[] protocols, ClientAuth clientAuth,
-                      String serverName, boolean verifyHostname, Duration handshakeTimeout,
-                      Duration closeNotifyTimeout, Executor taskExecutor) {
-        this.context = context;
+    private TlsConfig(SSLContext context, boolean client) {
+        this.context = Objects.requireNonNull(context, "context");
         this.client = client;
-        this.alpn = alpn;
-        this.protocols = protocols;
-        this.clientAuth = clientAuth;
-        this.serverName = serverName;
-        this.verifyHostname = verifyHostname;
-        this.handshakeTimeout = handshakeTimeout;
-        this.closeNotifyTimeout = closeNotifyTimeout;
-        this.taskExecutor = taskExecutor;
+        this.verifyHostname = client;
     }
 
     /**
-     * Server side: no client authentication, no ALPN, the context's default protocols, handshake timeout 10 s,
-     * close_notify awaited 3 s, delegated tasks run on the loop.
+     * Server side: Mozilla's "intermediate" profile ({@link TlsDefaults}: TLS 1.3, and TLS 1.2 with ECDHE and AEAD
+     * suites only), client-initiated renegotiation refused, no client authentication, no ALPN, handshake timeout
+     * 10 s, close_notify awaited 3 s, delegated tasks run on the loop.
      *
-     * @param context holds the server's key material
+     * @param context holds the server's key material (see {@link TlsContextBuilder} to build one from PEM files)
      * @return the settings
      */
     public static TlsConfig server(SSLContext context) {
-        return new TlsConfig(Objects.requireNonNull(context, "context"), false, null, null, ClientAuth.NONE, null,
-                false, Duration.ofSeconds(10), Duration.ofSeconds(3), null);
+        return new TlsConfig(context, false);
     }
 
     /**
@@ -77,15 +76,23 @@ public final class TlsConfig {
      * @return the settings
      */
     public static TlsConfig client(SSLContext context) {
-        return new TlsConfig(Objects.requireNonNull(context, "context"), true, null, null, ClientAuth.NONE, null,
-                true, Duration.ofSeconds(10), Duration.ofSeconds(3), null);
+        return new TlsConfig(context, true);
     }
 
-    private TlsConfig copy(String[] alpn, String[] protocols, ClientAuth clientAuth, String serverName,
-                           boolean verifyHostname, Duration handshakeTimeout, Duration closeNotifyTimeout,
-                           Executor taskExecutor) {
-        return new TlsConfig(context, client, alpn, protocols, clientAuth, serverName, verifyHostname,
-                handshakeTimeout, closeNotifyTimeout, taskExecutor);
+    private TlsConfig copy() {
+        TlsConfig c = new TlsConfig(context, client);
+        c.alpn = alpn;
+        c.protocols = protocols;
+        c.cipherSuites = cipherSuites;
+        c.contextDefaults = contextDefaults;
+        c.clientRenegotiation = clientRenegotiation;
+        c.clientAuth = clientAuth;
+        c.serverName = serverName;
+        c.verifyHostname = verifyHostname;
+        c.handshakeTimeout = handshakeTimeout;
+        c.closeNotifyTimeout = closeNotifyTimeout;
+        c.taskExecutor = taskExecutor;
+        return c;
     }
 
     /**
@@ -96,19 +103,72 @@ public final class TlsConfig {
      * @return a copy with these protocols
      */
     public TlsConfig alpn(String... protocols) {
-        return copy(nonEmpty(protocols, "alpn"), this.protocols, clientAuth, serverName, verifyHostname,
-                handshakeTimeout, closeNotifyTimeout, taskExecutor);
+        TlsConfig c = copy();
+        c.alpn = nonEmpty(protocols, "alpn");
+        return c;
     }
 
     /**
-     * The TLS versions to enable, e.g. {@code "TLSv1.3"} or {@code "TLSv1.2", "TLSv1.3"} (default: the context's).
+     * The TLS versions to enable, e.g. {@code "TLSv1.3"} (default: {@link TlsDefaults#PROTOCOLS}, TLS 1.3 and 1.2,
+     * as far as the provider supports them).
      *
      * @param versions protocol names as the JDK spells them
      * @return a copy with these versions
      */
     public TlsConfig protocols(String... versions) {
-        return copy(alpn, nonEmpty(versions, "protocols"), clientAuth, serverName, verifyHostname, handshakeTimeout,
-                closeNotifyTimeout, taskExecutor);
+        TlsConfig c = copy();
+        c.protocols = nonEmpty(versions, "protocols");
+        return c;
+    }
+
+    /**
+     * The cipher suites to enable, most preferred first, as the JDK names them (default: {@link
+     * TlsDefaults#CIPHER_SUITES}, Mozilla's "intermediate" list, as far as the provider supports them).
+     *
+     * @param suites e.g. {@code "TLS_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}
+     * @return a copy with these suites
+     */
+    public TlsConfig cipherSuites(String... suites) {
+        TlsConfig c = copy();
+        c.cipherSuites = nonEmpty(suites, "cipherSuites");
+        return c;
+    }
+
+    /**
+     * Uses the context's (the provider's) own default protocols and cipher suites instead of {@link TlsDefaults}
+     * (which may include CBC suites and RSA key exchange); {@link #protocols} and {@link #cipherSuites} still win.
+     *
+     * @return a copy with that setting
+     */
+    public TlsConfig contextDefaults() {
+        TlsConfig c = copy();
+        c.contextDefaults = true;
+        return c;
+    }
+
+    /**
+     * Whether a server lets a TLS 1.2 client renegotiate on an established connection (default false: the
+     * connection is closed with an alert and an {@link javax.net.ssl.SSLHandshakeException}, as nginx does; each
+     * renegotiation costs the server a full handshake, a cheap denial of service). TLS 1.3 has no renegotiation; its
+     * key updates are always followed. Decided per connection, without the JDK's global
+     * {@code jdk.tls.rejectClientInitiatedRenegotiation} property.
+     *
+     * @param allow true to let clients renegotiate
+     * @return a copy with that setting
+     * @throws IllegalStateException on a client's settings
+     */
+    public TlsConfig clientRenegotiation(boolean allow) {
+        if (client) {
+            throw new IllegalStateException("clientRenegotiation is a server setting; this is TlsConfig.client(...)");
+        }
+        TlsConfig c = copy();
+        c.clientRenegotiation = allow;
+        return c;
+    }
+
+    /** Whether a server follows a client's renegotiation (TLS 1.2); see {@link #clientRenegotiation(boolean)}. */
+    public boolean allowsClientRenegotiation() {
+        return clientRenegotiation;
     }
 
     /**
@@ -123,8 +183,9 @@ public final class TlsConfig {
         if (client) {
             throw new IllegalStateException("clientAuth is a server setting; this is TlsConfig.client(...)");
         }
-        return copy(alpn, protocols, auth, serverName, verifyHostname, handshakeTimeout, closeNotifyTimeout,
-                taskExecutor);
+        TlsConfig c = copy();
+        c.clientAuth = auth;
+        return c;
     }
 
     /**
@@ -140,8 +201,9 @@ public final class TlsConfig {
             throw new IllegalStateException("serverName is a client setting; this is TlsConfig.server(...)");
         }
         new SNIHostName(name); // rejects a malformed name now, with the JDK's message
-        return copy(alpn, protocols, clientAuth, name, verifyHostname, handshakeTimeout, closeNotifyTimeout,
-                taskExecutor);
+        TlsConfig c = copy();
+        c.serverName = name;
+        return c;
     }
 
     /**
@@ -152,8 +214,9 @@ public final class TlsConfig {
      * @return a copy with that setting
      */
     public TlsConfig verifyHostname(boolean verify) {
-        return copy(alpn, protocols, clientAuth, serverName, verify, handshakeTimeout, closeNotifyTimeout,
-                taskExecutor);
+        TlsConfig c = copy();
+        c.verifyHostname = verify;
+        return c;
     }
 
     /**
@@ -164,8 +227,9 @@ public final class TlsConfig {
      * @return a copy with that limit
      */
     public TlsConfig handshakeTimeout(Duration timeout) {
-        return copy(alpn, protocols, clientAuth, serverName, verifyHostname, nonNegative(timeout, "handshakeTimeout"),
-                closeNotifyTimeout, taskExecutor);
+        TlsConfig c = copy();
+        c.handshakeTimeout = nonNegative(timeout, "handshakeTimeout");
+        return c;
     }
 
     /**
@@ -176,8 +240,9 @@ public final class TlsConfig {
      * @return a copy with that limit
      */
     public TlsConfig closeNotifyTimeout(Duration timeout) {
-        return copy(alpn, protocols, clientAuth, serverName, verifyHostname, handshakeTimeout,
-                nonNegative(timeout, "closeNotifyTimeout"), taskExecutor);
+        TlsConfig c = copy();
+        c.closeNotifyTimeout = nonNegative(timeout, "closeNotifyTimeout");
+        return c;
     }
 
     /**
@@ -188,8 +253,9 @@ public final class TlsConfig {
      * @return a copy with that executor
      */
     public TlsConfig taskExecutor(Executor executor) {
-        return copy(alpn, protocols, clientAuth, serverName, verifyHostname, handshakeTimeout, closeNotifyTimeout,
-                executor);
+        TlsConfig c = copy();
+        c.taskExecutor = executor;
+        return c;
     }
 
     /** Whether these are a client's settings. */
@@ -229,6 +295,19 @@ public final class TlsConfig {
         SSLParameters p = engine.getSSLParameters();
         if (protocols != null) {
             p.setProtocols(protocols);
+        } else if (!contextDefaults) {
+            if (defaultProtocols == null) {
+                defaultProtocols = TlsDefaults.protocols(engine);
+            }
+            p.setProtocols(defaultProtocols);
+        }
+        if (cipherSuites != null) {
+            p.setCipherSuites(cipherSuites);
+        } else if (!contextDefaults) {
+            if (defaultCipherSuites == null) {
+                defaultCipherSuites = TlsDefaults.cipherSuites(engine);
+            }
+            p.setCipherSuites(defaultCipherSuites);
         }
         if (alpn != null) {
             p.setApplicationProtocols(alpn);

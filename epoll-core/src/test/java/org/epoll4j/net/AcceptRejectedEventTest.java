@@ -43,7 +43,7 @@ class AcceptRejectedEventTest {
                 while (rejected == 0) { // connect until the server sheds some: it has at most ~100 fds to spare
                     assertTrue(System.nanoTime() < deadline, "the server never ran out of fds");
                     for (int i = 0; i < 50; i++) {
-                        held.add(NetTests.connect(port));
+                        held.add(NetTestKit.connect(port));
                     }
                     child.send("stats");
                     String stats = child.expect("stats ", Duration.ofSeconds(10));

@@ -20,12 +20,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionLoggingTest {
     @Test
     void acceptedAndClosedAtDebug() throws Exception {
-        Reactor reactor = NetTests.startReactor("nettest-log");
+        Reactor reactor = NetTestKit.startReactor("nettest-log");
         try (LogCapture server = new LogCapture(TcpServer.class.getName(), Level.FINE);
              LogCapture conn = new LogCapture(Connection.class.getName(), Level.FINE)) {
             TcpServer s = TcpServer.builder(reactor).handler((c, data) -> c.write(data)).start();
             int local;
-            try (Socket client = NetTests.connect(s.port())) {
+            try (Socket client = NetTestKit.connect(s.port())) {
                 local = client.getLocalPort();
                 client.getOutputStream().write('x');
                 assertTrue(client.getInputStream().read() == 'x');
@@ -38,7 +38,7 @@ class ConnectionLoggingTest {
                     Duration.ofSeconds(10)));
             assertTrue(closed.contains(":" + local + "), read 1 B, wrote 1 B: no error"), closed);
         } finally {
-            NetTests.stop(reactor);
+            NetTestKit.stop(reactor);
         }
     }
 }

@@ -39,6 +39,15 @@ class EmfileRecoveryTest {
         return m;
     }
 
+    /** The server's open connection count (a round trip to the child per call). */
+    private static int uncheckedStats(ChildJvm child) {
+        try {
+            return Integer.parseInt(stats(child).group(2));
+        } catch (Exception e) {
+            throw new AssertionError("stats from the child", e);
+        }
+    }
+
     /** 1: echoed, 0: closed by the server (EOF or reset). A hang fails the test through the read timeout. */
     private static int probe(Socket s) throws IOException {
         s.setSoTimeout(5000);
@@ -91,7 +100,7 @@ class EmfileRecoveryTest {
             int port = Integer.parseInt(child.expect("port ", Duration.ofSeconds(20)).substring(5));
             for (int i = 0; i < CLIENTS; i++) {
                 try {
-                    held.add(NetTests.connect(port)); // the kernel completes the handshake, accepted or not
+                    held.add(NetTestKit.connect(port)); // the kernel completes the handshake, accepted or not
                 } catch (IOException e) {
                     throw new AssertionError("connect #" + i + " failed; child alive=" + child.process().isAlive()
                             + ", stderr: " + child.stderr() + ", fds: " + fds(child.pid()) + ", cp="
@@ -117,7 +126,7 @@ class EmfileRecoveryTest {
 
             // Still at the limit: a few more arrivals are shed too, and the loop stays idle (no busy accept loop).
             for (int i = 0; i < 5; i++) {
-                Socket s = NetTests.connect(port);
+                Socket s = NetTestKit.connect(port);
                 held.add(s);
                 assertEquals(0, probe(s), "a connection beyond the limit is closed, not left hanging");
             }
@@ -133,11 +142,9 @@ class EmfileRecoveryTest {
                 s.close();
             }
             held.clear();
-            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-            while (Integer.parseInt(stats(child).group(2)) != 0) {
-                assertTrue(System.nanoTime() < deadline, "server did not see every client close");
-            }
-            try (Socket again = NetTests.connect(port)) {
+            NetTestKit.awaitUntil(() -> uncheckedStats(child) == 0, Duration.ofSeconds(15),
+                    "the server saw every client close");
+            try (Socket again = NetTestKit.connect(port)) {
                 assertEquals(1, probe(again), "accepts and echoes after fds were freed");
             }
             child.send("quit");

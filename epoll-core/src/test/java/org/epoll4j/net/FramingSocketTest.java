@@ -28,12 +28,12 @@ class FramingSocketTest {
 
     @BeforeEach
     void start() throws Exception {
-        reactor = NetTests.startReactor("framing");
+        reactor = NetTestKit.startReactor("framing");
     }
 
     @AfterEach
     void stop() throws Exception {
-        NetTests.stop(reactor);
+        NetTestKit.stop(reactor);
     }
 
     /** Sends {@code bytes} in random small writes so the server sees frames cut at arbitrary read boundaries. */
@@ -52,7 +52,7 @@ class FramingSocketTest {
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> LineDecoder.handler(8192, (conn, line) -> conn.write(line + "\n")))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Random r = new Random(42);
             StringBuilder sent = new StringBuilder();
             StringBuilder expected = new StringBuilder();
@@ -71,7 +71,7 @@ class FramingSocketTest {
             byte[] want = expected.toString().getBytes(StandardCharsets.UTF_8);
             CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return NetTests.readFully(s.getInputStream(), want.length);
+                    return NetTestKit.readFully(s.getInputStream(), want.length);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
@@ -87,7 +87,7 @@ class FramingSocketTest {
                 .handlerFactory(() -> LengthFieldDecoder.handler(1 << 20,
                         (conn, payload) -> LengthFieldDecoder.writeFrame(conn, payload)))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Random r = new Random(7);
             ByteArrayOutputStream stream = new ByteArrayOutputStream();
             byte[][] payloads = new byte[200][];
@@ -142,17 +142,17 @@ class FramingSocketTest {
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> observing(LineDecoder.handler(100, (c, l) -> c.write(l + "\n")), cause))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             OutputStream out = s.getOutputStream();
             out.write("ok\n".getBytes(StandardCharsets.US_ASCII));
             out.write(new byte[150]);
             out.flush();
-            assertArrayEquals("ok\n".getBytes(StandardCharsets.US_ASCII), NetTests.readFully(s.getInputStream(), 3));
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertArrayEquals("ok\n".getBytes(StandardCharsets.US_ASCII), NetTestKit.readFully(s.getInputStream(), 3));
+            assertTrue(NetTestKit.readsEofOrReset(s));
             Throwable t = cause.get(10, TimeUnit.SECONDS);
             assertInstanceOf(FrameTooLongException.class, t);
             assertTrue(t.getMessage().contains("limit of 100 bytes"), t.getMessage());
-            assertEquals(0, NetTests.onLoop(reactor, server::activeConnections));
+            assertEquals(0, NetTestKit.onLoop(reactor, server::activeConnections));
         }
     }
 
@@ -162,10 +162,10 @@ class FramingSocketTest {
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> observing(LengthFieldDecoder.handler(1000, (c, p) -> { }), cause))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(new byte[] {0, 0, 0x10, 0});
             s.getOutputStream().flush();
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertTrue(NetTestKit.readsEofOrReset(s));
             Throwable t = cause.get(10, TimeUnit.SECONDS);
             assertInstanceOf(FrameTooLongException.class, t);
             assertEquals("frame length 4096 exceeds the limit of 1000 bytes", t.getMessage());
@@ -181,14 +181,14 @@ class FramingSocketTest {
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> observing(shared, n.getAndIncrement() == 0 ? first : second))
                 .start();
-             Socket a = NetTests.connect(server.port())) {
+             Socket a = NetTestKit.connect(server.port())) {
             a.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
-            assertArrayEquals("hi\n".getBytes(StandardCharsets.US_ASCII), NetTests.readFully(a.getInputStream(), 3));
-            try (Socket b = NetTests.connect(server.port())) {
+            assertArrayEquals("hi\n".getBytes(StandardCharsets.US_ASCII), NetTestKit.readFully(a.getInputStream(), 3));
+            try (Socket b = NetTestKit.connect(server.port())) {
                 Throwable t = second.get(10, TimeUnit.SECONDS);
                 assertInstanceOf(IllegalStateException.class, t);
                 assertTrue(t.getMessage().contains("handlerFactory"), t.getMessage());
-                assertTrue(NetTests.readsEofOrReset(b));
+                assertTrue(NetTestKit.readsEofOrReset(b));
             }
             assertFalse(first.isDone(), "the first connection is unaffected");
         }
@@ -209,7 +209,7 @@ class FramingSocketTest {
             public void onData(Connection c, ByteBuffer data) {
                 data.position(data.limit());
             }
-        }).start(); Socket s = NetTests.connect(server.port())) {
+        }).start(); Socket s = NetTestKit.connect(server.port())) {
             Connection conn = opened.get(10, TimeUnit.SECONDS);
             CompletableFuture<int[]> reader = CompletableFuture.supplyAsync(() -> {
                 int[] next = new int[writers];
@@ -317,18 +317,18 @@ class FramingSocketTest {
                 .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 64 * 1024))
                 .handlerFactory(() -> LineDecoder.handler(100, user))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             assertEquals("open", user.next());
             s.getOutputStream().write("hi\nbig\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("line:hi", user.next());
             assertEquals("line:big", user.next());
             assertEquals("writable:false", user.next());
-            NetTests.readFully(s.getInputStream(), big);
+            NetTestKit.readFully(s.getInputStream(), big);
             assertEquals("writable:true", user.next());
             s.shutdownOutput();
             assertEquals("hangup", user.next());
             assertEquals("close:null", user.next());
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertTrue(NetTestKit.readsEofOrReset(s));
         }
     }
 
@@ -355,12 +355,12 @@ class FramingSocketTest {
         try (TcpServer server = TcpServer.builder(reactor)
                 .handlerFactory(() -> FrameDecoder.handler(new LengthFieldDecoder(100), user))
                 .start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(new byte[] {0, 0, 0, 3, 1, 2, 3});
             for (String want : new String[] {"open", "frame:3", "close:enough"}) {
                 assertEquals(want, events.poll(10, TimeUnit.SECONDS));
             }
-            assertTrue(NetTests.readsEofOrReset(s));
+            assertTrue(NetTestKit.readsEofOrReset(s));
         }
     }
 }

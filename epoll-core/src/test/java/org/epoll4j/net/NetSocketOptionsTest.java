@@ -27,12 +27,12 @@ class NetSocketOptionsTest {
 
     @BeforeEach
     void start() throws Exception {
-        reactor = NetTests.startReactor("options");
+        reactor = NetTestKit.startReactor("options");
     }
 
     @AfterEach
     void stop() throws Exception {
-        NetTests.stop(reactor);
+        NetTestKit.stop(reactor);
     }
 
     /** Reads the options on the connection's socket from its onOpen, on the reactor thread. */
@@ -84,7 +84,7 @@ class NetSocketOptionsTest {
     void childOptionsApplyToAcceptedSockets() throws Exception {
         CompletableFuture<Map<String, Object>> seen = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor).childOptions(CUSTOM).handler(reading(seen)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             assertCustom(seen.get(10, TimeUnit.SECONDS));
         }
     }
@@ -93,7 +93,7 @@ class NetSocketOptionsTest {
     void defaultChildOptionsTurnNoDelayOn() throws Exception {
         CompletableFuture<Map<String, Object>> seen = new CompletableFuture<>();
         try (TcpServer server = TcpServer.builder(reactor).handler(reading(seen)).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Map<String, Object> o = seen.get(10, TimeUnit.SECONDS);
             assertEquals(true, o.get("nodelay"));
             assertEquals(false, o.get("keepalive"));
@@ -115,7 +115,7 @@ class NetSocketOptionsTest {
             try {
                 assertCustom(clientSide.get(10, TimeUnit.SECONDS));
                 assertEquals(true, serverSide.get(10, TimeUnit.SECONDS).get("nodelay"), "server side untouched");
-                assertEquals(true, NetTests.onLoop(reactor, () -> {
+                assertEquals(true, NetTestKit.onLoop(reactor, () -> {
                     try {
                         return SockOpts.read(c.fd(), SO_KEEPALIVE);
                     } catch (Exception e) {

@@ -6,8 +6,11 @@ import org.epoll4j.testutil.ThreadLeakCheck;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,12 +27,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Shared pieces of the net integration tests: a reproducible byte pattern, a started reactor, tracking handlers. */
+/**
+ * The net integration tests' one kit: a reproducible byte pattern, a started reactor ({@link Loop}, or
+ * {@link #startReactor}/{@link #stop}), tracking handlers, blocking clients (NIO channels and plain sockets), and
+ * {@link #awaitUntil} for a condition no callback announces.
+ */
 final class NetTestKit {
     /** The longest any single wait in these tests may take before the test fails. */
     static final long WAIT_SECONDS = 30;
@@ -335,5 +346,83 @@ final class NetTestKit {
 
     static Duration seconds(long s) {
         return Duration.ofSeconds(s);
+    }
+
+    // ------------------------------------------------------------------ waiting for a condition
+
+    /**
+     * Waits until {@code condition} holds, for a state no latch or future announces (a counter another thread
+     * bumps, a thread's state): checks it at once, then spins briefly and re-checks every 100 µs.
+     *
+     * @throws AssertionError naming {@code what} if it does not hold within {@code timeout}
+     */
+    static void awaitUntil(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int spins = 0; !condition.getAsBoolean(); spins++) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not true within " + timeout + ": " + what);
+            }
+            if (spins < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(100_000);
+            }
+        }
+    }
+
+    /** {@link #awaitUntil(BooleanSupplier, Duration, String)} with the kit's {@link #WAIT_SECONDS}. */
+    static void awaitUntil(BooleanSupplier condition, String what) {
+        awaitUntil(condition, Duration.ofSeconds(WAIT_SECONDS), what);
+    }
+
+    // ------------------------------------------------------------------ a reactor started by hand, plain sockets
+
+    /** A reactor running on its own daemon thread. */
+    static Reactor startReactor(String name) throws Exception {
+        Reactor r = Reactor.builder().name(name).build();
+        r.start();
+        return r;
+    }
+
+    /** Closes the reactor (and so every connection and server on it) and waits for its thread. */
+    static void stop(Reactor r) throws InterruptedException {
+        if (r != null) {
+            r.close();
+            assertTrue(r.awaitTermination(Duration.ofSeconds(10)), "reactor terminated");
+        }
+    }
+
+    /** Evaluates {@code what} on the reactor's thread (where server and connection state live). */
+    static <T> T onLoop(Reactor r, Supplier<T> what) throws Exception {
+        return CompletableFuture.supplyAsync(what, r).get(10, TimeUnit.SECONDS);
+    }
+
+    /** A blocking client socket to 127.0.0.1:{@code port} with a 10 s read timeout and TCP_NODELAY. */
+    static Socket connect(int port) throws IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        s.setSoTimeout(10_000);
+        s.setTcpNoDelay(true);
+        return s;
+    }
+
+    static byte[] readFully(InputStream in, int n) throws IOException {
+        byte[] b = in.readNBytes(n);
+        assertEquals(n, b.length, "bytes before EOF");
+        return b;
+    }
+
+    /** Reads until EOF or a reset; true if the peer closed (either way) within the socket's timeout. */
+    static boolean readsEofOrReset(Socket s) throws IOException {
+        try {
+            InputStream in = s.getInputStream();
+            byte[] buf = new byte[8192];
+            while (in.read(buf) >= 0) {
+                // drain whatever the server sent before closing
+            }
+            return true;
+        } catch (java.net.SocketException reset) {
+            return true;
+        }
     }
 }

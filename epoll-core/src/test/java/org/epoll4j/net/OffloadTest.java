@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Offload: results come back on the loop thread in submission order; reading pauses past maxInFlight. */
+/** Offload: results come back on the loop thread in submission order; at most maxInFlight start at once. */
 @ExtendWith({FdLeakCheck.class, ThreadLeakCheck.class})
 @Timeout(60)
 class OffloadTest {
@@ -91,23 +91,25 @@ class OffloadTest {
             assertTrue(h.submitted.await(WAIT_SECONDS, TimeUnit.SECONDS));
             Connection c = h.connection.get(WAIT_SECONDS, TimeUnit.SECONDS);
             assertTrue(loop.call(() -> h.offload.isReadingPaused() && c.isReadingPaused()),
-                    "5 requests in flight > 2: reading paused");
-            assertEquals(REQUESTS, (int) loop.call(h.offload::inFlight));
+                    "5 requests outstanding >= 2: reading paused");
+            assertEquals(MAX_IN_FLIGHT, (int) loop.call(h.offload::inFlight), "only the cap's worth started");
+            assertEquals(REQUESTS - MAX_IN_FLIGHT, (int) loop.call(h.offload::waiting), "the rest wait for a slot");
+            assertEquals(REQUESTS, (int) loop.call(h.offload::outstanding));
 
-            // Sent while paused: not read until the in-flight count drops.
+            // Sent while paused: not read until a slot frees.
             NetTestKit.writeFully(client, new byte[]{REQUESTS});
             loop.barrier();
-            assertEquals(REQUESTS, (int) loop.call(h.offload::inFlight), "nothing more was read while paused");
+            assertEquals(REQUESTS, (int) loop.call(h.offload::outstanding), "nothing more was read while paused");
 
-            // Finish the tasks last to first: nothing can be delivered before request 0 is done.
-            for (int i = REQUESTS - 1; i >= 1; i--) {
-                h.gate[i].countDown();
-                assertTrue(h.finished[i].await(WAIT_SECONDS, TimeUnit.SECONDS));
-            }
+            // Request 1 finishes first: its result waits for request 0, and keeps its slot until delivered.
+            h.gate[1].countDown();
+            assertTrue(h.finished[1].await(WAIT_SECONDS, TimeUnit.SECONDS));
             loop.barrier();
             assertEquals(List.of(), h.deliveries, "request 0 still runs: later results wait for it");
-            h.gate[0].countDown();
-            h.gate[REQUESTS].countDown();
+            assertEquals(MAX_IN_FLIGHT, (int) loop.call(h.offload::inFlight), "no slot freed before delivery");
+            for (int i = 0; i <= REQUESTS; i++) {
+                h.gate[i].countDown();
+            }
 
             byte[] replies = NetTestKit.readFully(client, REQUESTS + 1);
             assertArrayEquals(new byte[]{100, 101, 102, -1, 104, 105}, replies);

@@ -42,12 +42,12 @@ class SendFileTest {
         content = new byte[SIZE];
         new Random(1).nextBytes(content);
         file = Files.write(dir.resolve("data.bin"), content);
-        reactor = NetTests.startReactor("sendfile");
+        reactor = NetTestKit.startReactor("sendfile");
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        NetTests.stop(reactor);
+        NetTestKit.stop(reactor);
     }
 
     private static byte[] ascii(String s) {
@@ -83,7 +83,7 @@ class SendFileTest {
                      closed.complete(cause);
                  }
              }).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             assertTrue(queued.await(10, TimeUnit.SECONDS), "bytes were queued behind a full socket");
             ByteArrayOutputStream want = new ByteArrayOutputStream();
             want.writeBytes(ascii("head;"));
@@ -131,7 +131,7 @@ class SendFileTest {
                  public void onData(Connection c, ByteBuffer data) {
                  }
              }).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Throwable t = refused.get(10, TimeUnit.SECONDS);
             assertTrue(t instanceof IllegalArgumentException && t.getMessage().contains("not a regular file"),
                     String.valueOf(t));
@@ -161,7 +161,7 @@ class SendFileTest {
                      closed.complete(cause == null ? new AssertionError("closed without an error") : cause);
                  }
              }).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             byte[] got = s.getInputStream().readAllBytes(); // ends: EOF (or a reset, below) rather than a hang
             assertTrue(got.length <= 100, "no bytes from beyond the end of the file: got " + got.length);
             for (int i = 0; i < got.length; i++) {
@@ -206,7 +206,7 @@ class SendFileTest {
                  public void onData(Connection c, ByteBuffer data) {
                  }
              }).start();
-             Socket s = NetTests.connect(server.port())) {
+             Socket s = NetTestKit.connect(server.port())) {
             Throwable t = thrown.get(10, TimeUnit.SECONDS);
             assertInstanceOf(IllegalArgumentException.class, t);
             assertTrue(t.getMessage().contains("position=-1"), t.getMessage());

@@ -140,6 +140,44 @@ class TcpServerGroupTest {
         }
     }
 
+    /**
+     * A burst of connections all at once: EPOLLEXCLUSIVE alone wakes the same idle reactor first for each, which
+     * then takes a whole accept budget per wake-up; the fair-share rule keeps every reactor within 9/8 of the mean
+     * (plus one).
+     */
+    @Test
+    void exclusiveSpreadsABurstOfConnectionsNearEvenly() throws Exception {
+        int n = 100;
+        try (ReactorGroup group = ReactorGroup.builder().size(2).name(NAME).build()) {
+            for (int round = 0; round < 3; round++) {
+                Recorder h = new Recorder(n);
+                TcpServerGroup server = TcpServerGroup.builder(group).accept(AcceptStrategy.EXCLUSIVE).handler(h)
+                        .start();
+                List<SocketChannel> clients = new ArrayList<>();
+                try {
+                    for (int i = 0; i < n; i++) { // every SYN first, so that they arrive as one burst
+                        SocketChannel c = SocketChannel.open();
+                        clients.add(c);
+                        c.configureBlocking(false);
+                        c.connect(server.localAddress());
+                    }
+                    for (SocketChannel c : clients) {
+                        c.configureBlocking(true);
+                        c.finishConnect();
+                    }
+                    assertTrue(h.allOpen.await(WAIT_SECONDS, TimeUnit.SECONDS));
+                    Map<String, Integer> perReactor = server.connectionsPerReactor();
+                    System.out.println("[EXCLUSIVE burst] connections per reactor: " + perReactor);
+                    int max = perReactor.values().stream().mapToInt(Integer::intValue).max().orElseThrow();
+                    assertTrue(max <= n / 2 * 9 / 8 + 2, "one reactor took " + max + " of " + n + ": " + perReactor);
+                } finally {
+                    closeAll(clients);
+                    server.close();
+                }
+            }
+        }
+    }
+
     @Test
     void broadcastReachesEveryConnectionOnEveryReactor() throws Exception {
         int n = 10;

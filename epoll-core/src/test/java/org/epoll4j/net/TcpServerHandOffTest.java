@@ -142,25 +142,17 @@ class TcpServerHandOffTest {
     private static Thread closeReactorInBackground(Loop loop) {
         Thread closer = new Thread(loop.reactor::close, "reactor-closer");
         closer.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (!loop.reactor.isClosed()) {
-            assertTrue(System.nanoTime() < deadline, "reactor.close() did not start");
-            Thread.onSpinWait();
-        }
+        awaitUntil(loop.reactor::isClosed, "reactor.close() started");
         return closer;
     }
 
     /** Waits until {@code t} has ended or is parked (waiting for something), and returns which. */
     private static Thread.State settle(Thread t) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (true) {
-            Thread.State s = t.getState();
-            if (s == Thread.State.TERMINATED || s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
-                return s;
-            }
-            assertTrue(System.nanoTime() < deadline, () -> t.getName() + " stuck in state " + t.getState());
-            Thread.onSpinWait();
-        }
+        java.util.Set<Thread.State> settled = java.util.EnumSet.of(Thread.State.TERMINATED, Thread.State.WAITING,
+                Thread.State.TIMED_WAITING);
+        Thread.State[] seen = new Thread.State[1];
+        awaitUntil(() -> settled.contains(seen[0] = t.getState()), t.getName() + " ended or parked");
+        return seen[0];
     }
 
     @Test

@@ -31,7 +31,7 @@ class TenThousandConnectionsTest {
                 + (N + 500) + ": ulimit -Hn too low for 10,000 connections");
         CountDownLatch opened = new CountDownLatch(N);
         CountDownLatch closed = new CountDownLatch(N);
-        Reactor reactor = NetTests.startReactor("storm");
+        Reactor reactor = NetTestKit.startReactor("storm");
         try (TcpServer server = TcpServer.builder(reactor)
                 .handler(new ConnectionHandler() {
                     @Override
@@ -54,17 +54,17 @@ class TenThousandConnectionsTest {
                      Integer.toString(server.port()), Integer.toString(N))) {
             assertEquals("ready " + N, clients.expect("", Duration.ofSeconds(40)), "every connection echoed");
             assertTrue(opened.await(5, TimeUnit.SECONDS));
-            assertEquals(N, NetTests.onLoop(reactor, server::activeConnections));
-            assertEquals(N, NetTests.onLoop(reactor, server::acceptedCount));
+            assertEquals(N, NetTestKit.onLoop(reactor, server::activeConnections));
+            assertEquals(N, NetTestKit.onLoop(reactor, server::acceptedCount));
             clients.send("close");
             assertTrue(closed.await(30, TimeUnit.SECONDS), () -> closed.getCount() + " connections still open");
-            assertEquals(0, NetTests.onLoop(reactor, server::activeConnections));
+            assertEquals(0, NetTestKit.onLoop(reactor, server::activeConnections));
             assertEquals("closed", clients.expect("", Duration.ofSeconds(10)));
             clients.closeStdin();
             assertTrue(clients.process().waitFor(10, TimeUnit.SECONDS));
             assertEquals(0, clients.process().exitValue());
         } finally {
-            NetTests.stop(reactor);
+            NetTestKit.stop(reactor);
         }
     }
 }

@@ -121,7 +121,7 @@ class TlsLifecycleTest {
         Tracking h = new Tracking();
         try (Loop loop = Loop.start("tls-task-spin")) {
             TcpServer server = TcpServer.builder(loop.reactor).handler(h)
-                    .tls(TlsConfig.server(kit.serverContext()).taskExecutor(t -> {
+                    .tls(TlsConfig.server(kit.serverContext()).clientRenegotiation(true).taskExecutor(t -> {
                         if (hold.get()) {
                             tasks.add(t);
                         } else {

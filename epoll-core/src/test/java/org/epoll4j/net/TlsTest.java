@@ -408,7 +408,8 @@ class TlsTest {
 
     /**
      * On an established connection SSLSocket.startHandshake() sends a KeyUpdate (update_requested) under TLS 1.3
-     * and renegotiates under TLS 1.2: either way the server must follow mid-stream without losing a byte.
+     * and renegotiates under TLS 1.2 (allowed here; refused by default, see TlsDefaultsTest): either way the server
+     * must follow mid-stream without losing a byte.
      */
     @ParameterizedTest
     @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
@@ -416,7 +417,8 @@ class TlsTest {
         byte[] data = random(SEED + 3, TOTAL);
         Echo echo = new Echo();
         try (Loop loop = Loop.start("tls-key-update")) {
-            TcpServer server = server(loop, TlsConfig.server(kit.serverContext()), ConnectionConfig.defaults(), echo);
+            TcpServer server = server(loop, TlsConfig.server(kit.serverContext()).clientRenegotiation(true),
+                    ConnectionConfig.defaults(), echo);
             try (SSLSocket s = sslClient(kit.clientContext(), (InetSocketAddress) server.localAddress(), version)) {
                 s.startHandshake();
                 echo.nextOpen();

@@ -74,7 +74,7 @@ final class TlsTestKit {
     }
 
     private static SSLContext context(KeyStore keys, KeyStore trusted) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
+        SSLContext ctx = TlsTestProvider.newContext();
         KeyManagerFactory kmf = null;
         if (keys != null) {
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Java 21+) reads and writes through a {@link BlockingConnection}, and a client that does not read blocks its
  * writer (the facade's backpressure) instead of pausing a callback.
  */
-@Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "echo", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Echoes every byte back (try it with nc 127.0.0.1 7007; with --keystore or "
                 + "--tls-cert/--tls-key: openssl s_client -connect 127.0.0.1:7007).")
 public final class EchoServer implements Callable<Integer> {

@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 
 /** Entry point of {@code epoll-examples.jar}: {@code java -jar epoll-examples.jar PROGRAM [options]}. */
-@Command(name = "java -jar epoll-examples.jar", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "java -jar epoll-examples.jar", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Example programs built on epoll4j.",
         subcommands = {EchoServer.class, org.epoll4j.examples.chat.ChatServer.class,
                 org.epoll4j.examples.http.HttpServer.class, org.epoll4j.examples.resp.RespServer.class,
@@ -53,14 +53,5 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
-    /** The version from the jar's manifest (the Maven project version), or "development" when run from classes. */
-    public static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"epoll4j examples " + (v != null ? v : "development")};
-        }
     }
 }

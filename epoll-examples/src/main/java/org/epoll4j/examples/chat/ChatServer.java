@@ -1,6 +1,6 @@
 package org.epoll4j.examples.chat;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import picocli.CommandLine.Command;
@@ -28,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code --max-queue} bytes wait for it (the socket's send buffer is bounded to the same size, so the kernel does not
  * hold megabytes more), and the others are told; nobody else waits for it.
  */
-@Command(name = "chat", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "chat", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Line-based broadcast chat (try it with nc 127.0.0.1 7008 in two terminals).",
                 "Commands (any case): /nick NAME, /who, /quit. Per-user flood control, a queue bound for users who "
                         + "do not read, an idle timeout and a user cap."})

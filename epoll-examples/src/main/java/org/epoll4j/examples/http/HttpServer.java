@@ -1,6 +1,6 @@
 package org.epoll4j.examples.http;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import org.epoll4j.examples.TlsOptions;
@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * siblings. Keep-alive, pipelining, HTTP/1.0, chunked request bodies; strict parsing with bounded memory per
  * connection.
  */
-@Command(name = "http", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "http", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"HTTP/1.1 server. Without --root: Hello, World! on /, /plaintext and /_epoll4j/plaintext, "
                 + "POST /echo and /_epoll4j/echo return the body. With --root DIR: the files under DIR (ranges, "
                 + "ETag/If-None-Match, If-Modified-Since, FILE.gz served to gzip clients, 301 for a directory "

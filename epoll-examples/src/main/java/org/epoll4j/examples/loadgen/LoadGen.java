@@ -2,7 +2,7 @@ package org.epoll4j.examples.loadgen;
 
 import org.HdrHistogram.Histogram;
 import org.epoll4j.ReactorGroup;
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.net.Connection;
 import org.epoll4j.net.TcpClient;
 import picocli.CommandLine.Command;
@@ -37,7 +37,7 @@ import java.util.concurrent.locks.LockSupport;
  * p999_us=... errors=...} (then mean_us, max_us, msgs, secs, conns, depth, size; then rate, protocol and failures
  * when not the defaults). Exit status 1 if any connection failed or echoed a wrong byte.
  */
-@Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"Load generator for the echo, http and resp examples (and any echo, HTTP/1.1 or Redis server).",
                 "Closed loop by default: latency from each request's send. --rate N: open loop, N requests/s in total "
                         + "at fixed due times, latency from when each request was due (a stalled server shows).",

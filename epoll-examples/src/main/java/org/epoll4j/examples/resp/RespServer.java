@@ -1,6 +1,6 @@
 package org.epoll4j.examples.resp;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import picocli.CommandLine.Command;
@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * 16 databases, transactions, pub/sub, AUTH and --maxmemory eviction. Everything is shared by all reactors behind
  * one lock, taken once per batch of pipelined requests.
  */
-@Command(name = "resp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "resp", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"An in-memory key-value server speaking the Redis protocol (RESP2 and inline).",
                 "Try it with redis-cli -p 6380, or redis-benchmark -p 6380 -t ping,set,get -q."})
 public final class RespServer implements Callable<Integer> {

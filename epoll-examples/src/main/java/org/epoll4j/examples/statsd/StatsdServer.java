@@ -1,6 +1,6 @@
 package org.epoll4j.examples.statsd;
 
-import org.epoll4j.examples.Main;
+import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.UdpRunner;
 import org.epoll4j.net.Datagram;
@@ -36,7 +36,7 @@ import java.util.concurrent.Executors;
  * <p>One reactor receives and aggregates (datagrams in batches from {@code recvmmsg}); the flush runs as a timer on
  * that reactor, and writing to a TCP sink happens on a separate thread so a slow sink never stalls the loop.
  */
-@Command(name = "statsd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "statsd", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "StatsD-compatible metrics aggregator on UDP (try: echo 'hits:1|c' | nc -u -w1 127.0.0.1 8125).")
 public final class StatsdServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 8125;

@@ -30,12 +30,14 @@ import java.util.Set;
  *   <li>{@code echo-throughput.png}, {@code echo-cpu.png}: the echo servers side by side per load (msgs/s relative
  *   to the best server, server CPU µs per message);</li>
  *   <li>{@code echo-idle-memory.png}: RSS bytes per idle connection;</li>
- *   <li>{@code transport-ping-pong.png}, {@code transport-echo.png}: the in-JVM transport benchmarks.</li>
+ *   <li>{@code transport-ping-pong.png}, {@code transport-echo.png}: the in-JVM transport benchmarks;</li>
+ *   <li>{@code https-vs-nginx.png}: https per provider and key type relative to nginx ({@code --https CSV}).</li>
  * </ul>
  *
  * <pre>
  * java -cp epoll-jmh/target/benchmarks.jar org.epoll4j.jmh.charts.Charts \
- *     [--jmh results/jmh.json] [--compare results/compare.json] [--out docs/img] [--label "quick run"]
+ *     [--jmh results/jmh.json] [--compare results/compare.json] [--https https.csv] [--out docs/img]
+ *     [--label "quick run"]
  * </pre>
  *
  * A chart whose input is missing is skipped (and said so); the files it wrote are printed.
@@ -69,22 +71,24 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
         Path jmh = null;
         Path compare = null;
+        Path https = null;
         Path out = Path.of("docs/img");
         String label = "";
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--jmh" -> jmh = Path.of(args[i + 1]);
                 case "--compare" -> compare = Path.of(args[i + 1]);
+                case "--https" -> https = Path.of(args[i + 1]);
                 case "--out" -> out = Path.of(args[i + 1]);
                 case "--label" -> label = args[i + 1];
                 default -> {
-                    System.err.println("usage: Charts [--jmh FILE] [--compare FILE] [--out DIR] [--label TEXT]");
+                    System.err.println("usage: Charts [--jmh FILE] [--compare FILE] [--https CSV] [--out DIR] [--label TEXT]");
                     System.exit(2);
                 }
             }
         }
         if (args.length % 2 != 0) {
-            System.err.println("usage: Charts [--jmh FILE] [--compare FILE] [--out DIR] [--label TEXT]");
+            System.err.println("usage: Charts [--jmh FILE] [--compare FILE] [--https CSV] [--out DIR] [--label TEXT]");
             System.exit(2);
         }
         Charts charts = new Charts(out, label);
@@ -97,6 +101,9 @@ public final class Charts {
             charts.compare(CompareResults.read(compare));
         } else {
             System.err.println("Charts: no comparison results (" + compare + "): skipping the echo charts");
+        }
+        if (https != null && Files.isRegularFile(https)) {
+            charts.https(Files.readAllLines(https));
         }
         charts.written().forEach(p -> System.out.println("wrote " + p));
     }
@@ -272,6 +279,70 @@ public final class Charts {
             m.addSeries("RSS with the idle connections minus RSS before, / connections", memServers, mem);
             save(m, "echo-idle-memory");
         }
+    }
+
+    /**
+     * Draws {@code https-vs-nginx.png} from epoll-examples/bench/https-vs-nginx.sh's CSV lines
+     * ({@code round,key,server,full,resumed,rps,mbps}): each server's rate relative to nginx's in the same round,
+     * averaged over rounds, per key type and measure.
+     *
+     * @param lines the CSV lines
+     * @throws IOException if the file cannot be written
+     */
+    public void https(List<String> lines) throws IOException {
+        String[] measures = {"full hs/s", "resumed hs/s", "req/s", "MB/s"};
+        java.util.Map<String, double[]> nginx = new java.util.HashMap<>(); // round,key -> values
+        java.util.Map<String, java.util.Map<String, double[]>> sums = new java.util.LinkedHashMap<>(); // server -> cat
+        java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+        List<String> categories = new ArrayList<>();
+        for (int pass = 0; pass < 2; pass++) {
+            for (String line : lines) {
+                String[] f = line.trim().split(",");
+                if (f.length < 7) {
+                    continue;
+                }
+                double[] v = new double[4];
+                for (int i = 0; i < 4; i++) {
+                    v[i] = f[3 + i].isEmpty() ? Double.NaN : Double.parseDouble(f[3 + i]);
+                }
+                String rk = f[0] + "," + f[1];
+                if (pass == 0) {
+                    if (f[2].equals("nginx")) {
+                        nginx.put(rk, v);
+                    }
+                    continue;
+                }
+                double[] n = nginx.get(rk);
+                if (n == null) {
+                    continue;
+                }
+                for (int i = 0; i < 4; i++) {
+                    String cat = f[1].toUpperCase(java.util.Locale.ROOT) + " " + measures[i];
+                    if (!categories.contains(cat)) {
+                        categories.add(cat);
+                    }
+                    sums.computeIfAbsent(f[2], k -> new java.util.LinkedHashMap<>())
+                            .computeIfAbsent(cat, k -> new double[1])[0] += nanToZero(v[i] / n[i]);
+                    counts.merge(f[2] + "|" + cat, 1, Integer::sum);
+                }
+            }
+        }
+        if (categories.isEmpty()) {
+            System.err.println("Charts: no https rows: skipping https-vs-nginx.png");
+            return;
+        }
+        CategoryChart c = category("https: the http example against nginx (same round, same cores)" + label,
+                "key type and measure", "rate relative to nginx (1.0 = nginx)");
+        for (var e : sums.entrySet()) {
+            List<Double> ys = new ArrayList<>();
+            for (String cat : categories) {
+                double[] sum = e.getValue().get(cat);
+                ys.add(sum == null ? 0 : sum[0] / counts.get(e.getKey() + "|" + cat));
+            }
+            c.addSeries(e.getKey(), categories, ys);
+        }
+        c.getStyler().setXAxisLabelRotation(30);
+        save(c, "https-vs-nginx");
     }
 
     private static double nanToZero(double d) {
