@@ -1,6 +1,7 @@
 package org.epoll4j.net;
 
 import org.epoll4j.testutil.FdLeakCheck;
+import org.epoll4j.testutil.ThreadLeakCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * plus the one read that overshot).
  */
 @Timeout(120)
-@ExtendWith(FdLeakCheck.class)
+@ExtendWith({FdLeakCheck.class, ThreadLeakCheck.class})
 class RateLimiterTest {
     private static final Duration TICK = Duration.ofMillis(10);
 

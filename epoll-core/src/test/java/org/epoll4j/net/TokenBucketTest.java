@@ -1,7 +1,9 @@
 package org.epoll4j.net;
 
+import org.epoll4j.testutil.FdLeakCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.epoll4j.testutil.Pbt.qt;
 import static org.epoll4j.testutil.Pbt.run;
@@ -17,6 +19,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
  * and over whole ticks it credits the exact rate (fractions carried, not lost).
  */
 @Timeout(60)
+@ExtendWith(FdLeakCheck.class)
 class TokenBucketTest {
     @Test
     void neverAboveBurstNorAboveTheCountedBound() {
