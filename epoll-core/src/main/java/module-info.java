@@ -11,6 +11,7 @@ module org.epoll4j {
     requires com.sun.jna;
     requires java.management; // Reactor.Builder.jmx: the statistics as an MXBean
     requires jdk.jfr;         // the org.epoll4j.* flight-recorder events
+    requires jdk.unsupported; // sun.misc.Signal: SignalWatcher installs the JVM's own signal handler
 
     exports org.epoll4j;
     exports org.epoll4j.net;

@@ -12,6 +12,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiConsumer;
@@ -109,6 +110,18 @@ public final class Reactor implements Executor, AutoCloseable {
             LibC.close(ep);
             throw new EpollException("epoll_ctl(ADD, eventfd=" + wfd + ")", err);
         }
+        if (b.busyPoll != null) {
+            try {
+                if (!BusyPoll.apply(ep, b.busyPoll)) {
+                    LOG.log(System.Logger.Level.DEBUG, "{0}: this kernel has no EPIOCSPARAMS; busy polling is off",
+                            b.name);
+                }
+            } catch (EpollException e) {
+                LibC.close(wfd);
+                LibC.close(ep);
+                throw e;
+            }
+        }
         this.epfd = ep;
         this.wakeups = new WakeupSignal(wfd);
         this.life = new LoopOwner(this, name, this::doClose);
@@ -156,8 +169,22 @@ public final class Reactor implements Executor, AutoCloseable {
         private Duration slowDispatchThreshold = Duration.ofMillis(10);
         private Duration blockedLoopThreshold;
         private boolean jmx;
+        private BusyPoll busyPoll;
 
         private Builder() {
+        }
+
+        /**
+         * Busy-polls the network card's queues while the loop waits ({@code EPIOCSPARAMS}, Linux 6.9+); see
+         * {@link BusyPoll} for when it helps. Where the kernel lacks it, the reactor is built without it and
+         * {@link Reactor#busyPoll()} is empty.
+         *
+         * @param params the settings
+         * @return this builder
+         */
+        public Builder busyPoll(BusyPoll params) {
+            this.busyPoll = Objects.requireNonNull(params, "busyPoll");
+            return this;
         }
 
         /**
@@ -911,6 +938,17 @@ public final class Reactor implements Executor, AutoCloseable {
     /** The reactor's name. */
     public String name() {
         return name;
+    }
+
+    /**
+     * What the kernel holds for this reactor's busy polling ({@code EPIOCGPARAMS}).
+     *
+     * @return the settings, zero when never set; empty where the kernel lacks the ioctl (before Linux 6.9)
+     * @throws EpollException if the ioctl fails otherwise
+     */
+    public Optional<BusyPoll> busyPoll() throws EpollException {
+        ensureOpen("busyPoll");
+        return BusyPoll.read(epfd);
     }
 
     /**

@@ -85,6 +85,48 @@ abstract class Binding {
 
     abstract int sched_setaffinity(int pid, long cpusetsize, long mask);
 
+    // ---- loop services beyond sockets (child processes, pidfd, inotify): cold calls, never on a data path ----
+
+    /** {@code syscall(nr, a1..a4)}: for pidfd_open/pidfd_send_signal, which older glibcs do not wrap. */
+    abstract long syscall(long nr, long a1, long a2, long a3, long a4);
+
+    abstract int waitid(int idtype, int id, long infop, int options);
+
+    abstract int inotify_init1(int flags);
+
+    abstract int inotify_add_watch(int fd, long path, int mask);
+
+    abstract int inotify_rm_watch(int fd, int wd);
+
+    /** posix_spawn and friends return an error number (0 on success); they do not set errno. */
+    abstract int posix_spawnp(long pidPtr, long file, long fileActions, long attr, long argv, long envp);
+
+    abstract int posix_spawn_file_actions_init(long actions);
+
+    abstract int posix_spawn_file_actions_destroy(long actions);
+
+    abstract int posix_spawn_file_actions_adddup2(long actions, int fd, int newFd);
+
+    /** glibc 2.29+; {@link #hasSpawnChdir()} says whether this libc has it. */
+    abstract int posix_spawn_file_actions_addchdir_np(long actions, long path);
+
+    abstract boolean hasSpawnChdir();
+
+    /** glibc 2.34+; {@link #hasSpawnClosefrom()} says whether this libc has it. */
+    abstract int posix_spawn_file_actions_addclosefrom_np(long actions, int from);
+
+    abstract boolean hasSpawnClosefrom();
+
+    abstract int posix_spawnattr_init(long attr);
+
+    abstract int posix_spawnattr_destroy(long attr);
+
+    abstract int posix_spawnattr_setflags(long attr, short flags);
+
+    abstract int posix_spawnattr_setsigmask(long attr, long sigset);
+
+    abstract int posix_spawnattr_setsigdefault(long attr, long sigset);
+
     /** The errno of this thread's last call through this binding. */
     abstract int errno();
 

@@ -4,6 +4,7 @@ package org.epoll4j.internal;
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int ESRCH = 3;
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int EBADF = 9;
@@ -53,6 +54,7 @@ public final class Errno {
     static {
         def(EPERM, "EPERM", "Operation not permitted");
         def(ENOENT, "ENOENT", "No such file or directory");
+        def(ESRCH, "ESRCH", "No such process");
         def(EINTR, "EINTR", "Interrupted system call");
         def(EIO, "EIO", "Input/output error");
         def(EBADF, "EBADF", "Bad file descriptor");

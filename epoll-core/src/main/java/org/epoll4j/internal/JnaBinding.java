@@ -187,6 +187,98 @@ final class JnaBinding extends Binding {
         return JnaNatives.sched_setaffinity(pid, cpusetsize, mask);
     }
 
+    // ---- loop services beyond sockets ----
+
+    @Override
+    long syscall(long nr, long a1, long a2, long a3, long a4) {
+        return JnaNatives.syscall(nr, a1, a2, a3, a4);
+    }
+
+    @Override
+    int waitid(int idtype, int id, long infop, int options) {
+        return JnaNatives.waitid(idtype, id, infop, options);
+    }
+
+    @Override
+    int inotify_init1(int flags) {
+        return JnaNatives.inotify_init1(flags);
+    }
+
+    @Override
+    int inotify_add_watch(int fd, long path, int mask) {
+        return JnaNatives.inotify_add_watch(fd, path, mask);
+    }
+
+    @Override
+    int inotify_rm_watch(int fd, int wd) {
+        return JnaNatives.inotify_rm_watch(fd, wd);
+    }
+
+    @Override
+    int posix_spawnp(long pidPtr, long file, long fileActions, long attr, long argv, long envp) {
+        return JnaNatives.posix_spawnp(pidPtr, file, fileActions, attr, argv, envp);
+    }
+
+    @Override
+    int posix_spawn_file_actions_init(long actions) {
+        return JnaNatives.posix_spawn_file_actions_init(actions);
+    }
+
+    @Override
+    int posix_spawn_file_actions_destroy(long actions) {
+        return JnaNatives.posix_spawn_file_actions_destroy(actions);
+    }
+
+    @Override
+    int posix_spawn_file_actions_adddup2(long actions, int fd, int newFd) {
+        return JnaNatives.posix_spawn_file_actions_adddup2(actions, fd, newFd);
+    }
+
+    @Override
+    int posix_spawn_file_actions_addchdir_np(long actions, long path) {
+        return JnaNatives.SpawnChdir.posix_spawn_file_actions_addchdir_np(actions, path);
+    }
+
+    @Override
+    boolean hasSpawnChdir() {
+        return JnaNatives.SpawnChdir.BOUND;
+    }
+
+    @Override
+    int posix_spawn_file_actions_addclosefrom_np(long actions, int from) {
+        return JnaNatives.SpawnClosefrom.posix_spawn_file_actions_addclosefrom_np(actions, from);
+    }
+
+    @Override
+    boolean hasSpawnClosefrom() {
+        return JnaNatives.SpawnClosefrom.BOUND;
+    }
+
+    @Override
+    int posix_spawnattr_init(long attr) {
+        return JnaNatives.posix_spawnattr_init(attr);
+    }
+
+    @Override
+    int posix_spawnattr_destroy(long attr) {
+        return JnaNatives.posix_spawnattr_destroy(attr);
+    }
+
+    @Override
+    int posix_spawnattr_setflags(long attr, short flags) {
+        return JnaNatives.posix_spawnattr_setflags(attr, flags);
+    }
+
+    @Override
+    int posix_spawnattr_setsigmask(long attr, long sigset) {
+        return JnaNatives.posix_spawnattr_setsigmask(attr, sigset);
+    }
+
+    @Override
+    int posix_spawnattr_setsigdefault(long attr, long sigset) {
+        return JnaNatives.posix_spawnattr_setsigdefault(attr, sigset);
+    }
+
     @Override
     int errno() {
         return JnaNatives.errno();

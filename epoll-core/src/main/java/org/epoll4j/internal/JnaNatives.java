@@ -90,6 +90,66 @@ public final class JnaNatives {
 
     public static native int sched_setaffinity(int pid, long cpusetsize, long mask);
 
+    // ---- loop services beyond sockets (child processes, pidfd, inotify) ----
+
+    /** Bound with a fixed arity: glibc's syscall(2) is written in assembly and reads its arguments from registers. */
+    public static native long syscall(long nr, long a1, long a2, long a3, long a4);
+
+    public static native int waitid(int idtype, int id, long infop, int options);
+
+    public static native int inotify_init1(int flags);
+
+    public static native int inotify_add_watch(int fd, long path, int mask);
+
+    public static native int inotify_rm_watch(int fd, int wd);
+
+    public static native int posix_spawnp(long pidPtr, long file, long fileActions, long attr, long argv, long envp);
+
+    public static native int posix_spawn_file_actions_init(long actions);
+
+    public static native int posix_spawn_file_actions_destroy(long actions);
+
+    public static native int posix_spawn_file_actions_adddup2(long actions, int fd, int newFd);
+
+    public static native int posix_spawnattr_init(long attr);
+
+    public static native int posix_spawnattr_destroy(long attr);
+
+    public static native int posix_spawnattr_setflags(long attr, short flags);
+
+    public static native int posix_spawnattr_setsigmask(long attr, long sigset);
+
+    public static native int posix_spawnattr_setsigdefault(long attr, long sigset);
+
+    /** posix_spawn_file_actions_addchdir_np (glibc 2.29+): its own class, as {@link Pwait2}, for older libcs. */
+    static final class SpawnChdir {
+        static final boolean BOUND = bind(SpawnChdir.class);
+
+        private SpawnChdir() {
+        }
+
+        static native int posix_spawn_file_actions_addchdir_np(long actions, long path);
+    }
+
+    /** posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): its own class, as {@link Pwait2}. */
+    static final class SpawnClosefrom {
+        static final boolean BOUND = bind(SpawnClosefrom.class);
+
+        private SpawnClosefrom() {
+        }
+
+        static native int posix_spawn_file_actions_addclosefrom_np(long actions, int from);
+    }
+
+    private static boolean bind(Class<?> natives) {
+        try {
+            Native.register(natives, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+            return true;
+        } catch (Throwable e) {
+            return false; // UnsatisfiedLinkError on an older glibc
+        }
+    }
+
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {
         return Native.getLastError();

@@ -226,6 +226,98 @@ public final class LibC {
         return IMPL.open(path, flags);
     }
 
+    // ---- loop services beyond sockets (child processes, pidfd, inotify) ----
+
+    /** pidfd_open(2), by number: the same on every architecture (the unified table from 424 on). */
+    public static final long SYS_PIDFD_OPEN = 434;
+    /** pidfd_send_signal(2), by number. */
+    public static final long SYS_PIDFD_SEND_SIGNAL = 424;
+    public static final int P_PIDFD = 3;
+    public static final int WEXITED = 4;
+    public static final int WNOHANG = 1;
+    public static final int IN_NONBLOCK = O_NONBLOCK;
+    public static final int IN_CLOEXEC = O_CLOEXEC;
+
+    /** pidfd_open(pid, 0): an fd that turns readable when the process exits. -1 and errno on failure. */
+    public static int pidfd_open(int pid) {
+        return (int) IMPL.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0);
+    }
+
+    /** pidfd_send_signal(pidfd, sig, NULL, 0): signals exactly the process the pidfd names (no pid reuse race). */
+    public static int pidfd_send_signal(int pidfd, int sig) {
+        return (int) IMPL.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, sig, 0, 0);
+    }
+
+    public static int waitid(int idtype, int id, long infop, int options) {
+        return IMPL.waitid(idtype, id, infop, options);
+    }
+
+    public static int inotify_init1(int flags) {
+        return IMPL.inotify_init1(flags);
+    }
+
+    public static int inotify_add_watch(int fd, long path, int mask) {
+        return IMPL.inotify_add_watch(fd, path, mask);
+    }
+
+    public static int inotify_rm_watch(int fd, int wd) {
+        return IMPL.inotify_rm_watch(fd, wd);
+    }
+
+    public static int posix_spawnp(long pidPtr, long file, long fileActions, long attr, long argv, long envp) {
+        return IMPL.posix_spawnp(pidPtr, file, fileActions, attr, argv, envp);
+    }
+
+    public static int posix_spawn_file_actions_init(long actions) {
+        return IMPL.posix_spawn_file_actions_init(actions);
+    }
+
+    public static int posix_spawn_file_actions_destroy(long actions) {
+        return IMPL.posix_spawn_file_actions_destroy(actions);
+    }
+
+    public static int posix_spawn_file_actions_adddup2(long actions, int fd, int newFd) {
+        return IMPL.posix_spawn_file_actions_adddup2(actions, fd, newFd);
+    }
+
+    /** Whether posix_spawn_file_actions_addchdir_np exists here (glibc 2.29+). */
+    public static boolean hasSpawnChdir() {
+        return IMPL.hasSpawnChdir();
+    }
+
+    public static int posix_spawn_file_actions_addchdir_np(long actions, long path) {
+        return IMPL.posix_spawn_file_actions_addchdir_np(actions, path);
+    }
+
+    /** Whether posix_spawn_file_actions_addclosefrom_np exists here (glibc 2.34+). */
+    public static boolean hasSpawnClosefrom() {
+        return IMPL.hasSpawnClosefrom();
+    }
+
+    public static int posix_spawn_file_actions_addclosefrom_np(long actions, int from) {
+        return IMPL.posix_spawn_file_actions_addclosefrom_np(actions, from);
+    }
+
+    public static int posix_spawnattr_init(long attr) {
+        return IMPL.posix_spawnattr_init(attr);
+    }
+
+    public static int posix_spawnattr_destroy(long attr) {
+        return IMPL.posix_spawnattr_destroy(attr);
+    }
+
+    public static int posix_spawnattr_setflags(long attr, short flags) {
+        return IMPL.posix_spawnattr_setflags(attr, flags);
+    }
+
+    public static int posix_spawnattr_setsigmask(long attr, long sigset) {
+        return IMPL.posix_spawnattr_setsigmask(attr, sigset);
+    }
+
+    public static int posix_spawnattr_setsigdefault(long attr, long sigset) {
+        return IMPL.posix_spawnattr_setsigdefault(attr, sigset);
+    }
+
     /** The errno of the last failed call on this thread. */
     public static int errno() {
         return IMPL.errno();

@@ -13,6 +13,7 @@ import java.util.Optional;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * The java.lang.foreign binding (Java 22+): one downcall {@link MethodHandle} per libc function, each a
@@ -100,6 +101,27 @@ final class FfmBinding extends Binding {
     private static final MethodHandle SCHED_SETAFFINITY = downcall("sched_setaffinity", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle OPEN = downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
+    // ---- loop services beyond sockets (child processes, pidfd, inotify): cold calls, never critical ----
+    private static final MethodHandle SYSCALL = downcall("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle WAITID = downcall("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle INOTIFY_INIT1 = downcall("inotify_init1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle INOTIFY_ADD_WATCH = downcall("inotify_add_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle INOTIFY_RM_WATCH = downcall("inotify_rm_watch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle POSIX_SPAWNP = downcall("posix_spawnp", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWN_FILE_ACTIONS_INIT = downcall("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWN_FILE_ACTIONS_DESTROY = downcall("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWN_FILE_ACTIONS_ADDDUP2 = downcall("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
+    private static final MethodHandle POSIX_SPAWNATTR_INIT = downcall("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWNATTR_DESTROY = downcall("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWNATTR_SETFLAGS = downcall("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_SHORT));
+    private static final MethodHandle POSIX_SPAWNATTR_SETSIGMASK = downcall("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle POSIX_SPAWNATTR_SETSIGDEFAULT = downcall("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    /** glibc 2.29+; null where this libc lacks it. */
+    private static final MethodHandle POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP = optional("posix_spawn_file_actions_addchdir_np",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    /** glibc 2.34+; null where this libc lacks it. */
+    private static final MethodHandle POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP = optional("posix_spawn_file_actions_addclosefrom_np",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final Optional<MemorySegment> EPOLL_PWAIT2_SYMBOL = LIBC.find("epoll_pwait2");
     /** Blocking (the timeout is a timespec we do not inspect): never critical. Null if this libc lacks it. */
     private static final MethodHandle EPOLL_PWAIT2 = EPOLL_PWAIT2_SYMBOL.map(s -> LINKER.downcallHandle(s,
@@ -470,5 +492,165 @@ final class FfmBinding extends Binding {
         } catch (Throwable t) {
             throw unexpected(t);
         }
+    }
+
+    // ---- loop services beyond sockets ----
+
+    @Override
+    long syscall(long nr, long a1, long a2, long a3, long a4) {
+        try {
+            return (long) SYSCALL.invokeExact(errnoSlot(), nr, a1, a2, a3, a4);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int waitid(int idtype, int id, long infop, int options) {
+        try {
+            return (int) WAITID.invokeExact(errnoSlot(), idtype, id, infop, options);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int inotify_init1(int flags) {
+        try {
+            return (int) INOTIFY_INIT1.invokeExact(errnoSlot(), flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int inotify_add_watch(int fd, long path, int mask) {
+        try {
+            return (int) INOTIFY_ADD_WATCH.invokeExact(errnoSlot(), fd, path, mask);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int inotify_rm_watch(int fd, int wd) {
+        try {
+            return (int) INOTIFY_RM_WATCH.invokeExact(errnoSlot(), fd, wd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnp(long pidPtr, long file, long fileActions, long attr, long argv, long envp) {
+        try {
+            return (int) POSIX_SPAWNP.invokeExact(errnoSlot(), pidPtr, file, fileActions, attr, argv, envp);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawn_file_actions_init(long actions) {
+        try {
+            return (int) POSIX_SPAWN_FILE_ACTIONS_INIT.invokeExact(errnoSlot(), actions);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawn_file_actions_destroy(long actions) {
+        try {
+            return (int) POSIX_SPAWN_FILE_ACTIONS_DESTROY.invokeExact(errnoSlot(), actions);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawn_file_actions_adddup2(long actions, int fd, int newFd) {
+        try {
+            return (int) POSIX_SPAWN_FILE_ACTIONS_ADDDUP2.invokeExact(errnoSlot(), actions, fd, newFd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnattr_init(long attr) {
+        try {
+            return (int) POSIX_SPAWNATTR_INIT.invokeExact(errnoSlot(), attr);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnattr_destroy(long attr) {
+        try {
+            return (int) POSIX_SPAWNATTR_DESTROY.invokeExact(errnoSlot(), attr);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnattr_setflags(long attr, short flags) {
+        try {
+            return (int) POSIX_SPAWNATTR_SETFLAGS.invokeExact(errnoSlot(), attr, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnattr_setsigmask(long attr, long sigset) {
+        try {
+            return (int) POSIX_SPAWNATTR_SETSIGMASK.invokeExact(errnoSlot(), attr, sigset);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawnattr_setsigdefault(long attr, long sigset) {
+        try {
+            return (int) POSIX_SPAWNATTR_SETSIGDEFAULT.invokeExact(errnoSlot(), attr, sigset);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawn_file_actions_addchdir_np(long actions, long path) {
+        try {
+            return (int) POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP.invokeExact(errnoSlot(), actions, path);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int posix_spawn_file_actions_addclosefrom_np(long actions, int from) {
+        try {
+            return (int) POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP.invokeExact(errnoSlot(), actions, from);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    boolean hasSpawnChdir() {
+        return POSIX_SPAWN_FILE_ACTIONS_ADDCHDIR_NP != null;
+    }
+
+    @Override
+    boolean hasSpawnClosefrom() {
+        return POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP != null;
+    }
+
+    private static MethodHandle optional(String name, FunctionDescriptor descriptor) {
+        return LIBC.find(name).map(s -> LINKER.downcallHandle(s, descriptor, CAPTURE_ERRNO)).orElse(null);
     }
 }
