@@ -312,6 +312,11 @@ final class Tls {
     private volatile long held;
     private ByteBuffer fileBuf;
     private boolean pumpScheduled;
+    /**
+     * The held buffer pump is wrapping from (flipped to read mode): a write re-entering through a callback (the
+     * high watermark crossed while the batch was queued) starts a new buffer instead of appending to it.
+     */
+    private ByteBuffer wrapping;
     private final Runnable pumpAgain = this::pumpAgain;
     private boolean closeRequested;
 
@@ -343,7 +348,7 @@ final class Tls {
     private void hold(ByteBuffer src) {
         Object tail = pending.peekLast();
         ByteBuffer into;
-        if (tail instanceof ByteBuffer b) {
+        if (tail instanceof ByteBuffer b && b != wrapping) {
             into = b;
         } else {
             into = ctx.takeTlsBuffer(src.remaining()); // borrowed until wrapped (pump gives it back)
@@ -380,7 +385,13 @@ final class Tls {
                 if (head instanceof ByteBuffer b) {
                     b.flip();
                     int before = b.remaining();
-                    boolean progress = wrapBatch(b);
+                    wrapping = b; // a handler writing from a callback inside wrapBatch must not append to it
+                    boolean progress;
+                    try {
+                        progress = wrapBatch(b);
+                    } finally {
+                        wrapping = null;
+                    }
                     held -= before - b.remaining();
                     b.compact();
                     if (b.position() == 0) {
