@@ -49,6 +49,10 @@ public final class TcpClient {
         private ConnectionHandler handler;
         private Duration connectTimeout = Duration.ofSeconds(30);
         private TlsConfig tls;
+        private String host;
+        private int port;
+        private Resolver resolver = Resolver.system();
+        private Duration attemptDelay = Duration.ofMillis(250);
 
         private Builder(Reactor reactor) {
             this.reactor = reactor;
@@ -62,6 +66,49 @@ public final class TcpClient {
          */
         public Builder remote(SocketAddress remote) {
             this.remote = Objects.requireNonNull(remote, "remote");
+            this.host = null;
+            return this;
+        }
+
+        /**
+         * The host and port to connect to: the name is resolved off the loop ({@link #resolver}), and its addresses
+         * race with happy eyeballs (RFC 8305): families interleaved, a new attempt every {@link #attemptDelay} or as
+         * soon as one fails, the first to open wins and the others are aborted unseen by the handler.
+         *
+         * @param host a name or an IP literal
+         * @param port {@code 1..65535}
+         * @return this builder
+         */
+        public Builder remote(String host, int port) {
+            Objects.requireNonNull(host, "host");
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port must be 1..65535: " + port);
+            }
+            this.host = host;
+            this.port = port;
+            this.remote = null;
+            return this;
+        }
+
+        /**
+         * @param resolver resolves {@link #remote(String, int)}'s host (default {@link Resolver#system()})
+         * @return this builder
+         */
+        public Builder resolver(Resolver resolver) {
+            this.resolver = Objects.requireNonNull(resolver, "resolver");
+            return this;
+        }
+
+        /**
+         * @param delay how long an attempt runs before the next address's starts beside it (RFC 8305's Connection
+         *              Attempt Delay; default 250 ms, the RFC's recommendation; 10 ms..2 s)
+         * @return this builder
+         */
+        public Builder attemptDelay(Duration delay) {
+            if (delay.compareTo(Duration.ofMillis(10)) < 0 || delay.compareTo(Duration.ofSeconds(2)) > 0) {
+                throw new IllegalArgumentException("attemptDelay must be 10 ms..2 s (RFC 8305): " + delay);
+            }
+            this.attemptDelay = delay;
             return this;
         }
 
@@ -138,44 +185,66 @@ public final class TcpClient {
          *         exceptionally with the reason it failed
          */
         public CompletableFuture<Connection> connect() {
-            if (remote == null || handler == null) {
+            if ((remote == null && host == null) || handler == null) {
                 throw new IllegalStateException("TcpClient.builder(...) needs remote(...) and handler(...)");
             }
-            SockOpts opts = options != null ? options : remote instanceof InetSocketAddress
-                    ? SockOpts.empty().with(SockOpt.TCP_NODELAY, true) : SockOpts.empty();
             CompletableFuture<Connection> future = new CompletableFuture<>();
-            SocketAddress to = remote;
-            ConnectionConfig cfg = config;
+            if (host == null) {
+                SocketAddress to = remote;
+                ConnectionHandler h = handler;
+                onLoop(future, () -> start(to, h, future));
+                return future;
+            }
+            String name = host;
+            int p = port;
+            Duration delay = attemptDelay;
             ConnectionHandler h = handler;
-            Duration timeout = connectTimeout;
-            TlsConfig tlsConfig = tls;
-            Runnable start = () -> {
-                int fd;
-                try {
-                    fd = Sockets.open(to);
-                } catch (EpollException e) {
-                    future.completeExceptionally(e);
-                    return;
+            resolver.resolve(name).whenComplete((addresses, e) -> onLoop(future, () -> {
+                if (e != null) {
+                    future.completeExceptionally(e instanceof java.util.concurrent.CompletionException
+                            && e.getCause() != null ? e.getCause() : e);
+                } else {
+                    HappyEyeballs.race(reactor, addresses, p, delay, h, (address, attempt) -> {
+                        CompletableFuture<Connection> one = new CompletableFuture<>();
+                        start(address, attempt, one);
+                        return one;
+                    }, future);
                 }
-                try {
-                    opts.applyTo(fd);
-                } catch (EpollException e) {
-                    Sockets.closeQuietly(fd);
-                    future.completeExceptionally(e);
-                    return;
-                }
-                Connection.connecting(reactor, fd, to, cfg, h, future, timeout, tlsConfig);
-            };
+            }));
+            return future;
+        }
+
+        private void onLoop(CompletableFuture<Connection> future, Runnable task) {
             if (reactor.inEventLoop()) {
-                start.run();
+                task.run();
             } else {
                 try {
-                    reactor.execute(start);
+                    reactor.execute(task);
                 } catch (RejectedExecutionException e) {
                     future.completeExceptionally(e);
                 }
             }
-            return future;
+        }
+
+        /** One connect to {@code to}, on the reactor's thread. */
+        private void start(SocketAddress to, ConnectionHandler h, CompletableFuture<Connection> future) {
+            SockOpts opts = options != null ? options : to instanceof InetSocketAddress
+                    ? SockOpts.empty().with(SockOpt.TCP_NODELAY, true) : SockOpts.empty();
+            int fd;
+            try {
+                fd = Sockets.open(to);
+            } catch (EpollException e) {
+                future.completeExceptionally(e);
+                return;
+            }
+            try {
+                opts.applyTo(fd);
+            } catch (EpollException e) {
+                Sockets.closeQuietly(fd);
+                future.completeExceptionally(e);
+                return;
+            }
+            Connection.connecting(reactor, fd, to, config, h, future, connectTimeout, tls);
         }
     }
 }

@@ -81,15 +81,43 @@ class ReadmeExampleTest {
         }
     }
 
+    @Test
+    void guideShowsTheCompiledTwoStylesExample() throws Exception {
+        assertDocShows(Path.of("src/test/java/org/epoll4j/readme/GuideTwoStylesExample.java"),
+                Path.of("../docs/guide.md"));
+    }
+
+    @Test
+    void bothStylesOfTheGuideEcho() throws Exception {
+        try (Reactor reactor = Reactor.builder().name("guide-two-styles").build()) {
+            reactor.start();
+            TcpServer callbacks = GuideTwoStylesExample.callbackEcho(reactor);
+            TcpServer blocking = GuideTwoStylesExample.blockingEcho(reactor);
+            try {
+                for (TcpServer server : java.util.List.of(callbacks, blocking)) {
+                    assertEquals("ping", GuideTwoStylesExample.ask(reactor,
+                            (java.net.InetSocketAddress) server.localAddress(), "ping"));
+                }
+            } finally {
+                callbacks.close();
+                blocking.close();
+            }
+        }
+    }
+
     private static void assertReadmeShows(Path file) throws Exception {
+        assertDocShows(file, README);
+    }
+
+    private static void assertDocShows(Path file, Path doc) throws Exception {
         String source = Files.readString(file, StandardCharsets.UTF_8);
         int begin = source.indexOf("// README-BEGIN\n");
         int end = source.indexOf("// README-END");
         assertTrue(begin >= 0 && end > begin, "markers missing in " + file);
         String example = source.substring(begin + "// README-BEGIN\n".length(), end);
-        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        String readme = Files.readString(doc, StandardCharsets.UTF_8);
         assertTrue(readme.contains("```java\n" + example + "```\n"),
-                "README.md's usage example differs from " + file + "; copy the code between the markers");
+                doc + "'s example differs from " + file + "; copy the code between the markers");
     }
 
     @Test

@@ -68,13 +68,28 @@ class EchoServerTest {
         }
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"reuseport", "exclusive", "handoff"})
-    void twoReactorsEchoUnderEveryAcceptStrategy(String accept) throws Exception {
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> strategiesAndModes() {
+        return java.util.stream.Stream.of("reuseport", "exclusive", "handoff").flatMap(a -> java.util.stream.Stream
+                .of(false, true).map(b -> org.junit.jupiter.params.provider.Arguments.of(a, b)));
+    }
+
+    /** {@code args}, with {@code --blocking} appended for the straight-line mode of the example. */
+    static String[] args(boolean blocking, String... args) {
+        if (!blocking) {
+            return args;
+        }
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = "--blocking";
+        return all;
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, blocking={1}")
+    @org.junit.jupiter.params.provider.MethodSource("strategiesAndModes")
+    void twoReactorsEchoUnderEveryAcceptStrategy(String accept, boolean blocking) throws Exception {
         EchoServer echo = new EchoServer();
         echo.stop = new java.util.concurrent.CountDownLatch(1);
         ServerUnderTest server = ServerUnderTest.start(echo, echo.stop,
-                "--port", "0", "--reactors", "2", "--accept", accept);
+                args(blocking, "--port", "0", "--reactors", "2", "--accept", accept));
         int clients = 6;
         List<Socket> sockets = new ArrayList<>();
         try {
@@ -102,9 +117,10 @@ class EchoServerTest {
         assertTrue(all.contains("echo: stopped; " + clients + " connections, "), all);
     }
 
-    @Test
-    void subprocessEchoesAndStopsCleanlyOnSigterm() throws Exception {
-        try (ChildJvm child = ChildJvm.start("echo", "--port", "0", "--trigger", "edge")) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void subprocessEchoesAndStopsCleanlyOnSigterm(boolean blocking) throws Exception {
+        try (ChildJvm child = ChildJvm.start("echo", args(blocking, "--port", "0", "--trigger", "edge"))) {
             Process p = child.process();
             Path stdout = child.stdout();
             String first = child.firstLine();
@@ -136,5 +152,53 @@ class EchoServerTest {
             List<String> rest = all.subList(1, all.size());
             assertEquals(List.of("echo: stopped; 1 connections, " + payload.length + " bytes echoed"), rest);
         }
+    }
+
+    /**
+     * Hostile clients against both modes: one writes megabytes and never reads its echoes (the server must stop
+     * reading from it, not buffer without bound), one resets mid-stream; a well-behaved client is served meanwhile.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aClientThatNeverReadsOrResetsDoesNotHurtOthers(boolean blocking) throws Exception {
+        EchoServer echo = new EchoServer();
+        echo.stop = new java.util.concurrent.CountDownLatch(1);
+        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop, args(blocking, "--port", "0"));
+        try {
+            int p = server.port();
+            try (java.nio.channels.SocketChannel hog = java.nio.channels.SocketChannel.open(
+                    new InetSocketAddress("127.0.0.1", p))) {
+                hog.configureBlocking(false);
+                java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(64 * 1024);
+                long sent = 0;
+                int stalls = 0;
+                while (stalls < 100 && sent < (256L << 20)) {
+                    chunk.clear();
+                    int n = hog.write(chunk);
+                    sent += n;
+                    if (n == 0) {
+                        stalls++;
+                        Thread.sleep(2);
+                    } else {
+                        stalls = 0;
+                    }
+                }
+                assertTrue(sent < (256L << 20), "the server kept reading from a client that never reads: " + sent);
+
+                try (Socket reset = new Socket("127.0.0.1", p)) {
+                    reset.getOutputStream().write(new byte[100_000]);
+                    reset.setSoLinger(true, 0); // close with RST
+                }
+                try (Socket s = new Socket("127.0.0.1", p)) {
+                    s.setSoTimeout(10_000);
+                    byte[] msg = "still served".getBytes(StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(msg);
+                    assertArrayEquals(msg, s.getInputStream().readNBytes(msg.length));
+                }
+            }
+        } finally {
+            server.requestStop();
+        }
+        assertEquals(0, server.awaitExit(), server::output);
     }
 }

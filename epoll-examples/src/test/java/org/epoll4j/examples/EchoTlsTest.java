@@ -34,8 +34,9 @@ class EchoTlsTest {
         assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + Files.readString(stdout));
     }
 
-    @Test
-    void echoOverTlsWithKeystore() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void echoOverTlsWithKeystore(boolean blocking) throws Exception {
         Path ks = dir.resolve("server.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         run(dir.resolve("keytool.out"), keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
@@ -44,7 +45,8 @@ class EchoTlsTest {
 
         EchoServer echo = new EchoServer();
         echo.stop = new CountDownLatch(1);
-        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop, "--port", "0", "--keystore", ks.toString());
+        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop,
+                EchoServerTest.args(blocking, "--port", "0", "--keystore", ks.toString()));
         try {
             int p = server.port();
             KeyStore trust = KeyStore.getInstance(ks.toFile(), "changeit".toCharArray());

@@ -1,0 +1,1007 @@
+package org.epoll4j.net;
+
+import org.epoll4j.Reactor;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A blocking view of a {@link Connection} for straight-line code on virtual threads (Java 21+) or platform threads:
+ * reads wait for bytes, writes wait for room, and every wait parks the calling thread (through a
+ * {@link ReentrantLock}'s conditions, never {@code synchronized}: a virtual thread is not pinned) until the reactor
+ * reports progress. The reactor still does all the I/O; no thread is blocked in a system call.
+ *
+ * <p>Get one from {@link BlockingService} (servers: one handler thread per accepted connection) or
+ * {@link #connect(Reactor, SocketAddress, Duration)} (clients).
+ *
+ * <p><b>Reading.</b> The reactor copies what arrives into a bounded buffer of this view
+ * ({@link BlockingService#inboundLimit}, 64 KiB by default); when it is full the connection stops reading (TCP then
+ * pushes back on the peer) until a reader drained half of it. Memory per connection is bounded by the limit plus one
+ * read of the reactor.
+ *
+ * <p><b>Writing.</b> {@link #write(ByteBuffer)} copies the bytes into a staging buffer handed to the reactor, and
+ * returns once all of them are queued with the connection's queue within its high watermark
+ * ({@link ConnectionConfig#withWriteWatermarks}): a peer that reads slowly blocks the writer. {@link #flush()} waits
+ * until the kernel took everything.
+ *
+ * <p><b>Timeouts.</b> {@link #readTimeout(Duration)} bounds each wait for bytes and {@link #writeTimeout(Duration)}
+ * each wait for room or drain; either ends the call with a {@link ConnectionTimeoutException} naming which, and
+ * leaves the connection open. The {@link ConnectionConfig} idle timeouts close the connection, and a call blocked
+ * then ends with a {@link ConnectionTimeoutException} of kind {@code READ_IDLE}/{@code WRITE_IDLE}/{@code ALL_IDLE}.
+ *
+ * <p><b>Interrupts.</b> Interrupting a thread blocked in a call ends that call with an
+ * {@link InterruptedIOException} (for a write, {@code bytesTransferred} tells how much was queued) and keeps the
+ * thread's interrupt status set; the connection stays open. A call that needs no wait does not look at the status.
+ *
+ * <p><b>Closing.</b> {@link #close()} from any thread wakes every call blocked on this view with a
+ * {@link SocketException} ("connection closed"); bytes already written are still sent. When the connection ends
+ * otherwise (reset, the server shutting down, a TLS error), reads first return what had arrived, then throw a
+ * {@link SocketException} whose cause is what ended it; a peer's FIN reads as end of stream ({@code -1}).
+ *
+ * <p>The view is thread-safe: one thread may read while another writes. Its blocking calls must not run on the
+ * reactor's thread (they throw {@link IllegalStateException} there).
+ */
+public final class BlockingConnection implements Closeable {
+    static final int DEFAULT_INBOUND_LIMIT = 64 * 1024;
+    /** Buffers above this are dropped once empty, so an idle connection keeps at most this much of each. */
+    private static final int KEEP_BUFFER = 4096;
+    private static final byte[] EMPTY = new byte[0];
+    private static final long POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final Connection connection;
+    private final Reactor reactor;
+    private final int inboundLimit;
+    private final int stageLimit;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition readable = lock.newCondition();
+    private final Condition writable = lock.newCondition();
+    private final Condition drained = lock.newCondition();
+
+    // ---- guarded by lock
+    private byte[] in = EMPTY;
+    private int inStart;
+    private int inEnd;
+    /** The peer's FIN was read: after the buffered bytes, reads return -1. */
+    private boolean eof;
+    /** The connection's onClose ran. */
+    private boolean ended;
+    private Throwable endCause;
+    /** close() or abort() was called on this view. */
+    private boolean closedHere;
+    private boolean outputShut;
+    /** Reading is paused by this view (full inbound buffer); changed only on the reactor thread. */
+    private boolean readPaused;
+    private boolean resumeScheduled;
+    private byte[] out = EMPTY;
+    /** The other staging buffer, swapped in while the reactor sends the first. */
+    private byte[] spare;
+    private int outLen;
+    private boolean handOffScheduled;
+    /** The reactor is sending a staged buffer without the lock (flush must not see an empty queue then). */
+    private boolean handingOff;
+    /** The connection's queue is above its high watermark (from onWritabilityChanged). */
+    private boolean unwritable;
+    private int flushWaiters;
+    private boolean drainPollScheduled;
+    private long drainPollNanos;
+
+    private volatile long readTimeoutNanos;
+    private volatile long writeTimeoutNanos;
+    private InputStream inputStream;
+    private OutputStream outputStream;
+
+    private final Runnable handOff = this::handOff;
+    private final Runnable resumeIfDrained = this::resumeIfDrained;
+    private final Runnable drainPoll = this::drainPoll;
+
+    BlockingConnection(Connection connection, int inboundLimit, Duration readTimeout, Duration writeTimeout) {
+        this.connection = connection;
+        this.reactor = connection.reactor();
+        this.inboundLimit = inboundLimit;
+        this.stageLimit = Math.max(1, connection.config().highWatermark());
+        this.readTimeoutNanos = nanos(readTimeout);
+        this.writeTimeoutNanos = nanos(writeTimeout);
+    }
+
+    // ------------------------------------------------------------------ clients
+
+    /**
+     * Connects to {@code remote} over plain TCP with the default configuration, blocking until connected.
+     *
+     * @param reactor the reactor the connection runs on
+     * @param remote  the address to connect to
+     * @param timeout how long the connect may take; zero waits as long as the kernel tries
+     * @return the connected view
+     * @throws ConnectionTimeoutException of kind {@code CONNECT} if the timeout expired (the attempt is abandoned)
+     * @throws InterruptedIOException     if the calling thread was interrupted while waiting (the attempt is
+     *                                    abandoned)
+     * @throws IOException                if the connect failed (e.g. refused: the cause is an
+     *                                    {@link org.epoll4j.EpollException} naming ECONNREFUSED)
+     */
+    public static BlockingConnection connect(Reactor reactor, SocketAddress remote, Duration timeout)
+            throws IOException {
+        return connect(TcpClient.builder(reactor).remote(remote), timeout);
+    }
+
+    /**
+     * Connects with everything {@code client} was given (options, {@link ConnectionConfig}, {@link TlsConfig}: the
+     * TLS handshake completes before this returns), blocking until connected. The builder's handler is replaced.
+     *
+     * @param client  a client builder with at least {@link TcpClient.Builder#remote} set
+     * @param timeout how long the connect (and TLS handshake) may take; zero: the builder's connect timeout only
+     * @return the connected view
+     * @throws ConnectionTimeoutException of kind {@code CONNECT} if the timeout expired (the attempt is abandoned:
+     *                                    a TCP connect ends then; a TLS handshake under way ends when it completes,
+     *                                    or at its {@link TlsConfig#handshakeTimeout} at the latest)
+     * @throws InterruptedIOException     if the calling thread was interrupted while waiting (the attempt is
+     *                                    abandoned likewise)
+     * @throws IOException                if the connect or the handshake failed; the cause says why
+     */
+    public static BlockingConnection connect(TcpClient.Builder client, Duration timeout) throws IOException {
+        Objects.requireNonNull(client, "client");
+        long nanos = nanos(timeout);
+        Adapter adapter = new Adapter(DEFAULT_INBOUND_LIMIT, Duration.ZERO, Duration.ZERO, null);
+        client.handler(adapter);
+        if (nanos > 0) {
+            client.connectTimeout(timeout);
+        }
+        CompletableFuture<Connection> future = client.connect();
+        try {
+            if (nanos > 0) {
+                future.get(nanos, TimeUnit.NANOSECONDS);
+            } else {
+                future.get();
+            }
+            return adapter.view;
+        } catch (TimeoutException e) {
+            future.thenAccept(Connection::abort);
+            throw new ConnectionTimeoutException(ConnectionTimeoutException.Kind.CONNECT,
+                    "connect: not connected within " + timeout);
+        } catch (InterruptedException e) {
+            future.thenAccept(Connection::abort);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("connect: interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            IOException failure = new SocketException("connect: " + cause);
+            failure.initCause(cause);
+            throw failure;
+        }
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /**
+     * Reads what has arrived into {@code dst}, waiting for at least one byte if nothing has.
+     *
+     * @param dst where the bytes go (its position advances)
+     * @return the number of bytes read, 0 if {@code dst} has no room, or -1 at end of stream (the peer's FIN)
+     * @throws ConnectionTimeoutException if no byte came within the read timeout (kind {@code READ}), or an idle
+     *                                    timeout closed the connection
+     * @throws InterruptedIOException     if the thread was interrupted while waiting
+     * @throws SocketException            if this view was closed, or the connection ended with an error (the cause)
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        checkNotLoop("read");
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            if (!awaitBytes("read")) {
+                return -1;
+            }
+            int n = Math.min(dst.remaining(), inEnd - inStart);
+            dst.put(in, inStart, n);
+            consumed(n);
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Reads into {@code b[off..off+len)} like {@link #read(ByteBuffer)}.
+     *
+     * @param b   the array
+     * @param off where to start
+     * @param len at most this many bytes
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws IOException as for {@link #read(ByteBuffer)}
+     */
+    public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        checkNotLoop("read");
+        if (len == 0) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            if (!awaitBytes("read")) {
+                return -1;
+            }
+            int n = Math.min(len, inEnd - inStart);
+            System.arraycopy(in, inStart, b, off, n);
+            consumed(n);
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Reads until {@code dst} is full. The read timeout bounds each wait for more bytes, not the whole call.
+     *
+     * @param dst where the bytes go
+     * @throws EOFException if the stream ended first (the bytes that came are in {@code dst})
+     * @throws IOException  as for {@link #read(ByteBuffer)}
+     */
+    public void readFully(ByteBuffer dst) throws IOException {
+        while (dst.hasRemaining()) {
+            if (read(dst) < 0) {
+                throw new EOFException("readFully: end of stream with " + dst.remaining() + " bytes still to read");
+            }
+        }
+    }
+
+    /**
+     * Reads a line ending in LF (a CR before it is dropped too) and decodes it as UTF-8. At end of stream the bytes
+     * after the last LF are returned as a last line.
+     *
+     * @param maxLength the most bytes a line may have, without its terminator
+     * @return the line without its terminator, or {@code null} at end of stream with nothing read
+     * @throws FrameTooLongException if the line is longer than {@code maxLength} (the bytes read of it are lost:
+     *                               close the connection)
+     * @throws IOException           as for {@link #read(ByteBuffer)}
+     */
+    public String readLine(int maxLength) throws IOException {
+        if (maxLength < 0) {
+            throw new IllegalArgumentException("readLine: maxLength must not be negative: " + maxLength);
+        }
+        checkNotLoop("readLine");
+        byte[] line = null;
+        int len = 0;
+        lock.lock();
+        try {
+            while (true) {
+                if (!awaitBytes("readLine")) {
+                    return line == null ? null : new String(line, 0, len, StandardCharsets.UTF_8);
+                }
+                int lf = -1;
+                for (int i = inStart; i < inEnd; i++) {
+                    if (in[i] == '\n') {
+                        lf = i;
+                        break;
+                    }
+                }
+                int take = (lf >= 0 ? lf : inEnd) - inStart;
+                if (len + take > maxLength + 1) { // +1: a CR of a CRLF may be the last byte taken
+                    consumed(lf >= 0 ? take + 1 : take);
+                    throw new FrameTooLongException("readLine: line longer than " + maxLength + " bytes",
+                            maxLength);
+                }
+                if (line == null) {
+                    line = new byte[Math.max(take, 64)];
+                } else if (len + take > line.length) {
+                    line = Arrays.copyOf(line, Math.max(len + take, line.length * 2));
+                }
+                System.arraycopy(in, inStart, line, len, take);
+                len += take;
+                if (lf >= 0) {
+                    consumed(take + 1);
+                    if (len > 0 && line[len - 1] == '\r') {
+                        len--;
+                    }
+                    if (len > maxLength) {
+                        throw new FrameTooLongException("readLine: line longer than " + maxLength + " bytes",
+                                maxLength);
+                    }
+                    return new String(line, 0, len, StandardCharsets.UTF_8);
+                }
+                consumed(take);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes that can be read now without waiting. */
+    public int available() {
+        lock.lock();
+        try {
+            return inEnd - inStart;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until bytes are buffered; false at end of stream. Holds the lock. */
+    private boolean awaitBytes(String op) throws IOException {
+        long timeout = readTimeoutNanos;
+        long left = timeout;
+        while (inEnd == inStart) {
+            if (closedHere) {
+                throw closedException(op);
+            }
+            if (eof) {
+                return false;
+            }
+            if (ended) {
+                throw endedException(op);
+            }
+            left = await(readable, timeout, left, op, ConnectionTimeoutException.Kind.READ, 0);
+        }
+        if (closedHere) {
+            throw closedException(op);
+        }
+        return true;
+    }
+
+    /** {@code n} buffered bytes were taken: resume reading once half the limit is free. Holds the lock. */
+    private void consumed(int n) {
+        inStart += n;
+        if (inStart == inEnd) {
+            inStart = 0;
+            inEnd = 0;
+            if (in.length > KEEP_BUFFER) {
+                in = EMPTY;
+            }
+        }
+        if (readPaused && !resumeScheduled && inEnd - inStart <= inboundLimit / 2) {
+            resumeScheduled = true;
+            try {
+                reactor.execute(resumeIfDrained);
+            } catch (RejectedExecutionException closing) {
+                resumeScheduled = false; // the connection ends with its reactor
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Writes {@code src}'s remaining bytes: returns once all are queued (its position at its limit) and the queue is
+     * within the connection's high watermark, waiting for room while a slow peer keeps it above.
+     *
+     * @param src the bytes
+     * @throws ConnectionTimeoutException of kind {@code WRITE} if a wait for room exceeded the write timeout
+     *                                    ({@code bytesTransferred} were queued), or an idle timeout closed the
+     *                                    connection
+     * @throws InterruptedIOException     if the thread was interrupted while waiting ({@code bytesTransferred}
+     *                                    were queued)
+     * @throws SocketException            if this view was closed, its output shut down, or the connection ended
+     */
+    public void write(ByteBuffer src) throws IOException {
+        checkNotLoop("write");
+        long timeout = writeTimeoutNanos;
+        long left = timeout;
+        int done = 0;
+        while (true) {
+            boolean schedule = false;
+            lock.lock();
+            try {
+                while (src.hasRemaining()) {
+                    checkWritable("write");
+                    int room = stageLimit - outLen;
+                    if (unwritable || room <= 0) {
+                        if (schedule) {
+                            break; // hand the staged bytes over (outside the lock) before waiting for room
+                        }
+                        left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
+                        continue;
+                    }
+                    int n = Math.min(room, src.remaining());
+                    stage(n);
+                    src.get(out, outLen, n);
+                    outLen += n;
+                    done += n;
+                    left = timeout;
+                    if (!handOffScheduled) {
+                        handOffScheduled = true;
+                        schedule = true;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (schedule) {
+                // outside the lock: the wake-up is a system call, and the reactor must not wait for it in onData
+                scheduleHandOff("write");
+            }
+            if (!src.hasRemaining()) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Writes {@code b[off..off+len)} like {@link #write(ByteBuffer)}.
+     *
+     * @param b   the array
+     * @param off where to start
+     * @param len how many bytes
+     * @throws IOException as for {@link #write(ByteBuffer)}
+     */
+    public void write(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        write(ByteBuffer.wrap(b, off, len));
+    }
+
+    /**
+     * Writes every byte of {@code b} like {@link #write(ByteBuffer)}.
+     *
+     * @param b the bytes
+     * @throws IOException as for {@link #write(ByteBuffer)}
+     */
+    public void write(byte[] b) throws IOException {
+        write(ByteBuffer.wrap(b));
+    }
+
+    /**
+     * Waits until every byte written so far was taken by the kernel (the connection's queue is empty).
+     *
+     * @throws ConnectionTimeoutException of kind {@code WRITE} if the queue did not drain within the write timeout
+     * @throws InterruptedIOException     if the thread was interrupted while waiting
+     * @throws SocketException            if this view was closed or the connection ended before it drained
+     */
+    public void flush() throws IOException {
+        checkNotLoop("flush");
+        lock.lock();
+        flushWaiters++;
+        try {
+            if (closedHere) {
+                throw closedException("flush");
+            }
+            long timeout = writeTimeoutNanos;
+            long left = timeout;
+            while (outLen > 0 || handOffScheduled || handingOff || connection.queuedBytes() > 0) {
+                if (closedHere) {
+                    throw closedException("flush");
+                }
+                if (ended) {
+                    throw endedException("flush");
+                }
+                if (outLen == 0 && !handOffScheduled && !handingOff && !drainPollScheduled) {
+                    // the rest sits in the connection's queue: no callback reports "empty", so look again soon
+                    drainPollScheduled = true;
+                    drainPollNanos = POLL_MIN_NANOS;
+                    try {
+                        reactor.execute(drainPoll);
+                    } catch (RejectedExecutionException e) {
+                        drainPollScheduled = false;
+                        throw endedException("flush");
+                    }
+                }
+                left = await(drained, timeout, left, "flush", ConnectionTimeoutException.Kind.WRITE, 0);
+            }
+        } finally {
+            flushWaiters--;
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Half-closes: the peer reads end of stream after every byte written so far; this view can still read.
+     * Further writes throw. Does not wait.
+     */
+    public void shutdownOutput() {
+        lock.lock();
+        try {
+            outputShut = true;
+            writable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        connection.shutdownOutput(); // queued behind any hand-off of staged bytes: they go first
+    }
+
+    private void checkWritable(String op) throws IOException {
+        if (closedHere) {
+            throw closedException(op);
+        }
+        if (ended) {
+            throw endedException(op);
+        }
+        if (outputShut) {
+            throw new SocketException(op + ": output shut down");
+        }
+    }
+
+    /** Makes room in the staging buffer for {@code n} more bytes. Holds the lock. */
+    private void stage(int n) {
+        int need = outLen + n;
+        if (need > out.length) {
+            out = Arrays.copyOf(out, Math.min(stageLimit, Math.max(need, Math.max(256, out.length * 2))));
+        }
+    }
+
+    /** Queues {@link #handOff} (handOffScheduled is already set); not holding the lock. */
+    private void scheduleHandOff(String op) throws IOException {
+        try {
+            reactor.execute(handOff);
+        } catch (RejectedExecutionException e) {
+            lock.lock();
+            try {
+                handOffScheduled = false;
+            } finally {
+                lock.unlock();
+            }
+            SocketException failure = new SocketException(op + ": the reactor is closed");
+            failure.initCause(e);
+            throw failure;
+        }
+    }
+
+    /** On the loop: hands the staged bytes to the connection (it sends them now, or copies them into its queue). */
+    private void handOff() {
+        byte[] bytes;
+        int len;
+        lock.lock();
+        try {
+            handOffScheduled = false;
+            bytes = out;
+            len = outLen;
+            // writers stage into the spare meanwhile: the send below runs without the lock
+            out = spare != null ? spare : EMPTY;
+            spare = null;
+            outLen = 0;
+            handingOff = true;
+        } finally {
+            lock.unlock();
+        }
+        if (len > 0) {
+            try {
+                connection.write(ByteBuffer.wrap(bytes, 0, len)); // sent now, or copied into the connection's queue
+            } catch (ClosedConnectionException e) {
+                // closing: the bytes cannot go anywhere, and onClose reports why
+            }
+        }
+        lock.lock();
+        try {
+            handingOff = false;
+            if (bytes.length <= KEEP_BUFFER && bytes.length > 0) {
+                if (out.length == 0 && outLen == 0) {
+                    out = bytes;
+                } else {
+                    spare = bytes;
+                }
+            }
+            writable.signalAll();
+            if (flushWaiters > 0) {
+                drained.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the loop, while a flush waits on a non-empty queue: looks again with a growing delay. */
+    private void drainPoll() {
+        lock.lock();
+        try {
+            drainPollScheduled = false;
+            if (flushWaiters == 0 || ended) {
+                return;
+            }
+            if (connection.queuedBytes() == 0) {
+                drained.signalAll();
+                return;
+            }
+            drainPollScheduled = true;
+            long delay = drainPollNanos;
+            drainPollNanos = Math.min(POLL_MAX_NANOS, delay * 2);
+            reactor.schedule(Duration.ofNanos(delay), drainPoll);
+        } catch (RejectedExecutionException closing) {
+            drainPollScheduled = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    /**
+     * Closes gracefully: bytes already written are sent first (see {@link Connection#close()}); every call blocked
+     * on this view ends with a {@link SocketException}, and later calls throw one. Idempotent; any thread.
+     */
+    @Override
+    public void close() {
+        if (markClosed()) {
+            connection.close(); // queued behind any hand-off of staged bytes
+        }
+    }
+
+    /** Closes at once with a reset; queued bytes are dropped. Blocked calls end as for {@link #close()}. */
+    public void abort() {
+        markClosed();
+        connection.abort();
+    }
+
+    private boolean markClosed() {
+        lock.lock();
+        try {
+            if (closedHere) {
+                return false;
+            }
+            closedHere = true;
+            wakeAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void wakeAll() {
+        readable.signalAll();
+        writable.signalAll();
+        drained.signalAll();
+    }
+
+    // ------------------------------------------------------------------ reactor side (Adapter)
+
+    /** On the loop: buffers what arrived; pauses reading once the buffer holds its limit. */
+    private void received(ByteBuffer data) {
+        lock.lock();
+        try {
+            if (closedHere) {
+                return;
+            }
+            int n = data.remaining();
+            if (inEnd + n > in.length) {
+                int held = inEnd - inStart;
+                if (held + n <= in.length && inStart > 0) {
+                    System.arraycopy(in, inStart, in, 0, held);
+                } else {
+                    byte[] bigger = new byte[Math.max(held + n, Math.min(Math.max(inboundLimit, held + n),
+                            Math.max(1024, in.length * 2)))];
+                    System.arraycopy(in, inStart, bigger, 0, held);
+                    in = bigger;
+                }
+                inStart = 0;
+                inEnd = held;
+            }
+            data.get(in, inEnd, n);
+            inEnd += n;
+            readable.signalAll();
+            if (!readPaused && inEnd - inStart >= inboundLimit) {
+                readPaused = true;
+                connection.pauseReading(); // on the loop: in effect before the next read
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** On the loop: a reader drained the buffer below half its limit since reading paused. */
+    private void resumeIfDrained() {
+        lock.lock();
+        try {
+            resumeScheduled = false;
+            if (readPaused && inEnd - inStart <= inboundLimit / 2) {
+                readPaused = false;
+                connection.resumeReading();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void inputEnded() {
+        lock.lock();
+        try {
+            eof = true;
+            readable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void writabilityChanged(boolean isWritable) {
+        lock.lock();
+        try {
+            unwritable = !isWritable;
+            if (isWritable) {
+                writable.signalAll();
+                drained.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void endedWith(Throwable cause) {
+        lock.lock();
+        try {
+            ended = true;
+            endCause = cause;
+            wakeAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------ waiting
+
+    /**
+     * Waits on {@code condition} for at most {@code left} of {@code timeout} nanoseconds (0: no limit); returns what
+     * is left. Holds the lock.
+     */
+    private long await(Condition condition, long timeout, long left, String op, ConnectionTimeoutException.Kind kind,
+                       int transferred) throws IOException {
+        try {
+            if (timeout == 0) {
+                condition.await();
+                return 0;
+            }
+            if (left <= 0) {
+                ConnectionTimeoutException e = new ConnectionTimeoutException(kind,
+                        op + ": " + kind.name().toLowerCase() + " timeout of " + Duration.ofNanos(timeout)
+                                + " expired on " + connection);
+                e.bytesTransferred = transferred;
+                throw e;
+            }
+            return condition.awaitNanos(left);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            InterruptedIOException failure = new InterruptedIOException(op + ": interrupted; " + connection
+                    + " stays open");
+            failure.bytesTransferred = transferred;
+            throw failure;
+        }
+    }
+
+    private SocketException closedException(String op) {
+        return new SocketException(op + ": connection closed (close() of this BlockingConnection)");
+    }
+
+    private IOException endedException(String op) {
+        Throwable cause = endCause;
+        if (cause instanceof IdleTimeoutException) {
+            IdleState state = ((IdleTimeoutException) cause).state();
+            ConnectionTimeoutException e = new ConnectionTimeoutException(ConnectionTimeoutException.Kind.of(state),
+                    op + ": idle timeout (" + state + ") closed " + connection);
+            e.initCause(cause);
+            return e;
+        }
+        SocketException e = new SocketException(op + ": connection closed"
+                + (cause == null ? "" : " by " + cause));
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
+    }
+
+    private void checkNotLoop(String op) {
+        if (reactor.inEventLoop()) {
+            throw new IllegalStateException(op + ": a blocking call on the reactor thread would stall it");
+        }
+    }
+
+    private static long nanos(Duration d) {
+        Objects.requireNonNull(d, "timeout");
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("timeout must not be negative: " + d);
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    // ------------------------------------------------------------------ settings and state
+
+    /**
+     * Sets how long a read may wait for bytes; zero (the default unless the {@link BlockingService} set one) waits
+     * without limit. Affects calls that start after this.
+     *
+     * @param timeout the limit
+     * @return this view
+     */
+    public BlockingConnection readTimeout(Duration timeout) {
+        readTimeoutNanos = nanos(timeout);
+        return this;
+    }
+
+    /**
+     * Sets how long a write may wait for room, or a flush for the queue to drain; zero waits without limit.
+     *
+     * @param timeout the limit
+     * @return this view
+     */
+    public BlockingConnection writeTimeout(Duration timeout) {
+        writeTimeoutNanos = nanos(timeout);
+        return this;
+    }
+
+    /** The read timeout; zero: none. */
+    public Duration readTimeout() {
+        return Duration.ofNanos(readTimeoutNanos);
+    }
+
+    /** The write timeout; zero: none. */
+    public Duration writeTimeout() {
+        return Duration.ofNanos(writeTimeoutNanos);
+    }
+
+    /** The most bytes buffered for readers before the connection stops reading. */
+    public int inboundLimit() {
+        return inboundLimit;
+    }
+
+    /** Whether neither this view was closed nor the connection ended. */
+    public boolean isOpen() {
+        lock.lock();
+        try {
+            return !closedHere && !ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The underlying connection, for what it tells (addresses, TLS session, counters, attachment). Do not read or
+     * write through it: bytes would bypass this view's buffers and order.
+     */
+    public Connection connection() {
+        return connection;
+    }
+
+    /** The peer's address. */
+    public SocketAddress remoteAddress() {
+        return connection.remoteAddress();
+    }
+
+    /** This end's address. */
+    public SocketAddress localAddress() {
+        return connection.localAddress();
+    }
+
+    /**
+     * An {@link InputStream} over this view: {@code read} blocks as {@link #read(byte[], int, int)} does;
+     * {@code close} closes the connection. The same stream each call.
+     */
+    public InputStream inputStream() {
+        lock.lock();
+        try {
+            if (inputStream == null) {
+                inputStream = new In();
+            }
+            return inputStream;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * An {@link OutputStream} over this view: {@code write} blocks as {@link #write(ByteBuffer)} does (bytes are
+     * handed to the connection on return, so {@code flush} has nothing to push and returns at once; call
+     * {@link #flush()} to wait for the socket); {@code close} closes the connection. The same stream each call.
+     */
+    public OutputStream outputStream() {
+        lock.lock();
+        try {
+            if (outputStream == null) {
+                outputStream = new Out();
+            }
+            return outputStream;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BlockingConnection[" + connection + "]";
+    }
+
+    private final class In extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = BlockingConnection.this.read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return BlockingConnection.this.read(b, off, len);
+        }
+
+        @Override
+        public int available() {
+            return BlockingConnection.this.available();
+        }
+
+        @Override
+        public void close() {
+            BlockingConnection.this.close();
+        }
+    }
+
+    private final class Out extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            BlockingConnection.this.write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            BlockingConnection.this.write(b, off, len);
+        }
+
+        @Override
+        public void close() {
+            BlockingConnection.this.close();
+        }
+    }
+
+    /** The callbacks that feed a view; one per connection. */
+    static final class Adapter implements ConnectionHandler {
+        private final int inboundLimit;
+        private final Duration readTimeout;
+        private final Duration writeTimeout;
+        private final Consumer<BlockingConnection> opened;
+        volatile BlockingConnection view;
+
+        Adapter(int inboundLimit, Duration readTimeout, Duration writeTimeout, Consumer<BlockingConnection> opened) {
+            this.inboundLimit = inboundLimit;
+            this.readTimeout = readTimeout;
+            this.writeTimeout = writeTimeout;
+            this.opened = opened;
+        }
+
+        @Override
+        public void onOpen(Connection connection) {
+            BlockingConnection v = new BlockingConnection(connection, inboundLimit, readTimeout, writeTimeout);
+            view = v;
+            if (opened != null) {
+                opened.accept(v);
+            }
+        }
+
+        @Override
+        public void onData(Connection connection, ByteBuffer data) {
+            view.received(data);
+        }
+
+        @Override
+        public void onWritabilityChanged(Connection connection, boolean writable) {
+            view.writabilityChanged(writable);
+        }
+
+        @Override
+        public void onReadHangup(Connection connection) {
+            view.inputEnded(); // the connection stays open for writing until the handler closes it
+        }
+
+        @Override
+        public void onClose(Connection connection, Throwable cause) {
+            BlockingConnection v = view;
+            if (v != null) {
+                v.endedWith(cause);
+            }
+        }
+    }
+}

@@ -1,0 +1,659 @@
+package org.epoll4j.net;
+
+import org.epoll4j.testutil.FdLeakCheck;
+import org.epoll4j.testutil.ThreadLeakCheck;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.epoll4j.net.NetTestKit.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The blocking facade against real sockets: byte-exact echo with partial reads and writes, a slow reader blocking a
+ * writer (bounded memory both ways), every timeout, interrupts, close from another thread waking every blocked call,
+ * half-close both ways, the stream adapters, readLine, and handler threads that all end. Threads are virtual on Java
+ * 21+ (the service's default) and platform threads on 17.
+ */
+@Timeout(60)
+@ExtendWith({FdLeakCheck.class, ThreadLeakCheck.class})
+class BlockingConnectionTest {
+    private static final long SEED = 20261202L;
+    private Loop loop;
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        loop = Loop.start("blocking");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : closeAfter) {
+            c.close();
+        }
+        loop.close();
+        assertEquals(List.of(), loop.failures);
+    }
+
+    private TcpServer serve(BlockingService service, ConnectionConfig config) throws Exception {
+        TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                .config(config).handlerFactory(service).start();
+        closeAfter.add(server);
+        return server;
+    }
+
+    private BlockingConnection connect(TcpServer server) throws IOException {
+        BlockingConnection c = BlockingConnection.connect(loop.reactor, server.localAddress(), seconds(10));
+        closeAfter.add(c);
+        return c;
+    }
+
+    /** Runs {@code task} on a thread of the kind the service uses (virtual where available). */
+    static <T> CompletableFuture<T> async(Callable<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        VirtualThreads.factory().newThread(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        }).start();
+        return f;
+    }
+
+    static <T> T await(CompletableFuture<T> f) throws Exception {
+        return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** The exception {@code f} failed with. */
+    static Throwable failure(CompletableFuture<?> f) throws Exception {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(WAIT_SECONDS, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    /** Polls until {@code t} is parked (WAITING or TIMED_WAITING), i.e. blocked in a call of the facade. */
+    static void awaitParked(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < deadline, () -> t + " never blocked; state " + t.getState());
+            Thread.sleep(1);
+        }
+    }
+
+    static boolean isVirtual(Thread t) throws Exception {
+        try {
+            return (boolean) Thread.class.getMethod("isVirtual").invoke(t);
+        } catch (NoSuchMethodException before21) {
+            return false;
+        }
+    }
+
+    static final BlockingHandler ECHO = c -> {
+        byte[] buf = new byte[8192];
+        for (int n; (n = c.read(buf, 0, buf.length)) > 0; ) {
+            c.write(buf, 0, n);
+        }
+    };
+
+    // ------------------------------------------------------------------ data
+
+    @Test
+    void echoesMegabytesByteExactWithPartialReadsAndWrites() throws Exception {
+        BlockingService service = BlockingService.of(ECHO);
+        TcpServer server = serve(service, ConnectionConfig.defaults().withWriteWatermarks(4096, 8192));
+        BlockingConnection c = connect(server);
+        int total = 3 << 20;
+        CompletableFuture<Void> writer = async(() -> {
+            java.util.Random r = new java.util.Random(SEED);
+            long pos = 0;
+            while (pos < total) {
+                int len = (int) Math.min(total - pos, 1 + r.nextInt(20_000)); // odd sizes: partial hand-offs
+                c.write(ByteBuffer.wrap(bytes(SEED, pos, len)));
+                pos += len;
+            }
+            c.shutdownOutput();
+            return null;
+        });
+        Verifier v = new Verifier(SEED, "blocking");
+        ByteBuffer b = ByteBuffer.allocate(7001);
+        long got = 0;
+        int reads = 0;
+        for (int n; (n = c.read(b.clear())) >= 0; ) {
+            v.check(b.array(), 0, n);
+            got += n;
+            reads++;
+        }
+        await(writer);
+        assertEquals(total, got);
+        assertTrue(reads > total / 7001, "reads return what is there, up to the buffer: " + reads);
+    }
+
+    @Test
+    void readReturnsWhatIsThereAndReadFullyWaitsForTheRest() throws Exception {
+        CountDownLatch more = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> {
+            c.write("abc".getBytes(StandardCharsets.US_ASCII));
+            more.await();
+            c.write("defgh".getBytes(StandardCharsets.US_ASCII));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        ByteBuffer b = ByteBuffer.allocate(10);
+        assertEquals(3, c.read(b));
+        ByteBuffer rest = ByteBuffer.allocate(5);
+        CompletableFuture<Void> full = async(() -> {
+            c.readFully(rest);
+            return null;
+        });
+        more.countDown();
+        await(full);
+        assertEquals("defgh", new String(rest.array(), StandardCharsets.US_ASCII));
+        assertEquals(-1, c.read(b.clear()), "the handler returned: closed gracefully, EOF");
+        assertThrows(EOFException.class, () -> c.readFully(ByteBuffer.allocate(1)));
+    }
+
+    @Test
+    void readLineSplitsOnLfAndCrLfAndRefusesLongLines() throws Exception {
+        TcpServer server = serve(BlockingService.of(c -> {
+            c.write("one\r\ntwo\n\nthree-is-long\nlast".getBytes(StandardCharsets.UTF_8));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        assertEquals("one", c.readLine(5));
+        assertEquals("two", c.readLine(5));
+        assertEquals("", c.readLine(5));
+        FrameTooLongException e = assertThrows(FrameTooLongException.class, () -> c.readLine(5));
+        assertEquals(5, e.limit());
+        assertEquals("last", c.readLine(5), "the bytes after the last LF at end of stream");
+        assertNull(c.readLine(5));
+    }
+
+    @Test
+    void streamAdaptersCarryDataStreams() throws Exception {
+        TcpServer server = serve(BlockingService.of(c -> {
+            DataInputStream in = new DataInputStream(c.inputStream());
+            DataOutputStream out = new DataOutputStream(c.outputStream());
+            for (int i = 0; i < 1000; i++) {
+                out.writeLong(in.readLong() * 2);
+            }
+            out.flush();
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        DataOutputStream out = new DataOutputStream(c.outputStream());
+        DataInputStream in = new DataInputStream(c.inputStream());
+        for (int i = 0; i < 1000; i++) {
+            out.writeLong(i);
+            assertEquals(2L * i, in.readLong());
+        }
+        assertEquals(-1, in.read());
+    }
+
+    // ------------------------------------------------------------------ backpressure, both ways
+
+    @Test
+    void slowReaderBlocksWriterWithinTheWatermark() throws Exception {
+        int high = 16 * 1024;
+        AtomicReference<BlockingConnection> serverSide = new AtomicReference<>();
+        AtomicReference<Thread> writerThread = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        int total = 16 << 20; // far more than the socket buffers hold
+        TcpServer server = serve(BlockingService.of(c -> {
+            serverSide.set(c);
+            writerThread.set(Thread.currentThread());
+            started.countDown();
+            for (long pos = 0; pos < total; pos += 65536) {
+                c.write(ByteBuffer.wrap(bytes(SEED, pos, 65536)));
+                assertTrue(c.connection().queuedBytes() <= 2L * high + 65536,
+                        "queued " + c.connection().queuedBytes());
+            }
+            c.flush();
+            assertEquals(0, c.connection().queuedBytes());
+        }), ConnectionConfig.defaults().withWriteWatermarks(high / 2, high));
+        try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
+            assertTrue(started.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            awaitParked(writerThread.get()); // the peer reads nothing: the writer blocks
+            assertTrue(serverSide.get().connection().bytesWritten() < total);
+            assertTrue(serverSide.get().connection().queuedBytes() <= 2L * high + 65536);
+            assertEquals(total, readToEof(peer, new Verifier(SEED, "blocking")));
+        }
+    }
+
+    @Test
+    void aReaderThatDoesNotReadStopsTheConnectionReadingAtTheInboundLimit() throws Exception {
+        int limit = 32 * 1024;
+        CountDownLatch read = new CountDownLatch(1);
+        AtomicReference<BlockingConnection> serverSide = new AtomicReference<>();
+        CompletableFuture<Long> served = new CompletableFuture<>();
+        TcpServer server = serve(BlockingService.of(c -> {
+            serverSide.set(c);
+            read.await();
+            long n = 0;
+            byte[] buf = new byte[4096];
+            Verifier v = new Verifier(SEED, "blocking");
+            for (int k; (k = c.read(buf, 0, buf.length)) > 0; ) {
+                v.check(buf, 0, k);
+                n += k;
+            }
+            served.complete(n);
+        }).inboundLimit(limit), ConnectionConfig.defaults());
+        try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
+            peer.configureBlocking(false);
+            long sent = 0;
+            int stalls = 0;
+            ByteBuffer chunk = ByteBuffer.allocate(65536);
+            while (stalls < 200) { // until the kernel buffers on both sides are full
+                NetTestKit.fill(SEED, sent, chunk.array(), 0, chunk.capacity());
+                chunk.clear();
+                int n = peer.write(chunk);
+                sent += n;
+                if (n == 0) {
+                    stalls++;
+                    Thread.sleep(1);
+                }
+            }
+            loop.barrier();
+            int buffered = serverSide.get().available();
+            assertTrue(buffered >= limit && buffered <= limit + 64 * 1024, "buffered " + buffered);
+            assertTrue(serverSide.get().connection().isReadingPaused());
+            read.countDown();
+            peer.configureBlocking(true);
+            // the sender blocked on full buffers; what was sent so far all arrives once the reader drains
+            peer.shutdownOutput();
+            assertEquals(sent, (long) await(served));
+        }
+    }
+
+    // ------------------------------------------------------------------ timeouts
+
+    @Test
+    void readTimeoutEndsTheReadAndLeavesTheConnectionOpen() throws Exception {
+        CountDownLatch send = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> {
+            send.await();
+            c.write(new byte[] {42});
+            c.read(ByteBuffer.allocate(1));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server).readTimeout(Duration.ofMillis(100));
+        ConnectionTimeoutException e = assertThrows(ConnectionTimeoutException.class,
+                () -> c.read(ByteBuffer.allocate(1)));
+        assertEquals(ConnectionTimeoutException.Kind.READ, e.kind());
+        assertTrue(e.getMessage().contains("read timeout"), e.getMessage());
+        assertTrue(c.isOpen());
+        send.countDown();
+        ByteBuffer b = ByteBuffer.allocate(1);
+        assertEquals(1, c.readTimeout(Duration.ZERO).read(b));
+        assertEquals(42, b.get(0));
+    }
+
+    @Test
+    void writeTimeoutEndsABlockedWriteAndTellsHowMuchWasQueued() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> done.await()), ConnectionConfig.defaults());
+        BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
+                .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
+        closeAfter.add(c);
+        c.writeTimeout(Duration.ofMillis(200));
+        int total = 64 << 20;
+        ConnectionTimeoutException e = assertThrows(ConnectionTimeoutException.class,
+                () -> c.write(ByteBuffer.allocate(total)));
+        assertEquals(ConnectionTimeoutException.Kind.WRITE, e.kind());
+        assertTrue(e.bytesTransferred > 0 && e.bytesTransferred < total, "queued " + e.bytesTransferred);
+        assertTrue(c.isOpen());
+        ConnectionTimeoutException f = assertThrows(ConnectionTimeoutException.class, c::flush);
+        assertEquals(ConnectionTimeoutException.Kind.WRITE, f.kind());
+        done.countDown();
+    }
+
+    @Test
+    void idleTimeoutEndsABlockedReadNamingTheTimeout() throws Exception {
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        TcpServer server = serve(BlockingService.of(c -> {
+            try {
+                c.read(ByteBuffer.allocate(1));
+                seen.complete(null);
+            } catch (IOException e) {
+                seen.complete(e);
+            }
+        }), ConnectionConfig.defaults().withIdleTimeouts(Duration.ofMillis(150), Duration.ZERO, Duration.ZERO));
+        try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
+            Throwable t = await(seen);
+            ConnectionTimeoutException e = assertInstanceOf(ConnectionTimeoutException.class, t);
+            assertEquals(ConnectionTimeoutException.Kind.READ_IDLE, e.kind());
+            assertInstanceOf(IdleTimeoutException.class, e.getCause());
+            assertEquals(-1, peer.read(ByteBuffer.allocate(1)), "the connection was closed");
+        }
+    }
+
+    @Test
+    void connectTimeoutCoversTheTlsHandshake() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            TlsTestKit kit = TlsTestKit.get();
+            ConnectionTimeoutException e = assertThrows(ConnectionTimeoutException.class,
+                    () -> BlockingConnection.connect(TcpClient.builder(loop.reactor)
+                            .remote(silent.getLocalSocketAddress())
+                            .tls(TlsConfig.client(kit.clientContext()).serverName("localhost")
+                                    .handshakeTimeout(Duration.ofMillis(500))),
+                            Duration.ofMillis(200)));
+            assertEquals(ConnectionTimeoutException.Kind.CONNECT, e.kind());
+            try (Socket accepted = silent.accept()) {
+                accepted.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                // the abandoned attempt is closed by its handshake timeout at the latest: the peer reads the
+                // ClientHello, then EOF or a reset
+                try {
+                    while (accepted.getInputStream().read() >= 0) {
+                        // drain
+                    }
+                } catch (SocketException reset) {
+                    // also closed
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRefusedConnectFailsWithTheErrno() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        IOException e = assertThrows(IOException.class, () -> BlockingConnection.connect(loop.reactor,
+                new InetSocketAddress("127.0.0.1", port), seconds(5)));
+        assertTrue(String.valueOf(e.getMessage()).contains("ECONNREFUSED"), e.getMessage());
+    }
+
+    // ------------------------------------------------------------------ interrupts and close
+
+    @Test
+    void interruptEndsABlockedReadAndABlockedWriteAndKeepsTheConnection() throws Exception {
+        CountDownLatch send = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> {
+            send.await();
+            c.write(new byte[] {7});
+            c.read(ByteBuffer.allocate(1));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
+                .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
+        closeAfter.add(c);
+        AtomicReference<Thread> reader = new AtomicReference<>();
+        CompletableFuture<Boolean> read = async(() -> {
+            reader.set(Thread.currentThread());
+            try {
+                c.read(ByteBuffer.allocate(1));
+                return false;
+            } catch (InterruptedIOException e) {
+                return Thread.currentThread().isInterrupted() && !(e instanceof ConnectionTimeoutException);
+            }
+        });
+        while (reader.get() == null) {
+            Thread.onSpinWait();
+        }
+        awaitParked(reader.get());
+        reader.get().interrupt();
+        assertTrue(await(read), "InterruptedIOException, interrupt status kept");
+        assertTrue(c.isOpen());
+
+        AtomicReference<Thread> writer = new AtomicReference<>();
+        CompletableFuture<Integer> write = async(() -> {
+            writer.set(Thread.currentThread());
+            try {
+                c.write(ByteBuffer.allocate(64 << 20));
+                return -1;
+            } catch (InterruptedIOException e) {
+                return e.bytesTransferred;
+            }
+        });
+        while (writer.get() == null) {
+            Thread.onSpinWait();
+        }
+        awaitParked(writer.get());
+        writer.get().interrupt();
+        int queued = await(write);
+        assertTrue(queued > 0 && queued < 64 << 20, "queued " + queued);
+        assertTrue(c.isOpen());
+        send.countDown();
+        ByteBuffer b = ByteBuffer.allocate(1);
+        assertEquals(1, c.read(b), "the connection still works");
+        assertEquals(7, b.get(0));
+    }
+
+    @Test
+    void closeFromAnotherThreadWakesEveryBlockedCall() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> done.await()), ConnectionConfig.defaults());
+        BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
+                .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
+        closeAfter.add(c);
+        List<Thread> threads = new ArrayList<>();
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int kind = i;
+            CountDownLatch running = new CountDownLatch(1);
+            calls.add(async(() -> {
+                synchronized (threads) {
+                    threads.add(Thread.currentThread());
+                }
+                running.countDown();
+                switch (kind) {
+                    case 0:
+                        c.read(ByteBuffer.allocate(10));
+                        break;
+                    case 1:
+                        c.write(ByteBuffer.allocate(64 << 20)); // the peer does not read: blocks
+                        break;
+                    default:
+                        c.readLine(100);
+                        break;
+                }
+                return null;
+            }));
+            assertTrue(running.await(WAIT_SECONDS, TimeUnit.SECONDS));
+        }
+        for (int i = 0; i < threads.size(); i++) {
+            if (calls.get(i).isDone()) {
+                calls.get(i).get();
+            }
+            awaitParked(threads.get(i));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (c.connection().isWritable()) { // the writer blocks for good once the queue is above its watermark
+            assertTrue(System.nanoTime() < deadline, "the queue never filled");
+            Thread.sleep(1);
+        }
+        AtomicReference<Thread> flusher = new AtomicReference<>();
+        CompletableFuture<Void> flush = async(() -> {
+            flusher.set(Thread.currentThread());
+            c.flush();
+            return null;
+        });
+        while (flusher.get() == null) {
+            Thread.onSpinWait();
+        }
+        if (flush.isDone()) {
+            flush.get();
+            fail("flush returned with " + c.connection().queuedBytes() + " queued");
+        }
+        awaitParked(flusher.get());
+        c.close();
+        for (CompletableFuture<Void> call : calls) {
+            Throwable t = failure(call);
+            assertInstanceOf(SocketException.class, t);
+            assertTrue(t.getMessage().contains("connection closed"), t.getMessage());
+        }
+        assertInstanceOf(SocketException.class, failure(flush));
+        assertFalse(c.isOpen());
+        assertThrows(SocketException.class, () -> c.read(ByteBuffer.allocate(1)));
+        assertThrows(SocketException.class, () -> c.write(new byte[1]));
+        done.countDown();
+    }
+
+    @Test
+    void aResetEndsBlockedCallsWithTheCause() throws Exception {
+        TcpServer server = serve(BlockingService.of(c -> c.abort()), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        IOException e = assertThrows(IOException.class, () -> c.read(ByteBuffer.allocate(1)));
+        assertInstanceOf(SocketException.class, e);
+        assertNotNull(e.getCause(), "the reset: " + e);
+    }
+
+    // ------------------------------------------------------------------ half-close
+
+    @Test
+    void halfCloseFromTheClient() throws Exception {
+        TcpServer server = serve(BlockingService.of(c -> {
+            byte[] all = c.inputStream().readAllBytes(); // until the client's FIN
+            c.write(("got " + all.length).getBytes(StandardCharsets.US_ASCII));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        c.write(new byte[12345]);
+        c.shutdownOutput();
+        assertThrows(SocketException.class, () -> c.write(new byte[1]));
+        assertEquals("got 12345", new String(c.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void halfCloseFromTheServer() throws Exception {
+        CompletableFuture<String> heard = new CompletableFuture<>();
+        TcpServer server = serve(BlockingService.of(c -> {
+            c.write("bye".getBytes(StandardCharsets.US_ASCII));
+            c.shutdownOutput();
+            heard.complete(new String(c.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+        }), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        assertEquals("bye", new String(c.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+        c.write("after your FIN".getBytes(StandardCharsets.US_ASCII));
+        c.close();
+        assertEquals("after your FIN", await(heard));
+    }
+
+    // ------------------------------------------------------------------ TLS, threads, misuse
+
+    @Test
+    void tlsEchoWithHandshakeBeforeTheHandler() throws Exception {
+        TlsTestKit kit = TlsTestKit.get();
+        CompletableFuture<String> protocol = new CompletableFuture<>();
+        TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                .tls(TlsConfig.server(kit.serverContext()))
+                .handlerFactory(BlockingService.of(c -> {
+                    protocol.complete(c.connection().tlsSession().getProtocol()); // complete before the handler
+                    ECHO.handle(c);
+                })).start();
+        closeAfter.add(server);
+        BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor)
+                .remote(server.localAddress())
+                .tls(TlsConfig.client(kit.clientContext()).serverName("localhost")), seconds(10));
+        closeAfter.add(c);
+        assertTrue(c.connection().isTls());
+        int total = 1 << 20;
+        CompletableFuture<Void> writer = async(() -> {
+            for (long pos = 0; pos < total; pos += 10_000) {
+                c.write(ByteBuffer.wrap(bytes(SEED, pos, (int) Math.min(10_000, total - pos))));
+            }
+            c.shutdownOutput();
+            return null;
+        });
+        Verifier v = new Verifier(SEED, "blocking");
+        byte[] buf = new byte[16384];
+        long got = 0;
+        for (int n; (n = c.read(buf, 0, buf.length)) >= 0; ) {
+            v.check(buf, 0, n);
+            got += n;
+        }
+        await(writer);
+        assertEquals(total, got);
+        assertTrue(await(protocol).startsWith("TLS"));
+    }
+
+    @Test
+    void handlersRunOnVirtualThreadsWhereAvailableAndAllEnd() throws Exception {
+        CompletableFuture<Thread> handlerThread = new CompletableFuture<>();
+        BlockingService service = BlockingService.of(c -> {
+            handlerThread.complete(Thread.currentThread());
+            ECHO.handle(c);
+        });
+        TcpServer server = serve(service, ConnectionConfig.defaults());
+        List<BlockingConnection> clients = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            clients.add(connect(server));
+        }
+        for (BlockingConnection c : clients) {
+            c.write(new byte[] {1, 2, 3});
+            c.readFully(ByteBuffer.allocate(3));
+        }
+        assertEquals(20, service.runningHandlers());
+        boolean virtual = isVirtual(await(handlerThread));
+        assertEquals(BlockingService.virtualThreadsAvailable(), virtual);
+        assertEquals(Runtime.version().feature() >= 21, BlockingService.virtualThreadsAvailable());
+        for (BlockingConnection c : clients) {
+            c.close();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (service.runningHandlers() > 0) {
+            assertTrue(System.nanoTime() < deadline, "handlers still running: " + service.runningHandlers());
+            Thread.sleep(1);
+        }
+        assertFalse(await(handlerThread).isAlive());
+    }
+
+    @Test
+    void closingTheReactorEndsBlockedHandlers() throws Exception {
+        CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        BlockingService service = BlockingService.of(c -> {
+            try {
+                c.read(ByteBuffer.allocate(1));
+            } catch (IOException e) {
+                ended.complete(e);
+                throw e;
+            }
+        });
+        TcpServer server = serve(service, ConnectionConfig.defaults());
+        try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
+            loop.barrier();
+            while (service.runningHandlers() == 0) {
+                Thread.onSpinWait();
+            }
+            loop.reactor.close();
+            Throwable t = await(ended);
+            assertInstanceOf(SocketException.class, t);
+            assertInstanceOf(org.epoll4j.ClosedReactorException.class, t.getCause());
+        }
+    }
+
+    @Test
+    void aBlockingCallOnTheReactorThreadIsRefused() throws Exception {
+        TcpServer server = serve(BlockingService.of(ECHO), ConnectionConfig.defaults());
+        BlockingConnection c = connect(server);
+        Exception e = assertThrows(ExecutionException.class, () -> loop.call(() -> c.read(ByteBuffer.allocate(1))));
+        assertInstanceOf(IllegalStateException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("reactor thread"));
+    }
+
+    @Test
+    void badArgumentsAreRefusedClearly() {
+        assertThrows(IllegalArgumentException.class, () -> BlockingService.of(ECHO).inboundLimit(0));
+        assertThrows(IllegalArgumentException.class, () -> BlockingService.of(ECHO).readTimeout(Duration.ofMillis(-1)));
+        assertThrows(NullPointerException.class, () -> BlockingService.of(null));
+    }
+}
