@@ -9,7 +9,11 @@
 # (nginx: ssl_protocols TLSv1.3; ours: --tls-cert/--tls-key), wrk over https with keep-alive, and handshakes per
 # second with a fresh connection each (openssl s_time -new, on the client core).
 #
-# Usage: [TLS=1] epoll-examples/bench/http-vs-nginx.sh [ROUNDS] [DURATION_S]   (build the jar first:
+# FILES=1 measures static files instead of /plaintext: a 1 KiB /small.html and a 1 MiB /big.bin from one directory
+# (nginx: root, sendfile on, its default ETag/Last-Modified; ours: --root, sendfile(2) always), each path measured
+# on both servers in every round.
+#
+# Usage: [TLS=1] [FILES=1] epoll-examples/bench/http-vs-nginx.sh [ROUNDS] [DURATION_S]   (build the jar first:
 #        mvn -B -o -q -pl epoll-examples -am package -DskipTests)
 # Needs: nginx (Debian nginx-light), wrk, taskset, java 17+. Run as root (nginx wants to write its pid/log
 # files; the config below puts them all in a temporary directory).
@@ -25,6 +29,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 NGINX_PORT=${NGINX_PORT:-18081}
 HTTP_PORT=${HTTP_PORT:-18082}
 TLS=${TLS:-0}
+FILES=${FILES:-0}
 SCHEME=http
 [ "$TLS" = 1 ] && SCHEME=https
 SERVER_CPU=${SERVER_CPU:-0}
@@ -58,6 +63,18 @@ if [ "$TLS" = 1 ]; then
     HTTP_TLS_ARGS=(--tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem")
 fi
 
+LOCATION="location / { return 200 'Hello, World!'; }"
+HTTP_FILE_ARGS=()
+PATHS=(/plaintext)
+if [ "$FILES" = 1 ]; then
+    mkdir -p "$WORK/www"
+    head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 > "$WORK/www/small.html"
+    head -c 1048576 /dev/urandom > "$WORK/www/big.bin"
+    LOCATION="sendfile on; location / { root $WORK/www; }"
+    HTTP_FILE_ARGS=(--root "$WORK/www")
+    PATHS=(/small.html /big.bin)
+fi
+
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -75,7 +92,7 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT$LISTEN_OPTS;
         $SSL_CONF
-        location / { return 200 'Hello, World!'; }
+        $LOCATION
     }
 }
 CONF
@@ -99,12 +116,12 @@ start_nginx() {
 
 start_http() {
     taskset -c "$SERVER_CPU" "$JAVA" -jar "$JAR" http --port "$HTTP_PORT" --reactors 1 "${HTTP_TLS_ARGS[@]}" \
-        >"$WORK/http.out" 2>&1 &
+        "${HTTP_FILE_ARGS[@]}" >"$WORK/http.out" 2>&1 &
     PIDS+=($!)
     SERVER=$!
     wait_port "$HTTP_PORT"
     # Warm the JIT up before measuring (nginx needs none): the same load, shorter, not counted.
-    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d3s "$SCHEME://127.0.0.1:$HTTP_PORT/plaintext" >/dev/null
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d3s "$SCHEME://127.0.0.1:$HTTP_PORT$1" >/dev/null
 }
 
 stop_server() {
@@ -116,10 +133,10 @@ cpu_ticks() { # pid -> user+system clock ticks of the whole process so far
     awk '{print $14 + $15}' "/proc/$1/stat"
 }
 
-run_wrk() { # port -> "requests_per_s socket_errors server_cpu_us_per_request"
+run_wrk() { # port path -> "requests_per_s socket_errors server_cpu_us_per_request"
     local out before after
     before=$(cpu_ticks "$SERVER")
-    out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$SCHEME://127.0.0.1:$1/plaintext")
+    out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$SCHEME://127.0.0.1:$1$2")
     after=$(cpu_ticks "$SERVER")
     echo "$out" >>"$WORK/wrk.log"
     local rps errs
@@ -140,46 +157,53 @@ handshakes() { # port -> new TLS connections per second over 5 s (openssl s_time
         | awk '/connections in .* real seconds/ {print $1 / $4; exit}' | awk '{printf "%.0f", $1}'
 }
 
-declare -a NGINX_RPS HTTP_RPS NGINX_ERR HTTP_ERR NGINX_CPU HTTP_CPU NGINX_HS HTTP_HS
-for round in $(seq 1 "$ROUNDS"); do
-    start_nginx
-    read -r r e c < <(run_wrk "$NGINX_PORT")
-    [ "$TLS" = 1 ] && NGINX_HS+=("$(handshakes "$NGINX_PORT")")
-    stop_server
-    NGINX_RPS+=("$r"); NGINX_ERR+=("$e"); NGINX_CPU+=("$c")
-    start_http
-    read -r r2 e2 c2 < <(run_wrk "$HTTP_PORT")
-    [ "$TLS" = 1 ] && HTTP_HS+=("$(handshakes "$HTTP_PORT")")
-    stop_server
-    HTTP_RPS+=("$r2"); HTTP_ERR+=("$e2"); HTTP_CPU+=("$c2")
-    echo "round $round: nginx $r req/s, http $r2 req/s" >&2
-done
-
-echo
-echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s $SCHEME://127.0.0.1:PORT/plaintext (servers on core $SERVER_CPU, wrk on core $CLIENT_CPU), $ROUNDS rounds interleaved"
-echo
-echo "(server CPU: user + system time of the server process during the run, per request; less sensitive than"
-echo " requests/s to other load on the machine)"
-echo
-echo "| round | nginx req/s | http req/s | http / nginx | server CPU µs/req (nginx / http) | socket errors (nginx / http) |"
-echo "|------:|------------:|-----------:|-------------:|----------------------------------|------------------------------|"
-total_n=0; total_h=0
-for i in $(seq 0 $((ROUNDS - 1))); do
-    ratio=$(awk -v h="${HTTP_RPS[$i]}" -v n="${NGINX_RPS[$i]}" 'BEGIN { printf "%.2f", (n > 0 ? h / n : 0) }')
-    printf "| %d | %.0f | %.0f | %sx | %s / %s | %s / %s |\n" $((i + 1)) "${NGINX_RPS[$i]}" "${HTTP_RPS[$i]}" \
-        "$ratio" "${NGINX_CPU[$i]}" "${HTTP_CPU[$i]}" "${NGINX_ERR[$i]}" "${HTTP_ERR[$i]}"
-    total_n=$(awk -v a="$total_n" -v b="${NGINX_RPS[$i]}" 'BEGIN { print a + b }')
-    total_h=$(awk -v a="$total_h" -v b="${HTTP_RPS[$i]}" 'BEGIN { print a + b }')
-done
-awk -v n="$total_n" -v h="$total_h" -v r="$ROUNDS" \
-    'BEGIN { printf "| mean | %.0f | %.0f | %.2fx | | |\n", n / r, h / r, (n > 0 ? h / n : 0) }'
-if [ "$TLS" = 1 ]; then
+report() { # path: the table of the rounds collected in the arrays
     echo
-    echo "TLS 1.3 handshakes per second, a new connection each (openssl s_time -new -time 5, client on core $CLIENT_CPU):"
+    echo "wrk -t1 -c$CONNECTIONS -d${DURATION}s $SCHEME://127.0.0.1:PORT$1 (servers on core $SERVER_CPU, wrk on core $CLIENT_CPU), $ROUNDS rounds interleaved"
     echo
-    echo "| round | nginx handshakes/s | http handshakes/s |"
-    echo "|------:|-------------------:|------------------:|"
+    echo "(server CPU: user + system time of the server process during the run, per request; less sensitive than"
+    echo " requests/s to other load on the machine)"
+    echo
+    echo "| round | nginx req/s | http req/s | http / nginx | server CPU µs/req (nginx / http) | socket errors (nginx / http) |"
+    echo "|------:|------------:|-----------:|-------------:|----------------------------------|------------------------------|"
+    local total_n=0 total_h=0 ratio i
     for i in $(seq 0 $((ROUNDS - 1))); do
-        echo "| $((i + 1)) | ${NGINX_HS[$i]:-?} | ${HTTP_HS[$i]:-?} |"
+        ratio=$(awk -v h="${HTTP_RPS[$i]}" -v n="${NGINX_RPS[$i]}" 'BEGIN { printf "%.2f", (n > 0 ? h / n : 0) }')
+        printf "| %d | %.0f | %.0f | %sx | %s / %s | %s / %s |\n" $((i + 1)) "${NGINX_RPS[$i]}" "${HTTP_RPS[$i]}" \
+            "$ratio" "${NGINX_CPU[$i]}" "${HTTP_CPU[$i]}" "${NGINX_ERR[$i]}" "${HTTP_ERR[$i]}"
+        total_n=$(awk -v a="$total_n" -v b="${NGINX_RPS[$i]}" 'BEGIN { print a + b }')
+        total_h=$(awk -v a="$total_h" -v b="${HTTP_RPS[$i]}" 'BEGIN { print a + b }')
     done
-fi
+    awk -v n="$total_n" -v h="$total_h" -v r="$ROUNDS" \
+        'BEGIN { printf "| mean | %.0f | %.0f | %.2fx | | |\n", n / r, h / r, (n > 0 ? h / n : 0) }'
+}
+
+echo "load before: $(uptime)" >&2
+for path in "${PATHS[@]}"; do
+    declare -a NGINX_RPS=() HTTP_RPS=() NGINX_ERR=() HTTP_ERR=() NGINX_CPU=() HTTP_CPU=() NGINX_HS=() HTTP_HS=()
+    for round in $(seq 1 "$ROUNDS"); do
+        start_nginx
+        read -r r e c < <(run_wrk "$NGINX_PORT" "$path")
+        [ "$TLS" = 1 ] && NGINX_HS+=("$(handshakes "$NGINX_PORT")")
+        stop_server
+        NGINX_RPS+=("$r"); NGINX_ERR+=("$e"); NGINX_CPU+=("$c")
+        start_http "$path"
+        read -r r2 e2 c2 < <(run_wrk "$HTTP_PORT" "$path")
+        [ "$TLS" = 1 ] && HTTP_HS+=("$(handshakes "$HTTP_PORT")")
+        stop_server
+        HTTP_RPS+=("$r2"); HTTP_ERR+=("$e2"); HTTP_CPU+=("$c2")
+        echo "$path round $round: nginx $r req/s, http $r2 req/s ($(uptime | sed 's/.*load/load/'))" >&2
+    done
+    report "$path"
+    if [ "$TLS" = 1 ]; then
+        echo
+        echo "TLS 1.3 handshakes per second, a new connection each (openssl s_time -new -time 5, client on core $CLIENT_CPU):"
+        echo
+        echo "| round | nginx handshakes/s | http handshakes/s |"
+        echo "|------:|-------------------:|------------------:|"
+        for i in $(seq 0 $((ROUNDS - 1))); do
+            echo "| $((i + 1)) | ${NGINX_HS[$i]:-?} | ${HTTP_HS[$i]:-?} |"
+        done
+    fi
+done
+echo "load after: $(uptime)" >&2

@@ -3,17 +3,19 @@
 # redis-benchmark on another core. Prints a markdown table of requests/s (median over rounds) and the ratio.
 #
 # usage: epoll-examples/bench/resp-vs-redis.sh [-r ROUNDS] [-n REQUESTS] [-c CLIENTS] [-s SERVER_CPU] [-l CLIENT_CPU]
-#                                              [-p PORT] [-a "extra resp args"]
+#                                              [-p PORT] [-a "extra resp args"] [-t TESTS]
+# Rounds alternate the servers (redis, resp, redis, resp ...); the load average is printed per round.
 # needs: redis-server, redis-benchmark (Debian redis-server, redis-tools), taskset, java 17+, and the jar
 # (mvn -B -q -pl epoll-examples -am package -DskipTests).
 set -euo pipefail
 
 ROUNDS=3 REQUESTS=200000 CLIENTS=50 SERVER_CPU=0 CLIENT_CPU=1 PORT=6390 RESP_ARGS=""
-while getopts "r:n:c:s:l:p:a:" o; do
+TESTS=ping,set,get,incr,lpush,lpop,sadd,hset
+while getopts "r:n:c:s:l:p:a:t:" o; do
   case $o in
     r) ROUNDS=$OPTARG ;; n) REQUESTS=$OPTARG ;; c) CLIENTS=$OPTARG ;; s) SERVER_CPU=$OPTARG ;;
-    l) CLIENT_CPU=$OPTARG ;; p) PORT=$OPTARG ;; a) RESP_ARGS=$OPTARG ;;
-    *) sed -n '2,9p' "$0"; exit 2 ;;
+    l) CLIENT_CPU=$OPTARG ;; p) PORT=$OPTARG ;; a) RESP_ARGS=$OPTARG ;; t) TESTS=$OPTARG ;;
+    *) sed -n '2,10p' "$0"; exit 2 ;;
   esac
 done
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,7 +59,7 @@ start_server() { # name
 
 bench() { # name pipeline round: appends "name pipeline test rps" lines
   timeout 300 taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -n "$REQUESTS" \
-      -t ping,set,get -q -P "$2" 2>/dev/null | tr '\r' '\n' | grep 'requests per second' |
+      -t "$TESTS" -q -P "$2" 2>/dev/null | tr '\r' '\n' | grep 'requests per second' |
     sed -E 's/^ *([A-Z_]+): ([0-9.]+) requests per second.*/\1 \2/' |
     while read -r test rps; do echo "$1 $2 $test $rps"; done >>"$TMP/results"
 }
@@ -68,22 +70,23 @@ for round in $(seq "$ROUNDS"); do
     start_server $server
     # one unrecorded pass: the JVM compiles its hot paths; redis gets the same pass for symmetry
     taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "$PORT" -c "$CLIENTS" -n "$REQUESTS" \
-        -t ping,set,get -q >/dev/null 2>&1
+        -t "$TESTS" -q >/dev/null 2>&1
+    load=$(cut -d' ' -f1 /proc/loadavg)
     bench $server 1 "$round"
     bench $server 16 "$round"
     cleanup
-    echo "round $round: $server done" >&2
+    echo "round $round: $server done (load average before: $load, after: $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-echo "redis-benchmark -c $CLIENTS -n $REQUESTS -t ping,set,get (client on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU,"
+echo "redis-benchmark -c $CLIENTS -n $REQUESTS -t $TESTS (client on CPU $CLIENT_CPU, servers on CPU $SERVER_CPU,"
 echo "median of $ROUNDS rounds; $(redis-server --version | awk '{print $3}'), $(java -version 2>&1 | head -1))"
 echo
 echo "| test | pipeline | redis-server req/s | resp req/s | resp / redis |"
 echo "|---|---|---|---|---|"
 for p in 1 16; do
-  for t in PING_INLINE PING_MBULK SET GET; do
+  for t in $(awk '$1 == "redis" {print $3}' "$TMP/results" | awk '!seen[$0]++'); do
     r=$(awk -v p=$p -v t=$t '$1 == "redis" && $2 == p && $3 == t {print $4}' "$TMP/results" | median)
     e=$(awk -v p=$p -v t=$t '$1 == "resp" && $2 == p && $3 == t {print $4}' "$TMP/results" | median)
     ratio=$(awk -v r="$r" -v e="$e" 'BEGIN {if (r > 0) printf "%.2f", e / r; else print "n/a"}')

@@ -77,9 +77,73 @@ public final class SockOpt<T> {
             new SockOpt<>(10, "TCP_USER_TIMEOUT", Duration.class, LibC.IPPROTO_TCP, LibC.TCP_USER_TIMEOUT,
                     Kind.MILLIS, 0, Integer.MAX_VALUE);
 
+    // ---- the latency and deployment options Netty's epoll transport has (issue 22); Linux numbers, given here ----
+    private static final int IPPROTO_IP = 0;
+
+    /**
+     * TCP Fast Open on a listener: the length of the queue of connections not yet accepted whose SYN carried data,
+     * {@code 0..65535} (0 = off). Apply before {@code listen}; the system must allow it ({@code net.ipv4.tcp_fastopen}
+     * bit 2, default 1 = clients only).
+     */
+    public static final SockOpt<Integer> TCP_FASTOPEN =
+            new SockOpt<>(11, "TCP_FASTOPEN", Integer.class, LibC.IPPROTO_TCP, 23, Kind.INT, 0, 65535);
+    /**
+     * TCP Fast Open on a client: the first write travels in the SYN where the server's cookie is cached. Apply before
+     * {@code connect}.
+     */
+    public static final SockOpt<Boolean> TCP_FASTOPEN_CONNECT =
+            new SockOpt<>(12, "TCP_FASTOPEN_CONNECT", Boolean.class, LibC.IPPROTO_TCP, 30, Kind.BOOLEAN, 0, 1);
+    /**
+     * On a listener: accept wakes only when data has arrived, or after this many whole seconds {@code 0..32767}
+     * (0 = off). The kernel counts in SYN-ACK retransmissions, so reading it back gives the next step up.
+     */
+    public static final SockOpt<Duration> TCP_DEFER_ACCEPT =
+            new SockOpt<>(13, "TCP_DEFER_ACCEPT", Duration.class, LibC.IPPROTO_TCP, 9, Kind.SECONDS, 0, 32767);
+    /**
+     * Acknowledge at once instead of delaying ACKs. Not sticky: the kernel may return to delayed ACKs by itself, so
+     * latency-sensitive code sets it again after reads.
+     */
+    public static final SockOpt<Boolean> TCP_QUICKACK =
+            new SockOpt<>(14, "TCP_QUICKACK", Boolean.class, LibC.IPPROTO_TCP, 12, Kind.BOOLEAN, 0, 1);
+    /**
+     * The socket reports writable only while fewer than this many bytes are unsent in the kernel, {@code 0..2^31-1}:
+     * bounds what the kernel holds beyond the connection's own write queue.
+     */
+    public static final SockOpt<Integer> TCP_NOTSENT_LOWAT =
+            new SockOpt<>(15, "TCP_NOTSENT_LOWAT", Integer.class, LibC.IPPROTO_TCP, 25, Kind.INT, 0, Integer.MAX_VALUE);
+    /** The IPv4 type-of-service byte (DSCP and ECN bits) of outgoing packets, {@code 0..255}. IPv4 sockets. */
+    public static final SockOpt<Integer> IP_TOS =
+            new SockOpt<>(16, "IP_TOS", Integer.class, IPPROTO_IP, 1, Kind.INT, 0, 255);
+    /** An IPv6 socket accepts IPv6 only (no v4-mapped addresses). Apply before {@code bind}. IPv6 sockets. */
+    public static final SockOpt<Boolean> IPV6_V6ONLY =
+            new SockOpt<>(17, "IPV6_V6ONLY", Boolean.class, LibC.IPPROTO_IPV6, LibC.IPV6_V6ONLY, Kind.BOOLEAN, 0, 1);
+    /** Bind an IPv4 address that is not (yet) configured on any interface. Apply before {@code bind}. */
+    public static final SockOpt<Boolean> IP_FREEBIND =
+            new SockOpt<>(18, "IP_FREEBIND", Boolean.class, IPPROTO_IP, 15, Kind.BOOLEAN, 0, 1);
+    /** Transparent proxying (TPROXY): bind and accept foreign addresses. Needs {@code CAP_NET_ADMIN}. */
+    public static final SockOpt<Boolean> IP_TRANSPARENT =
+            new SockOpt<>(19, "IP_TRANSPARENT", Boolean.class, IPPROTO_IP, 19, Kind.BOOLEAN, 0, 1);
+    /**
+     * Busy-poll the device queue on blocking reads for up to this many microseconds, {@code 0..2^31-1}. Above
+     * {@code net.core.busy_read} it needs {@code CAP_NET_ADMIN}. For epoll, see {@code Reactor.Builder.busyPoll}.
+     */
+    public static final SockOpt<Integer> SO_BUSY_POLL =
+            new SockOpt<>(20, "SO_BUSY_POLL", Integer.class, LibC.SOL_SOCKET, 46, Kind.INT, 0, Integer.MAX_VALUE);
+    /** Prefer busy polling over the device's interrupts (Linux 5.11+). */
+    public static final SockOpt<Boolean> SO_PREFER_BUSY_POLL =
+            new SockOpt<>(21, "SO_PREFER_BUSY_POLL", Boolean.class, LibC.SOL_SOCKET, 69, Kind.BOOLEAN, 0, 1);
+    /**
+     * The CPU whose receive queue handles this socket, {@code 0..2^31-1}: read it on an accepted socket to hand the
+     * connection to the reactor pinned to that CPU; set it on a listener of an SO_REUSEPORT group to steer.
+     */
+    public static final SockOpt<Integer> SO_INCOMING_CPU =
+            new SockOpt<>(22, "SO_INCOMING_CPU", Integer.class, LibC.SOL_SOCKET, 49, Kind.INT, 0, Integer.MAX_VALUE);
+
     private static final SockOpt<?>[] ALL = {
             TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_REUSEADDR, SO_REUSEPORT,
-            SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT};
+            SO_RCVBUF, SO_SNDBUF, SO_LINGER, TCP_USER_TIMEOUT, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, TCP_DEFER_ACCEPT,
+            TCP_QUICKACK, TCP_NOTSENT_LOWAT, IP_TOS, IPV6_V6ONLY, IP_FREEBIND, IP_TRANSPARENT, SO_BUSY_POLL,
+            SO_PREFER_BUSY_POLL, SO_INCOMING_CPU};
     private static final List<SockOpt<?>> VALUES = List.of(ALL);
 
     /** Number of options; {@link #ordinal} is in {@code 0..COUNT-1}. */

@@ -19,8 +19,22 @@ final class ChatRoom {
     /** What a nickname may be: 1 to 16 letters, digits, '_' or '-' (nothing a terminal could misread). */
     static final Pattern NICK = Pattern.compile("[A-Za-z0-9_-]{1,16}");
 
-    // Keyed by the lower-cased nick: "Bob" and "bob" are the same person to readers.
+    // Keyed by the lower-cased nick: "Bob" and "bob" are the same person to readers. Only for names: during a
+    // rename a session is briefly under both its names, so broadcasts and /who go by the set below instead.
     private final Map<String, ChatSession> members = new ConcurrentHashMap<>();
+    /** Everyone in the room, each once. */
+    private final java.util.Set<ChatSession> sessions = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicInteger users = new java.util.concurrent.atomic.AtomicInteger();
+    private final int maxUsers;
+
+    ChatRoom() {
+        this(Integer.MAX_VALUE);
+    }
+
+    /** @param maxUsers the most users at once ({@code --max-users}) */
+    ChatRoom(int maxUsers) {
+        this.maxUsers = maxUsers;
+    }
     private final AtomicLong guests = new AtomicLong();
     private final LongAdder connections = new LongAdder();
     private final LongAdder relayed = new LongAdder();
@@ -30,16 +44,26 @@ final class ChatRoom {
         return nick.toLowerCase(Locale.ROOT);
     }
 
-    /** Adds a newcomer under a fresh guest name and tells the others. */
-    void join(ChatSession s) {
+    /**
+     * Adds a newcomer under a fresh guest name and tells the others.
+     *
+     * @return false if the room is full ({@code --max-users}): the caller turns the user away
+     */
+    boolean join(ChatSession s) {
         connections.increment();
+        if (users.incrementAndGet() > maxUsers) {
+            users.decrementAndGet();
+            return false;
+        }
         String nick;
         do {
             nick = "guest" + guests.incrementAndGet();
             s.nick = nick; // before it is visible to who() on other threads
         } while (members.putIfAbsent(key(nick), s) != null); // someone may have renamed themselves guestN
+        sessions.add(s);
         s.send("* welcome, you are " + nick + "; commands: /nick NAME, /who, /quit");
         broadcast(s, "* " + nick + " joined");
+        return true;
     }
 
     /**
@@ -68,7 +92,9 @@ final class ChatRoom {
 
     /** Removes {@code s} (idempotent) and tells the others why it left. */
     void leave(ChatSession s, String how) {
-        if (s.nick != null && members.remove(key(s.nick), s)) {
+        if (sessions.remove(s)) {
+            members.remove(key(s.nick), s);
+            users.decrementAndGet();
             broadcast(s, "* " + s.nick + " " + how);
         }
     }
@@ -82,7 +108,7 @@ final class ChatRoom {
     /** The sorted list of nicknames. */
     String who() {
         List<String> nicks = new ArrayList<>();
-        for (ChatSession s : members.values()) {
+        for (ChatSession s : sessions) {
             nicks.add(s.nick);
         }
         nicks.sort(String.CASE_INSENSITIVE_ORDER);
@@ -96,7 +122,7 @@ final class ChatRoom {
 
     /** Everyone currently in the room (a snapshot; for tests and the summary). */
     List<ChatSession> members() {
-        return new ArrayList<>(members.values());
+        return new ArrayList<>(sessions);
     }
 
     /** The one-line summary printed at shutdown. */
@@ -108,24 +134,38 @@ final class ChatRoom {
     /** Encodes once, then hands the same bytes to every recipient except {@code from}. */
     private void broadcast(ChatSession from, String line) {
         byte[] bytes = (line + "\r\n").getBytes(StandardCharsets.UTF_8);
-        for (ChatSession to : members.values()) {
+        for (ChatSession to : sessions) {
             if (to != from) {
                 to.deliver(bytes);
             }
         }
     }
 
-    /** Replaces control characters so an error message cannot carry terminal escapes back. */
+    /**
+     * Replaces what could make a terminal or a reader misread the text: control characters (C0, DEL, C1; tab is
+     * kept), format characters (Unicode category Cf: bidi overrides and isolates such as U+202E and U+2066..2069,
+     * zero-width spaces and joiners, the BOM, language tags) and the line and paragraph separators (U+2028/9), each
+     * with {@code ?}. A zero-width joiner inside an emoji sequence goes too: the parts then show side by side.
+     */
     static String printable(String s) {
         StringBuilder b = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isISOControl(c) && c != '\t') {
-                if (b == null) {
-                    b = new StringBuilder(s);
-                }
-                b.setCharAt(i, '?');
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            int n = Character.charCount(cp);
+            int type = Character.getType(cp);
+            boolean bad = (Character.isISOControl(cp) && cp != '\t') || type == Character.FORMAT
+                    || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+            if (bad && b == null) {
+                b = new StringBuilder(s.length()).append(s, 0, i);
             }
+            if (b != null) {
+                if (bad) {
+                    b.append('?');
+                } else {
+                    b.appendCodePoint(cp);
+                }
+            }
+            i += n;
         }
         return b == null ? s : b.toString();
     }

@@ -10,6 +10,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import org.epoll4j.net.SockOpt;
+import org.epoll4j.net.SockOpts;
+
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -18,12 +22,16 @@ import java.util.concurrent.CountDownLatch;
  * prefixed with the sender's nickname. Commands: {@code /nick NAME}, {@code /who}, {@code /quit}.
  *
  * <p>With {@code --reactors N} users on different reactor threads talk to each other through one thread-safe
- * {@link ChatRoom}. A line longer than {@code --max-line} is answered with an error and the connection is closed.
- * A user who stops reading is disconnected once more than {@code --max-queue} bytes wait for it, and the others are
- * told; nobody else waits for it.
+ * {@link ChatRoom}. A line longer than {@code --max-line} is answered with an error and dropped. A user sending more
+ * than {@code --flood-rate} lines a second (beyond a burst of {@code --flood-burst}) is slowed down: its reading is
+ * paused until its budget refills, and it is told. A user who stops reading is disconnected once more than
+ * {@code --max-queue} bytes wait for it (the socket's send buffer is bounded to the same size, so the kernel does not
+ * hold megabytes more), and the others are told; nobody else waits for it.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Line-based broadcast chat (try it with nc 127.0.0.1 7008 in two terminals).")
+        description = {"Line-based broadcast chat (try it with nc 127.0.0.1 7008 in two terminals).",
+                "Commands (any case): /nick NAME, /who, /quit. Per-user flood control, a queue bound for users who "
+                        + "do not read, an idle timeout and a user cap."})
 public final class ChatServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 7008;
 
@@ -31,9 +39,30 @@ public final class ChatServer implements Callable<Integer> {
     ServerOptions options;
 
     @Option(names = "--max-line", paramLabel = "BYTES",
-            description = "longest line accepted, without the newline; a longer one closes the connection "
+            description = "longest line accepted, without the newline; a longer one is dropped with an error "
                     + "(default: ${DEFAULT-VALUE})", defaultValue = "1024")
     int maxLine;
+
+    @Option(names = "--flood-rate", paramLabel = "LINES",
+            description = "lines a user may send per second on average; a faster user's reading is paused until "
+                    + "its budget refills, and it is warned (0 = no limit; default: ${DEFAULT-VALUE})",
+            defaultValue = "5")
+    double floodRate;
+
+    @Option(names = "--flood-burst", paramLabel = "LINES",
+            description = "lines a user may send at once before --flood-rate applies (default: ${DEFAULT-VALUE})",
+            defaultValue = "10")
+    int floodBurst;
+
+    @Option(names = "--max-users", paramLabel = "N",
+            description = "most users at once; more are told the chat is full (default: ${DEFAULT-VALUE})",
+            defaultValue = "1000")
+    int maxUsers;
+
+    @Option(names = "--idle-timeout-s", paramLabel = "SECONDS",
+            description = "disconnect a user who sent nothing for this long (0 = never; default: ${DEFAULT-VALUE})",
+            defaultValue = "3600")
+    long idleTimeoutS;
 
     @Option(names = "--max-queue", paramLabel = "BYTES",
             description = "most bytes queued for a user who does not read before it is disconnected "
@@ -46,8 +75,8 @@ public final class ChatServer implements Callable<Integer> {
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
-    /** The room, for tests: who is connected, on which reactor. */
-    final ChatRoom room = new ChatRoom();
+    /** The room, for tests: who is connected, on which reactor (made when the server starts). */
+    volatile ChatRoom room;
 
     @Override
     public Integer call() throws Exception {
@@ -58,10 +87,31 @@ public final class ChatServer implements Callable<Integer> {
         if (maxQueue < 2 || maxQueue > 1 << 30) {
             throw new ParameterException(spec.commandLine(), "--max-queue must be 2..1073741824: " + maxQueue);
         }
+        if (floodRate < 0 || floodRate > 1e6) {
+            throw new ParameterException(spec.commandLine(), "--flood-rate must be 0..1000000: " + floodRate);
+        }
+        if (floodBurst < 1) {
+            throw new ParameterException(spec.commandLine(), "--flood-burst must be at least 1: " + floodBurst);
+        }
+        if (maxUsers < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-users must be at least 1: " + maxUsers);
+        }
+        if (idleTimeoutS < 0) {
+            throw new ParameterException(spec.commandLine(), "--idle-timeout-s must be >= 0: " + idleTimeoutS);
+        }
+        ChatSettings settings = new ChatSettings(floodRate, floodBurst, maxUsers, Duration.ofSeconds(idleTimeoutS));
+        ChatRoom room = new ChatRoom(maxUsers);
+        this.room = room;
         // High watermark = the bound (crossing it disconnects); the low one only matters for resuming, never here.
-        var config = options.config().withWriteWatermarks(maxQueue / 2, maxQueue);
+        var config = options.config().withWriteWatermarks(maxQueue / 2, maxQueue)
+                .withIdleTimeouts(settings.idleTimeout(), Duration.ZERO, Duration.ZERO);
+        // The kernel's send buffer counts too: unbounded, it autotunes up to megabytes on loopback and a client
+        // that does not read gets all that before the queue bound trips. Linux doubles the value set.
+        SockOpts child = SockOpts.empty().with(SockOpt.TCP_NODELAY, true)
+                .with(SockOpt.SO_SNDBUF, Math.max(maxQueue / 2, 1));
         return ServerRunner.serve("chat", options, DEFAULT_PORT,
-                b -> b.config(config).handlerFactory(() -> new ChatSession(room, maxLine)),
+                b -> b.config(config).childOptions(child)
+                        .handlerFactory(() -> new ChatSession(room, maxLine, settings)),
                 room::summary, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 }

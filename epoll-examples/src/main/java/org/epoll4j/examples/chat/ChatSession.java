@@ -3,35 +3,60 @@ package org.epoll4j.examples.chat;
 import org.epoll4j.net.ClosedConnectionException;
 import org.epoll4j.net.Connection;
 import org.epoll4j.net.ConnectionHandler;
-import org.epoll4j.net.FrameTooLongException;
-import org.epoll4j.net.LineDecoder;
+import org.epoll4j.net.IdleState;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One chat user: cuts the connection's bytes into lines with a {@link LineDecoder}, runs commands, and receives
- * other users' lines on its own reactor thread. A user whose unsent output passes the queue bound (the high write
- * watermark) is cut off, so one reader that stopped reading never makes the others wait or the server grow.
+ * One chat user: cuts the connection's bytes into lines (at most {@code maxLine} bytes; a longer one is dropped
+ * with an error, and the session goes on at the next line), paces them with a token bucket (a flooder's reading is
+ * paused until its budget refills, and it is told), runs commands, and receives other users' lines on its own
+ * reactor thread. A user whose unsent output passes the queue bound (the high write watermark) is cut off, so one
+ * reader that stopped reading never makes the others wait or the server grow.
  */
 final class ChatSession implements ConnectionHandler {
-    /** How long a user whose line was too long may go on sending before the connection is closed anyway. */
+    /** How long a turned-away user (room full) may go on sending before the connection is closed anyway. */
     static final Duration LINGER = Duration.ofSeconds(2);
+    /** At most one flood warning per this many nanoseconds. */
+    private static final long WARN_EVERY = TimeUnit.SECONDS.toNanos(10);
 
     private final ChatRoom room;
-    private final LineDecoder lines;
+    private final int maxLine;
+    private final ChatSettings settings;
+    private final Runnable resume = this::resumeAfterPause;
     private Connection connection;
-    /** Set once the user sent an overlong line: the rest of its input is read and dropped until it hangs up. */
+    /** The line being read: {@code maxLine} bytes plus room for a CR; allocated on first use. */
+    private byte[] line;
+    private int lineLength;
+    /** Dropping the rest of an overlong line, up to its newline. */
+    private boolean skipping;
+    /** Turned away (room full): input is drained until the linger close. */
     private boolean rejected;
+    /** Input read but not yet processed while the flood pause lasts (reading is paused meanwhile). */
+    private ByteBuffer held;
+    private double tokens;
+    private long refilledAt;
+    private long warnedAt;
     /** Written on this session's reactor thread; read by /who on any thread. */
     volatile String nick;
 
     ChatSession(ChatRoom room, int maxLine) {
+        this(room, maxLine, ChatSettings.UNLIMITED);
+    }
+
+    ChatSession(ChatRoom room, int maxLine, ChatSettings settings) {
         this.room = room;
-        this.lines = new LineDecoder(maxLine);
+        this.maxLine = maxLine;
+        this.settings = settings;
+        this.tokens = settings.floodBurst();
+        this.refilledAt = System.nanoTime();
+        this.warnedAt = refilledAt - WARN_EVERY;
     }
 
     /** The connection (after {@link #onOpen}). */
@@ -42,33 +67,136 @@ final class ChatSession implements ConnectionHandler {
     @Override
     public void onOpen(Connection c) {
         connection = c;
-        room.join(this);
+        if (!room.join(this)) {
+            rejected = true;
+            send("! the chat is full (" + settings.maxUsers() + " users); try again later");
+            lingerClose();
+        }
     }
 
     @Override
-    public void onData(Connection c, ByteBuffer data) throws Exception {
+    public void onData(Connection c, ByteBuffer data) {
         if (rejected) {
             data.position(data.limit()); // lingering: drain so our close sends FIN, not RST
             return;
         }
-        try {
-            lines.decode(c, data, (conn, line) -> onLine(StandardCharsets.UTF_8.decode(line).toString()));
-        } catch (FrameTooLongException e) {
-            reject(e);
+        if (held != null) {
+            held = append(held, data); // arrived in the same read as the pause: kept in order
+            return;
+        }
+        consume(data);
+        if (data.hasRemaining() && c.isOpen()) {
+            held = append(ByteBuffer.allocate(data.remaining()), data);
+            pause();
         }
     }
 
-    /**
-     * An overlong line: answer with an error, send FIN, and keep reading (and dropping) what the user still sends
-     * until it hangs up or {@link #LINGER} passes; closing with unread input would send RST, and the user could
-     * lose the error line.
-     */
-    private void reject(FrameTooLongException e) {
-        rejected = true;
-        room.leave(this, "left (line too long)");
-        send("! line too long (limit " + e.limit() + " bytes); closing");
-        connection.shutdownOutput();
+    /** Splits lines out of {@code data}; stops (leaving the rest) when the flood budget is spent. */
+    private void consume(ByteBuffer data) {
+        while (data.hasRemaining() && connection.isOpen()) {
+            if (lineLength == 0 && !skipping && !takeToken()) {
+                return;
+            }
+            byte b = data.get();
+            if (b == '\n') {
+                if (skipping) {
+                    skipping = false;
+                    continue;
+                }
+                int n = lineLength;
+                if (n > 0 && line[n - 1] == '\r') {
+                    n--;
+                }
+                lineLength = 0;
+                if (n > maxLine) {
+                    tooLong();
+                } else {
+                    onLine(new String(line == null ? new byte[0] : line, 0, n, StandardCharsets.UTF_8));
+                }
+                continue;
+            }
+            if (skipping) {
+                continue;
+            }
+            if (line == null) {
+                line = new byte[maxLine + 1];
+            }
+            if (lineLength == line.length) {
+                lineLength = 0;
+                skipping = true; // the rest of this line is dropped as it arrives: no buffering
+                tooLong();
+                continue;
+            }
+            line[lineLength++] = b;
+        }
+    }
+
+    private void tooLong() {
+        send("! line too long (limit " + maxLine + " bytes); dropped");
+    }
+
+    /** Takes one line's token from the bucket (refilled at --flood-rate, up to --flood-burst). */
+    private boolean takeToken() {
+        if (settings.floodRate() <= 0) {
+            return true;
+        }
+        long now = System.nanoTime();
+        tokens = Math.min(settings.floodBurst(), tokens + (now - refilledAt) * settings.floodRate() / 1e9);
+        refilledAt = now;
+        if (tokens >= 1) {
+            tokens -= 1;
+            return true;
+        }
+        return false;
+    }
+
+    /** The budget is spent: stop reading until one more line's token has grown, and say so (now and then). */
+    private void pause() {
+        connection.pauseReading();
+        long now = System.nanoTime();
+        if (now - warnedAt >= WARN_EVERY) {
+            warnedAt = now;
+            send("! slow down: at most " + fmt(settings.floodRate()) + " lines a second (bursts of "
+                    + settings.floodBurst() + "); your lines are delayed");
+        }
+        long wait = (long) Math.ceil((1 - tokens) / settings.floodRate() * 1e9);
+        try {
+            connection.reactor().schedule(Duration.ofNanos(Math.max(wait, 1_000_000)), resume);
+        } catch (RejectedExecutionException shuttingDown) {
+            connection.close();
+        }
+    }
+
+    private void resumeAfterPause() {
+        if (!connection.isOpen() || held == null) {
+            return;
+        }
+        held.flip();
+        consume(held);
+        if (held.hasRemaining() && connection.isOpen()) {
+            held.compact();
+            pause();
+            return;
+        }
+        held = null;
+        connection.resumeReading();
+    }
+
+    private static ByteBuffer append(ByteBuffer to, ByteBuffer from) {
+        if (to.remaining() < from.remaining()) {
+            to = ByteBuffer.allocate(to.position() + from.remaining()).put(to.flip());
+        }
+        return to.put(from);
+    }
+
+    private static String fmt(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
+    }
+
+    /** Sends FIN and keeps draining input until the peer hangs up or {@link #LINGER} passes (no RST). */
+    private void lingerClose() {
         Connection c = connection;
+        c.shutdownOutput();
         try {
             c.reactor().schedule(LINGER, c::close);
         } catch (RejectedExecutionException shuttingDown) {
@@ -77,17 +205,17 @@ final class ChatSession implements ConnectionHandler {
     }
 
     private void onLine(String raw) {
-        String line = ChatRoom.printable(raw);
-        if (line.isBlank()) {
+        String text = ChatRoom.printable(raw);
+        if (text.isBlank()) {
             return;
         }
-        if (!line.startsWith("/")) {
-            room.say(this, line);
+        if (!text.startsWith("/")) {
+            room.say(this, text);
             return;
         }
-        int space = line.indexOf(' ');
-        String command = space < 0 ? line : line.substring(0, space);
-        String arg = space < 0 ? "" : line.substring(space + 1).strip();
+        int space = text.indexOf(' ');
+        String command = (space < 0 ? text : text.substring(0, space)).toLowerCase(Locale.ROOT);
+        String arg = space < 0 ? "" : text.substring(space + 1).strip();
         switch (command) {
             case "/nick": {
                 String error = room.rename(this, arg);
@@ -152,8 +280,19 @@ final class ChatSession implements ConnectionHandler {
     }
 
     @Override
+    public void onIdle(Connection c, IdleState state) {
+        send("! idle for " + settings.idleTimeout().toSeconds() + " s; closing");
+        room.leave(this, "left (idle)");
+        c.close();
+    }
+
+    @Override
     public void onClose(Connection c, Throwable cause) {
-        lines.release();
+        line = null;
+        held = null;
+        if (rejected) {
+            return; // never joined
+        }
         if (cause == null) {
             room.leave(this, "left");
         } else {

@@ -41,6 +41,15 @@ final class ConnectionState {
     boolean closeAfterBody;
     /** A request completed in the current batch: a head left partial after it starts its own deadline. */
     boolean completedInBatch;
+    /** A chunked body is being read ({@link #chunked} decodes it). */
+    boolean inChunked;
+    /** The connection's chunked-body decoder, made on its first chunked request. */
+    ChunkedDecoder chunked;
+    /** When the last read arrived (System.nanoTime): the idle timeout counts from here. */
+    long lastActive;
+    /** {@link Connection#bytesWritten()} after the last read's responses: output beyond it is later activity. */
+    long writtenAtActive;
+    private String remoteHost;
 
     private Timeout timer;
     private long timerAt;
@@ -56,6 +65,7 @@ final class ConnectionState {
     /** Starts the first request's header deadline. */
     void start() {
         since = System.nanoTime();
+        lastActive = since;
         schedule(since + settings.headerTimeoutNanos());
     }
 
@@ -77,8 +87,9 @@ final class ConnectionState {
         if (phase >= DRAINING) {
             return;
         }
-        if (bodyRemaining > 0) {
+        if (bodyRemaining > 0 || inChunked) {
             phase = BODY;
+            schedule(lastActive + settings.idleTimeoutNanos());
         } else if (pendingLength > 0) {
             if (phase != HEADER || completedInBatch) {
                 phase = HEADER;
@@ -87,8 +98,27 @@ final class ConnectionState {
             }
         } else {
             phase = IDLE;
+            schedule(lastActive + settings.idleTimeoutNanos()); // returns at once when an earlier timer is set
         }
         completedInBatch = false;
+    }
+
+    /** Starts decoding a chunked request body. */
+    void startChunked(long maxBody, int maxTrailer) {
+        if (chunked == null) {
+            chunked = new ChunkedDecoder();
+        }
+        chunked.start(maxBody, maxTrailer);
+        inChunked = true;
+    }
+
+    /** The client's address for the access log (computed once). */
+    String remoteHost() {
+        if (remoteHost == null) {
+            java.net.SocketAddress a = connection.remoteAddress();
+            remoteHost = a instanceof java.net.InetSocketAddress i ? i.getAddress().getHostAddress() : "-";
+        }
+        return remoteHost;
     }
 
     /** Enters the lingering close: the caller flushed the last response. */
@@ -152,10 +182,19 @@ final class ConnectionState {
                 }
                 return;
             default:
-                if (progressed()) {
-                    schedule(now + settings.idleTimeoutNanos());
-                } else {
+                // Idle means: no read since lastActive, and no output moving since then. Output that moved after
+                // the last read (a large file still draining) counts as activity at this moment: coarse, but only
+                // while a response is being sent. Otherwise the deadline is exactly lastActive + idle timeout.
+                long w = connection.bytesWritten();
+                if (w != writtenAtActive) {
+                    writtenAtActive = w;
+                    lastActive = now;
+                }
+                long deadline = lastActive + settings.idleTimeoutNanos();
+                if (now - deadline >= 0) {
                     handler.idleTimedOut(this);
+                } else {
+                    schedule(deadline);
                 }
         }
     }

@@ -3,8 +3,8 @@ package org.epoll4j.examples.http;
 import java.nio.charset.StandardCharsets;
 
 /**
- * HTTP dates in the IMF-fixdate form of RFC 9110 ({@code Sun, 06 Nov 1994 08:49:37 GMT}), formatted into and parsed
- * from byte arrays without allocating (no java.time on the request path).
+ * HTTP dates (RFC 9110 5.6.7): formatted as IMF-fixdate ({@code Sun, 06 Nov 1994 08:49:37 GMT}), parsed in all three
+ * forms, into and from byte arrays without allocating (no java.time on the request path).
  */
 final class HttpDates {
     /** Length of an IMF-fixdate. */
@@ -71,32 +71,92 @@ final class HttpDates {
     }
 
     /**
-     * Parses an IMF-fixdate (the only form a sender may generate; the obsolete RFC 850 and asctime forms are not
-     * accepted, so an If-Modified-Since in them is ignored, which is always safe).
+     * Parses an HTTP-date in any of the three forms a recipient must accept (RFC 9110 5.6.7): IMF-fixdate
+     * ({@code Sun, 06 Nov 1994 08:49:37 GMT}), the obsolete RFC 850 form ({@code Sunday, 06-Nov-94 08:49:37 GMT},
+     * a two-digit year more than 50 years ahead meaning the previous century) and asctime
+     * ({@code Sun Nov  6 08:49:37 1994}). The day name is not checked against the date.
      *
      * @param a    the bytes
      * @param from the first byte
      * @param to   one past the last byte
-     * @return seconds since the epoch, or -1 if the bytes are not an IMF-fixdate
+     * @return seconds since the epoch, or -1 if the bytes are none of the three forms
      */
     static long parse(byte[] a, int from, int to) {
-        if (to - from != LENGTH || a[from + 3] != ',' || a[from + 4] != ' ' || a[from + 7] != ' '
-                || a[from + 11] != ' ' || a[from + 16] != ' ' || a[from + 19] != ':' || a[from + 22] != ':'
-                || a[from + 25] != ' ' || a[from + 26] != 'G' || a[from + 27] != 'M' || a[from + 28] != 'T') {
-            return -1;
+        int n = to - from;
+        if (n == LENGTH && a[from + 3] == ',') {
+            return imfFixdate(a, from);
         }
-        int month = -1;
-        for (int m = 0; m < 12; m++) {
-            if (a[from + 8] == MONTHS[m * 3] && a[from + 9] == MONTHS[m * 3 + 1] && a[from + 10] == MONTHS[m * 3 + 2]) {
-                month = m + 1;
+        if (n == 24 && a[from + 3] == ' ') {
+            return asctime(a, from);
+        }
+        int comma = -1;
+        for (int i = from; i < to && i < from + 10; i++) {
+            if (a[i] == ',') {
+                comma = i;
                 break;
             }
         }
-        int day = digits(a, from + 5, 2);
-        int year = digits(a, from + 12, 4);
-        int hour = digits(a, from + 17, 2);
-        int minute = digits(a, from + 20, 2);
-        int second = digits(a, from + 23, 2);
+        if (comma > from && to - comma == 24) {
+            return rfc850(a, comma + 1);
+        }
+        return -1;
+    }
+
+    private static long imfFixdate(byte[] a, int from) {
+        if (a[from + 4] != ' ' || a[from + 7] != ' ' || a[from + 11] != ' ' || a[from + 16] != ' '
+                || !gmt(a, from + 25)) {
+            return -1;
+        }
+        return civil(digits(a, from + 12, 4), month(a, from + 8), digits(a, from + 5, 2), a, from + 17);
+    }
+
+    /** {@code , 06-Nov-94 08:49:37 GMT} from the comma's next byte (a space). */
+    private static long rfc850(byte[] a, int at) {
+        if (a[at] != ' ' || a[at + 3] != '-' || a[at + 7] != '-' || a[at + 10] != ' ' || !gmt(a, at + 19)) {
+            return -1;
+        }
+        int yy = digits(a, at + 8, 2);
+        if (yy < 0) {
+            return -1;
+        }
+        long nowYear = 1970 + System.currentTimeMillis() / 31_556_952_000L;
+        int year = 2000 + yy;
+        while (year > nowYear + 50) {
+            year -= 100;
+        }
+        return civil(year, month(a, at + 4), digits(a, at + 1, 2), a, at + 11);
+    }
+
+    /** {@code Sun Nov  6 08:49:37 1994}: the day is space-padded. */
+    private static long asctime(byte[] a, int from) {
+        if (a[from + 7] != ' ' || a[from + 10] != ' ' || a[from + 19] != ' ') {
+            return -1;
+        }
+        int day = a[from + 8] == ' ' ? digits(a, from + 9, 1) : digits(a, from + 8, 2);
+        return civil(digits(a, from + 20, 4), month(a, from + 4), day, a, from + 11);
+    }
+
+    private static boolean gmt(byte[] a, int at) {
+        return a[at] == ' ' && a[at + 1] == 'G' && a[at + 2] == 'M' && a[at + 3] == 'T';
+    }
+
+    private static int month(byte[] a, int at) {
+        for (int m = 0; m < 12; m++) {
+            if (a[at] == MONTHS[m * 3] && a[at + 1] == MONTHS[m * 3 + 1] && a[at + 2] == MONTHS[m * 3 + 2]) {
+                return m + 1;
+            }
+        }
+        return -1;
+    }
+
+    /** Seconds since the epoch of a civil date and an {@code HH:MM:SS} at {@code time}; -1 if out of range. */
+    private static long civil(int year, int month, int day, byte[] a, int time) {
+        if (a[time + 2] != ':' || a[time + 5] != ':') {
+            return -1;
+        }
+        int hour = digits(a, time, 2);
+        int minute = digits(a, time + 3, 2);
+        int second = digits(a, time + 6, 2);
         if (month < 0 || day < 1 || day > 31 || year < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59
                 || second < 0 || second > 60) {
             return -1;

@@ -12,10 +12,15 @@ import java.nio.charset.StandardCharsets;
  * order into one buffer sent once per read, keeps at most a partial head per connection, and closes after the
  * errors that leave the stream's framing in doubt (400, 413, 431, 501, 505). Loop-thread only; one per reactor.
  */
-final class HttpHandler implements ConnectionHandler {
+final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
+    /** The prefix of the built-in routes, so that they never hide a file of --root. */
+    static final String BUILTIN = "/_epoll4j";
     private static final byte[] PLAINTEXT = ascii("/plaintext");
     private static final byte[] ECHO = ascii("/echo");
+    private static final byte[] BUILTIN_PLAINTEXT = ascii(BUILTIN + "/plaintext");
+    private static final byte[] BUILTIN_ECHO = ascii(BUILTIN + "/echo");
     private static final byte[] ROOT = ascii("/");
+    private static final byte[] BYTES_UNIT = ascii("bytes=");
     private static final String GET_HEAD = "GET, HEAD";
     private static final String[] SCHEMES = {"http://", "https://"};
 
@@ -35,6 +40,16 @@ final class HttpHandler implements ConnectionHandler {
     long requests;
     long errors;
     private int largestHeaderBuffer;
+    /** Set by respond(): an {@code Expect: 100-continue} body the target does not take; the connection closes. */
+    private boolean refusedBody;
+    /** Where {@link #data} sends decoded chunks: the connection echoing them, or null to discard. */
+    private Connection echoTo;
+    /** The head the access log line is about (null outside request()). */
+    private byte[] logHead;
+    /** This reactor's cache of file lookups (made on the first file request). */
+    private FileCache fileCache;
+    private long rangeFirst;
+    private long rangeLast;
 
     HttpHandler(HttpSettings settings) {
         this.settings = settings;
@@ -61,9 +76,14 @@ final class HttpHandler implements ConnectionHandler {
         }
         data.get(in, 0, n);
         writer.tick();
+        s.lastActive = System.nanoTime();
         process(s, c, in, 0, n);
         writer.flush(c);
+        s.writtenAtActive = c.bytesWritten();
         s.afterBatch();
+        if (settings.accessLog() != null) {
+            settings.accessLog().flush();
+        }
         if (c.isOpen() && !c.isWritable()) {
             c.pauseReading(); // the client does not read its responses: stop reading its requests
         }
@@ -87,6 +107,27 @@ final class HttpHandler implements ConnectionHandler {
     private void process(ConnectionState s, Connection c, byte[] a, int p, int end) {
         int max = settings.maxHeaderBytes();
         while (p < end) {
+            if (s.inChunked) {
+                ChunkedDecoder d = s.chunked;
+                echoTo = s.echoBody ? c : null;
+                p = d.consume(a, p, end, this);
+                if (d.active()) {
+                    return; // everything was taken
+                }
+                s.inChunked = false;
+                if (d.error() != 0) {
+                    bodyFailed(s, c);
+                    return;
+                }
+                if (s.echoBody) {
+                    writer.chunk(c, a, 0, 0);
+                }
+                if (s.closeAfterBody) {
+                    drain(s, c);
+                    return;
+                }
+                continue;
+            }
             if (s.bodyRemaining > 0) {
                 int take = (int) Math.min(s.bodyRemaining, end - p);
                 if (s.echoBody) {
@@ -112,7 +153,7 @@ final class HttpHandler implements ConnectionHandler {
                 }
                 if (e < 0) {
                     if (s.pendingLength >= max) {
-                        fail(s, c, 431, false);
+                        fail(s, c, tooLarge(s.pending, 0, s.pendingLength), false);
                     }
                     return; // everything was taken
                 }
@@ -130,14 +171,14 @@ final class HttpHandler implements ConnectionHandler {
             }
             if (e < 0) {
                 if (end - p > max) {
-                    fail(s, c, 431, false);
+                    fail(s, c, tooLarge(a, p, end), false);
                 } else {
                     s.append(a, p, end - p);
                 }
                 return;
             }
             if (e - p > max) {
-                fail(s, c, 431, false);
+                fail(s, c, tooLarge(a, p, e), false);
                 return;
             }
             int start = p;
@@ -146,6 +187,14 @@ final class HttpHandler implements ConnectionHandler {
                 return;
             }
         }
+    }
+
+    /** A head over the limit: 414 if its request line alone does not fit in it (nginx's rule), else 431. */
+    private int tooLarge(byte[] a, int from, int to) {
+        while (from + 1 < to && a[from] == '\r' && a[from + 1] == '\n') {
+            from += 2;
+        }
+        return indexOf(a, (byte) '\n', from, Math.min(to, from + settings.maxHeaderBytes())) < 0 ? 414 : 431;
     }
 
     /** Handles one complete head; false when the connection is done (closing). */
@@ -160,46 +209,81 @@ final class HttpHandler implements ConnectionHandler {
         s.completedInBatch = true;
         Request r = request;
         int status = RequestParser.parse(a, from, end, r);
-        boolean headOnly = r.method == Request.HEAD;
-        if (status == 0 && r.transferEncoding) {
-            status = 501; // chunked request bodies are not supported; the body's length is unknown: close
+        logHead = a;
+        try {
+            boolean headOnly = r.method == Request.HEAD;
+            long length = Math.max(0, r.contentLength);
+            if (status == 0 && length > settings.maxBodyBytes()) {
+                status = 413;
+            }
+            if (status == 0 && r.expectOther) {
+                status = 417;
+            }
+            if (status != 0) {
+                fail(s, c, status, headOnly);
+                return false;
+            }
+            boolean keep = r.keepAlive();
+            int conn = !keep ? ResponseWriter.CLOSE
+                    : r.minor == 0 ? ResponseWriter.KEEP_ALIVE : ResponseWriter.PERSISTENT;
+            boolean bodyComing = length > 0 || r.chunked;
+            refusedBody = false;
+            int outcome = respond(c, r, a, conn, bodyComing);
+            if (outcome == FAILED) {
+                fail(s, c, 400, headOnly);
+                return false;
+            }
+            if (outcome == ABORTED) {
+                return false;
+            }
+            log(s);
+            if (refusedBody) {
+                drain(s, c); // answered without 100 Continue: the client need not send the body; we close
+                return false;
+            }
+            s.echoBody = outcome == ECHOING;
+            s.closeAfterBody = !keep;
+            if (r.chunked) {
+                s.startChunked(settings.maxBodyBytes(), settings.maxHeaderBytes());
+            } else {
+                s.bodyRemaining = length;
+            }
+            if (!keep && (outcome != ECHOING || !bodyComing)) {
+                drain(s, c);
+                return false;
+            }
+            return true;
+        } finally {
+            logHead = null;
         }
-        long length = Math.max(0, r.contentLength);
-        if (status == 0 && length > settings.maxBodyBytes()) {
-            status = 413;
+    }
+
+    /** Chunk data of the current body (ChunkedDecoder's sink): echoed as chunks, or dropped. */
+    @Override
+    public void data(byte[] a, int off, int len) {
+        if (echoTo != null && len > 0) {
+            writer.chunk(echoTo, a, off, len);
         }
-        if (status == 0 && r.expectOther) {
-            status = 417;
-        }
-        if (status != 0) {
-            fail(s, c, status, headOnly);
-            return false;
-        }
-        boolean keep = r.keepAlive();
-        int conn = !keep ? ResponseWriter.CLOSE : r.minor == 0 ? ResponseWriter.KEEP_ALIVE : ResponseWriter.PERSISTENT;
-        if (r.expectContinue && length > 0 && r.minor == 1) {
-            writer.sendContinue(c);
-        }
-        int outcome = respond(c, r, a, conn);
-        if (outcome == FAILED) {
-            fail(s, c, 400, headOnly);
-            return false;
-        }
-        if (outcome == ABORTED) {
-            return false;
-        }
-        s.bodyRemaining = length;
-        s.echoBody = outcome == ECHOING;
-        s.closeAfterBody = !keep;
-        if (!keep && (outcome != ECHOING || length == 0)) {
+    }
+
+    /**
+     * A chunked body turned out malformed or too large after its response began: an echo is cut off with a reset
+     * (its chunked response lacks the last chunk, so the client sees it incomplete); any other response was
+     * complete, and the connection ends with a lingering close.
+     */
+    private void bodyFailed(ConnectionState s, Connection c) {
+        errors++;
+        if (s.echoBody) {
+            writer.flush(c);
+            s.phase = ConnectionState.CLOSING;
+            c.abort();
+        } else {
             drain(s, c);
-            return false;
         }
-        return true;
     }
 
     /** Routes a well-formed request and writes its response head (and body unless it comes from the stream). */
-    private int respond(Connection c, Request r, byte[] a, int conn) {
+    private int respond(Connection c, Request r, byte[] a, int conn, boolean bodyComing) {
         boolean headOnly = r.method == Request.HEAD;
         boolean getOrHead = r.method == Request.GET || headOnly;
         int ts = r.targetStart;
@@ -226,63 +310,206 @@ final class HttpHandler implements ConnectionHandler {
         if (indexOf(pa, (byte) '#', ps, te) >= 0) {
             return FAILED; // fragments are never sent to servers
         }
-        if (equals(pa, ps, pe, PLAINTEXT)) {
+        StaticFiles files = settings.files();
+        boolean plain = equals(pa, ps, pe, BUILTIN_PLAINTEXT) || files == null && equals(pa, ps, pe, PLAINTEXT);
+        boolean echo = equals(pa, ps, pe, BUILTIN_ECHO) || files == null && equals(pa, ps, pe, ECHO);
+        if (bodyComing && r.expectContinue && r.minor == 1) {
+            if (echo && r.method == Request.POST) {
+                writer.sendContinue(c);
+            } else {
+                conn = ResponseWriter.CLOSE; // RFC 9110 10.1.1: the final status instead of 100, then close
+                refusedBody = true;
+            }
+        }
+        if (plain) {
             if (!getOrHead) {
                 return notAllowed(c, headOnly, GET_HEAD, conn);
             }
             hello(c, headOnly, conn);
             return DONE;
         }
-        if (equals(pa, ps, pe, ECHO)) {
+        if (echo) {
             if (r.method != Request.POST) {
                 return notAllowed(c, headOnly, "POST", conn);
             }
-            writer.head(c, 200, "application/octet-stream", Math.max(0, r.contentLength), -1, null, conn);
+            writer.head(c, 200, "application/octet-stream",
+                    r.chunked ? ResponseWriter.CHUNKED : Math.max(0, r.contentLength), -1, null, conn);
             return ECHOING;
         }
         if (!getOrHead) {
             return notAllowed(c, headOnly, GET_HEAD, conn);
         }
-        StaticFiles files = settings.files();
-        boolean root = equals(pa, ps, pe, ROOT);
         if (files == null) {
-            if (root) {
+            if (equals(pa, ps, pe, ROOT)) {
                 hello(c, headOnly, conn);
             } else {
                 writer.error(c, 404, headOnly, null, conn);
             }
             return DONE;
         }
-        StaticFiles.Found f = files.lookup(pa, ps, pe);
-        if (root && f.status() == 404) {
-            hello(c, headOnly, conn); // no index.html in the root: "/" stays Hello, World!
-            return DONE;
+        return serveFile(c, r, a, files, pa, ps, pe, te, conn);
+    }
+
+    /** A file (or its .gz sibling) with validators, conditionals and ranges; or the lookup's error status. */
+    private int serveFile(Connection c, Request r, byte[] a, StaticFiles files, byte[] pa, int ps, int pe, int te,
+                          int conn) {
+        boolean headOnly = r.method == Request.HEAD;
+        if (fileCache == null) {
+            fileCache = new FileCache(files);
         }
+        StaticFiles.Found f = fileCache.lookup(pa, ps, pe);
         if (f.status() == 400) {
             return FAILED;
+        }
+        if (f.status() == 301) {
+            // The path as the client spelled it (still percent-encoded) plus the slash, then the query if any.
+            String path = new String(pa, ps, pe - ps, StandardCharsets.ISO_8859_1);
+            String query = new String(pa, pe, te - pe, StandardCharsets.ISO_8859_1);
+            writer.header("Location", path + "/" + query);
+            writer.error(c, 301, headOnly, null, conn);
+            return DONE;
         }
         if (f.status() != 200) {
             writer.error(c, f.status(), headOnly, null, conn);
             return DONE;
         }
-        if (r.ifModifiedSinceStart >= 0) {
+        boolean gzip = f.gzPath() != null && r.acceptEncodingStart >= 0
+                && Negotiation.acceptsGzip(a, r.acceptEncodingStart, r.acceptEncodingEnd);
+        String etag = gzip ? f.gzEtag() : f.etag();
+        long size = gzip ? f.gzSize() : f.size();
+        long lastModified = f.lastModifiedSecond();
+        // RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only when If-None-Match is absent.
+        boolean notModified;
+        if (r.ifNoneMatchStart != -1) {
+            notModified = r.ifNoneMatchStart >= 0
+                    && Negotiation.noneMatchHits(a, r.ifNoneMatchStart, r.ifNoneMatchEnd, etag);
+        } else if (r.ifModifiedSinceStart >= 0) {
             long since = HttpDates.parse(a, r.ifModifiedSinceStart, r.ifModifiedSinceEnd);
-            if (since >= 0 && f.lastModifiedSecond() <= since) {
-                writer.head(c, 304, null, -1, f.lastModifiedSecond(), null, conn);
+            long now = System.currentTimeMillis() / 1000;
+            notModified = since >= 0 && since <= now && lastModified <= since; // a future date is ignored
+        } else {
+            notModified = false;
+        }
+        writer.header("ETag", etag);
+        if (f.gzPath() != null) {
+            writer.header("Vary", "Accept-Encoding");
+        }
+        if (notModified) {
+            writer.head(c, 304, null, -1, lastModified, null, conn);
+            return DONE;
+        }
+        long first = 0;
+        long count = size;
+        int status = 200;
+        if (r.method == Request.GET && r.rangeStart >= 0 && ifRangeHolds(a, r, etag, lastModified)) {
+            int range = range(a, r.rangeStart, r.rangeEnd, size);
+            if (range == 416) {
+                writer.header("Content-Range", "bytes */" + size);
+                writer.error(c, 416, false, null, conn);
                 return DONE;
             }
+            if (range == 206) {
+                status = 206;
+                first = rangeFirst;
+                count = rangeLast - rangeFirst + 1;
+                writer.header("Content-Range", "bytes " + rangeFirst + "-" + rangeLast + "/" + size);
+            }
         }
-        writer.head(c, 200, f.contentType(), f.size(), f.lastModifiedSecond(), null, conn);
-        if (!headOnly && f.size() > 0) {
+        writer.header("Accept-Ranges", "bytes");
+        if (gzip) {
+            writer.header("Content-Encoding", "gzip");
+        }
+        writer.head(c, status, f.contentType(), count, lastModified, null, conn);
+        byte[] content = gzip ? f.gzContent() : f.content();
+        if (!headOnly && count > 0 && content != null) {
+            writer.body(c, content, (int) first, (int) count); // a small file: with its head, in the batch's write
+            return DONE;
+        }
+        if (!headOnly && count > 0) {
             writer.flush(c); // the head goes first: sendFile queues behind it, in order
             try {
-                c.sendFile(f.path(), 0, f.size());
+                c.sendFile(gzip ? f.gzPath() : f.path(), first, count);
             } catch (IOException e) {
                 c.abort(); // the head promised a body we cannot send: the client must see a broken response
                 return ABORTED;
             }
         }
         return DONE;
+    }
+
+    /**
+     * If-Range (RFC 9110 13.1.5): the Range applies only if the representation is unchanged: an entity-tag must
+     * match strongly (a weak one never does), a date must equal Last-Modified.
+     */
+    private static boolean ifRangeHolds(byte[] a, Request r, String etag, long lastModified) {
+        int s = r.ifRangeStart;
+        int e = r.ifRangeEnd;
+        if (s < 0) {
+            return true;
+        }
+        if (e - s >= 1 && a[s] == '"') {
+            return Negotiation.sameBytes(a, s, e, etag);
+        }
+        if (e - s >= 2 && a[s] == 'W' && a[s + 1] == '/') {
+            return false;
+        }
+        return HttpDates.parse(a, s, e) == lastModified;
+    }
+
+    /**
+     * Reads a Range value against a representation of {@code size} bytes: one {@code first-last}, {@code first-} or
+     * {@code -suffix} byte range sets {@link #rangeFirst}/{@link #rangeLast} and gives 206; an unsatisfiable one
+     * gives 416; anything else (other units, several ranges, bad syntax) gives 200: the Range is ignored.
+     */
+    private int range(byte[] a, int s, int e, long size) {
+        if (e - s <= BYTES_UNIT.length || !RequestParser.equalsIgnoreCase(a, s, s + BYTES_UNIT.length, "bytes=")) {
+            return 200;
+        }
+        s += BYTES_UNIT.length;
+        if (indexOf(a, (byte) ',', s, e) >= 0) {
+            return 200; // several ranges: the whole file, which RFC 9110 14.2 allows
+        }
+        int dash = indexOf(a, (byte) '-', s, e);
+        if (dash < 0) {
+            return 200;
+        }
+        long first = number(a, s, dash);
+        long last = number(a, dash + 1, e);
+        if (first == -2 || last == -2 || (first == -1 && last == -1)) {
+            return 200;
+        }
+        if (first == -1) { // -suffix: the last N bytes
+            if (last == 0 || size == 0) {
+                return 416;
+            }
+            rangeFirst = Math.max(0, size - last);
+            rangeLast = size - 1;
+            return 206;
+        }
+        if (last != -1 && last < first) {
+            return 200; // invalid: ignored
+        }
+        if (first >= size) {
+            return 416;
+        }
+        rangeFirst = first;
+        rangeLast = last == -1 || last >= size ? size - 1 : last;
+        return 206;
+    }
+
+    /** Decimal digits in {@code a[s, e)}: -1 if empty, -2 if not digits; saturates at Long.MAX_VALUE. */
+    private static long number(byte[] a, int s, int e) {
+        if (s == e) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = s; i < e; i++) {
+            if (a[i] < '0' || a[i] > '9') {
+                return -2;
+            }
+            v = v > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : v * 10 + (a[i] - '0');
+        }
+        return v;
     }
 
     private int notAllowed(Connection c, boolean headOnly, String allow, int conn) {
@@ -305,7 +532,20 @@ final class HttpHandler implements ConnectionHandler {
     private void fail(ConnectionState s, Connection c, int status, boolean headOnly) {
         errors++;
         writer.error(c, status, headOnly, null, ResponseWriter.CLOSE);
+        log(s);
         drain(s, c);
+    }
+
+    /** One access-log line for the response just built (when --access-log is on). */
+    private void log(ConnectionState s) {
+        AccessLog log = settings.accessLog();
+        if (log == null) {
+            return;
+        }
+        Request r = request;
+        String line = logHead != null && r.lineEnd > r.lineStart
+                ? new String(logHead, r.lineStart, r.lineEnd - r.lineStart, StandardCharsets.ISO_8859_1) : null;
+        log.log(s.remoteHost(), line, writer.lastStatus, writer.lastLength);
     }
 
     /**

@@ -21,13 +21,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An HTTP/1.1 server: {@code Hello, World!} on {@code /} and {@code /plaintext}, {@code POST /echo} returns the
- * request body, and with {@code --root} static files sent with sendfile(2). Keep-alive, pipelining, HTTP/1.0,
- * conditional GET; strict parsing with bounded memory per connection.
+ * An HTTP/1.1 server: {@code Hello, World!} on {@code /_epoll4j/plaintext}, {@code POST /_epoll4j/echo} returns the
+ * request body (also on {@code /}, {@code /plaintext} and {@code /echo} without {@code --root}), and with
+ * {@code --root} static files sent with sendfile(2): ranges, ETags, conditional GET, precompressed {@code .gz}
+ * siblings. Keep-alive, pipelining, HTTP/1.0, chunked request bodies; strict parsing with bounded memory per
+ * connection.
  */
 @Command(name = "http", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "HTTP/1.1 server: Hello, World! on / and /plaintext, files under --root "
-                + "(try it with curl -v http://127.0.0.1:8080/ or wrk -c100 -d10s http://127.0.0.1:8080/plaintext).")
+        description = {"HTTP/1.1 server. Without --root: Hello, World! on /, /plaintext and /_epoll4j/plaintext, "
+                + "POST /echo and /_epoll4j/echo return the body. With --root DIR: the files under DIR (ranges, "
+                + "ETag/If-None-Match, If-Modified-Since, FILE.gz served to gzip clients, 301 for a directory "
+                + "without its slash, 403 for one without index.html); the built-ins stay under /_epoll4j/.",
+                "Try it: curl -v http://127.0.0.1:8080/ or wrk -c100 -d10s http://127.0.0.1:8080/plaintext"})
 public final class HttpServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 8080;
 
@@ -56,8 +61,14 @@ public final class HttpServer implements Callable<Integer> {
     long headerTimeoutMs;
 
     @Option(names = "--idle-timeout-ms", paramLabel = "MS", defaultValue = "60000",
-            description = "close a connection idle this long (default: ${DEFAULT-VALUE})")
+            description = "close a connection this long after its last read, unless its output is still moving "
+                    + "(default: ${DEFAULT-VALUE})")
     long idleTimeoutMs;
+
+    @Option(names = "--access-log", paramLabel = "FILE|-",
+            description = "log each response in the Common Log Format to FILE (appended) or - (standard output); "
+                    + "default: no log")
+    String accessLog;
 
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
@@ -88,9 +99,25 @@ public final class HttpServer implements Callable<Integer> {
                         + " (" + e + ")");
             }
         }
+        AccessLog log = null;
+        if (accessLog != null) {
+            try {
+                log = AccessLog.open(accessLog);
+            } catch (IOException e) {
+                throw new ParameterException(spec.commandLine(), "--access-log: cannot open '" + accessLog + "' ("
+                        + e.getMessage() + ")");
+            }
+        }
         HttpSettings settings = new HttpSettings(maxHeaderBytes, maxBodyBytes,
-                TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs), TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs), files);
+                TimeUnit.MILLISECONDS.toNanos(headerTimeoutMs), TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs), files,
+                log);
         TlsConfig tls = tlsOptions.serverConfig(spec, "http/1.1");
+        try (AccessLog closeLog = log) {
+            return serve(settings, tls);
+        }
+    }
+
+    private int serve(HttpSettings settings, TlsConfig tls) throws InterruptedException {
         return ServerRunner.serve("http", options, DEFAULT_PORT, b -> {
             if (tls != null) {
                 b.tls(tls);

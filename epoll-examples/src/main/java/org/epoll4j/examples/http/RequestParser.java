@@ -60,7 +60,7 @@ final class RequestParser {
      * @param from the first byte of the request line
      * @param end  one past the final CRLF
      * @param r    filled in
-     * @return 0 if the head is acceptable, else the status to answer with (400, 413, 505)
+     * @return 0 if the head is acceptable, else the status to answer with (400, 413, 501, 505)
      */
     static int parse(byte[] a, int from, int end, Request r) {
         r.reset();
@@ -89,10 +89,12 @@ final class RequestParser {
                 || a[p + 9] != '\n') {
             return 400;
         }
-        if (a[p + 5] != '1' || (a[p + 7] != '0' && a[p + 7] != '1')) {
-            return 505;
+        if (a[p + 5] != '1') {
+            return 505; // HTTP/0.x, 2.0, 3 ...: a major version we do not speak over this framing
         }
-        r.minor = a[p + 7] - '0';
+        r.minor = a[p + 7] == '0' ? 0 : 1; // HTTP/1.2 and up: served as the highest 1.x we do (RFC 9110 6.2)
+        r.lineStart = from;
+        r.lineEnd = p + 8;
         p += 10;
         // *( field-line CRLF ) CRLF
         while (true) {
@@ -140,6 +142,14 @@ final class RequestParser {
         if (r.transferEncoding && r.contentLength >= 0) {
             return 400; // the classic smuggling pair: which one frames the body depends on who reads it
         }
+        if (r.transferEncoding) {
+            if (r.minor == 0 || r.chunkedNotFinal || !r.chunked) {
+                return 400; // RFC 9112 6.1: unknown body length (and 1.0 framing is faulty with it): close
+            }
+            if (r.otherCoding) {
+                return 501; // chunked last, but a coding we do not decode (gzip, chunked)
+            }
+        }
         if (r.hostHeaders > 1 || (r.minor == 1 && r.hostHeaders == 0)) {
             return 400; // RFC 9112 3.2: exactly one Host in HTTP/1.1
         }
@@ -151,6 +161,31 @@ final class RequestParser {
             case 4:
                 if (nameIs(a, ns, "host")) {
                     r.hostHeaders++;
+                    return validHost(a, vs, ve) ? 0 : 400;
+                }
+                return 0;
+            case 5:
+                if (nameIs(a, ns, "range")) {
+                    r.rangeStart = r.rangeStart == -1 ? vs : -2;
+                    r.rangeEnd = ve;
+                }
+                return 0;
+            case 8:
+                if (nameIs(a, ns, "if-range")) {
+                    r.ifRangeStart = vs;
+                    r.ifRangeEnd = ve;
+                }
+                return 0;
+            case 13:
+                if (nameIs(a, ns, "if-none-match")) {
+                    r.ifNoneMatchStart = r.ifNoneMatchStart == -1 ? vs : -2;
+                    r.ifNoneMatchEnd = ve;
+                }
+                return 0;
+            case 15:
+                if (nameIs(a, ns, "accept-encoding")) {
+                    r.acceptEncodingStart = vs;
+                    r.acceptEncodingEnd = ve;
                 }
                 return 0;
             case 6:
@@ -172,6 +207,7 @@ final class RequestParser {
             case 17:
                 if (nameIs(a, ns, "transfer-encoding")) {
                     r.transferEncoding = true;
+                    transferCodings(r, a, vs, ve);
                 } else if (nameIs(a, ns, "if-modified-since")) {
                     r.ifModifiedSinceStart = vs;
                     r.ifModifiedSinceEnd = ve;
@@ -201,6 +237,101 @@ final class RequestParser {
         }
         r.contentLength = v;
         return 0;
+    }
+
+    /**
+     * Reads a Transfer-Encoding list (several fields add up): records whether chunked is the last coding and
+     * appears once, and whether any other coding appears. Parameters ({@code ;q=...}) are ignored.
+     */
+    private static void transferCodings(Request r, byte[] a, int vs, int ve) {
+        int i = vs;
+        while (i < ve) {
+            int s = i;
+            while (i < ve && a[i] != ',') {
+                i++;
+            }
+            int e = i;
+            for (int k = s; k < e; k++) {
+                if (a[k] == ';') {
+                    e = k;
+                    break;
+                }
+            }
+            while (s < e && (a[s] == ' ' || a[s] == '\t')) {
+                s++;
+            }
+            while (e > s && (a[e - 1] == ' ' || a[e - 1] == '\t')) {
+                e--;
+            }
+            if (s < e) {
+                if (equalsIgnoreCase(a, s, e, "chunked")) {
+                    if (r.chunked) {
+                        r.chunkedNotFinal = true; // applied twice
+                    }
+                    r.chunked = true;
+                } else {
+                    if (r.chunked) {
+                        r.chunkedNotFinal = true; // something after chunked
+                    }
+                    r.otherCoding = true;
+                }
+            }
+            i++;
+        }
+    }
+
+    /**
+     * Whether a Host value is {@code uri-host [":" port]} (RFC 9112 3.2, RFC 3986 3.2.2): an empty value, an IP
+     * literal in brackets, or reg-name characters (unreserved, sub-delims, percent-escapes), then an optional port.
+     */
+    static boolean validHost(byte[] a, int vs, int ve) {
+        int i = vs;
+        if (i < ve && a[i] == '[') {
+            while (i < ve && a[i] != ']') {
+                byte c = a[i];
+                if (!(isHex(c) || c == ':' || c == '.' || c == '[' || c == 'v' || c == 'V')) {
+                    return false;
+                }
+                i++;
+            }
+            if (i == ve) {
+                return false;
+            }
+            i++;
+        } else {
+            while (i < ve && a[i] != ':') {
+                byte c = a[i];
+                if (c == '%') {
+                    if (i + 2 >= ve || !isHex(a[i + 1]) || !isHex(a[i + 2])) {
+                        return false;
+                    }
+                    i += 3;
+                    continue;
+                }
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c)
+                        || "-._~!$&'()*+,;=".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+                i++;
+            }
+        }
+        if (i == ve) {
+            return true;
+        }
+        if (a[i] != ':' || ve - i - 1 > 5) {
+            return false;
+        }
+        for (int k = i + 1; k < ve; k++) {
+            if (!isDigit(a[k])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isHex(byte c) {
+        return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 
     private static void connection(Request r, byte[] a, int vs, int ve) {

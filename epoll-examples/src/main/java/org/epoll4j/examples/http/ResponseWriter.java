@@ -17,6 +17,8 @@ final class ResponseWriter {
     static final int KEEP_ALIVE = 1;
     /** {@code Connection: close}: the server closes after this response. */
     static final int CLOSE = 2;
+    /** A {@link #head}'s content length meaning {@code Transfer-Encoding: chunked}. */
+    static final long CHUNKED = -2;
 
     static final byte[] HELLO = bytes("Hello, World!");
     private static final byte[] CONTINUE = bytes("HTTP/1.1 100 Continue\r\n\r\n");
@@ -31,6 +33,11 @@ final class ResponseWriter {
     private final int helloDateAt;
     private final int helloHeadLength;
     private long dateSecond = Long.MIN_VALUE;
+    /** Header lines for the next {@link #head} (each ending in CRLF); empty on the fast path. */
+    private final StringBuilder extra = new StringBuilder(256);
+    /** The status and body length of the last head built (the access log's fields; -1: unknown). */
+    int lastStatus;
+    long lastLength;
 
     ResponseWriter() {
         String head = "HTTP/1.1 200 OK\r\nServer: epoll4j\r\nDate: " + "x".repeat(HttpDates.LENGTH)
@@ -56,8 +63,15 @@ final class ResponseWriter {
     /** The precomputed {@code 200 Hello, World!} for a persistent HTTP/1.1 connection; only the head for HEAD. */
     void hello(Connection c, boolean headOnly) {
         int n = headOnly ? helloHeadLength : hello.length;
+        lastStatus = 200;
+        lastLength = HELLO.length;
         room(c, n);
         out.put(hello, 0, n);
+    }
+
+    /** Adds {@code name: value} to the next {@link #head} only. */
+    void header(String name, String value) {
+        extra.append(name).append(": ").append(value).append("\r\n");
     }
 
     /** {@code 100 Continue}: the client may send the body it announced with {@code Expect: 100-continue}. */
@@ -71,14 +85,14 @@ final class ResponseWriter {
      *
      * @param status        the status code
      * @param contentType   the Content-Type, or null for none
-     * @param contentLength the Content-Length, or -1 for none
+     * @param contentLength the Content-Length, -1 for none, or {@link #CHUNKED} for a chunked body
      * @param lastModified  Last-Modified in epoch seconds, or -1 for none
      * @param allow         the Allow header's value (405), or null
      * @param connection    {@link #PERSISTENT}, {@link #KEEP_ALIVE} or {@link #CLOSE}
      */
     void head(Connection c, int status, String contentType, long contentLength, long lastModified, String allow,
               int connection) {
-        room(c, 512);
+        room(c, 512 + extra.length());
         ascii("HTTP/1.1 ");
         decimal(status);
         out.put((byte) ' ');
@@ -91,10 +105,20 @@ final class ResponseWriter {
             ascii(contentType);
             out.put(CRLF);
         }
+        lastStatus = status;
+        lastLength = contentLength;
         if (contentLength >= 0) {
             ascii("Content-Length: ");
             decimal(contentLength);
             out.put(CRLF);
+        } else if (contentLength == CHUNKED) {
+            ascii("Transfer-Encoding: chunked\r\n");
+        }
+        if (extra.length() > 0) {
+            for (int i = 0; i < extra.length(); i++) {
+                out.put((byte) extra.charAt(i));
+            }
+            extra.setLength(0);
         }
         if (lastModified >= 0) {
             ascii("Last-Modified: ");
@@ -138,6 +162,27 @@ final class ResponseWriter {
         }
     }
 
+    /** One chunk of a chunked response body ({@code len > 0}), or the last chunk ({@code len == 0}). */
+    void chunk(Connection c, byte[] a, int off, int len) {
+        room(c, 20);
+        hex(len);
+        out.put(CRLF);
+        if (len == 0) {
+            out.put(CRLF); // no trailers
+            return;
+        }
+        body(c, a, off, len);
+        room(c, 2);
+        out.put(CRLF);
+    }
+
+    private void hex(int v) {
+        if (v >= 16) {
+            hex(v >>> 4);
+        }
+        out.put((byte) "0123456789abcdef".charAt(v & 15));
+    }
+
     /** Hands everything built so far to the connection (one send when the socket takes it). */
     void flush(Connection c) {
         if (out.position() == 0) {
@@ -176,6 +221,8 @@ final class ResponseWriter {
         switch (status) {
             case 100: return "Continue";
             case 200: return "OK";
+            case 206: return "Partial Content";
+            case 301: return "Moved Permanently";
             case 304: return "Not Modified";
             case 400: return "Bad Request";
             case 403: return "Forbidden";
@@ -183,6 +230,8 @@ final class ResponseWriter {
             case 405: return "Method Not Allowed";
             case 408: return "Request Timeout";
             case 413: return "Content Too Large";
+            case 414: return "URI Too Long";
+            case 416: return "Range Not Satisfiable";
             case 417: return "Expectation Failed";
             case 431: return "Request Header Fields Too Large";
             case 501: return "Not Implemented";

@@ -25,18 +25,23 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A closed-loop echo load generator on the library's client side: {@code --connections} connections, each keeping
- * {@code --depth} messages of {@code --size} bytes in flight and sending a new one as each echo completes. Every
- * echoed byte is checked against the connection's own byte stream. The round trip of each message (from the write
- * that sent it to the read that completed its echo) goes into an HdrHistogram.
+ * A load generator on the library's client side: {@code --connections} connections, each keeping up to
+ * {@code --depth} requests in flight, speaking echo (every echoed byte checked against the connection's own byte
+ * stream), http (keep-alive GETs, responses parsed) or resp (GET/SET). Closed loop by default (a new request as each
+ * reply completes, latency from the actual send; {@code --co-expected-interval-us} applies HdrHistogram's
+ * coordinated-omission correction), or open loop with {@code --rate} (requests due at fixed times as wrk2 does,
+ * latency from when each was due). Latencies go into an HdrHistogram.
  *
  * <p>Prints one progress line a second to standard error and, at the end, one line to standard output in the same
  * format as the C load generator of the comparison benchmark: {@code msgs_per_s=... p50_us=... p99_us=...
- * p999_us=... errors=...} (then mean_us, max_us, msgs, secs, conns, depth, size). Exit status 1 if any connection
- * failed or echoed a wrong byte.
+ * p999_us=... errors=...} (then mean_us, max_us, msgs, secs, conns, depth, size; then rate, protocol and failures
+ * when not the defaults). Exit status 1 if any connection failed or echoed a wrong byte.
  */
 @Command(name = "loadgen", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Closed-loop echo load generator (try it against: java -jar epoll-examples.jar echo).")
+        description = {"Load generator for the echo, http and resp examples (and any echo, HTTP/1.1 or Redis server).",
+                "Closed loop by default: latency from each request's send. --rate N: open loop, N requests/s in total "
+                        + "at fixed due times, latency from when each request was due (a stalled server shows).",
+                "Try it against: java -jar epoll-examples.jar echo"})
 public final class LoadGen implements Callable<Integer> {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
@@ -72,6 +77,34 @@ public final class LoadGen implements Callable<Integer> {
             description = "reactor threads the connections are spread over (default: ${DEFAULT-VALUE})")
     int reactors;
 
+    @Option(names = "--protocol", paramLabel = "P", defaultValue = "echo",
+            description = "echo, http (GET --path, keep-alive) or resp (GET/SET on --keys keys); default: "
+                    + "${DEFAULT-VALUE}")
+    String protocol;
+
+    @Option(names = "--path", paramLabel = "PATH", defaultValue = "/",
+            description = "http: the path to GET (default: ${DEFAULT-VALUE})")
+    String path;
+
+    @Option(names = "--keys", paramLabel = "N", defaultValue = "10000",
+            description = "resp: the key space, key:0 .. key:N-1 (default: ${DEFAULT-VALUE})")
+    int keys;
+
+    @Option(names = "--set-percent", paramLabel = "P", defaultValue = "10",
+            description = "resp: the share of SETs (of a --size value) among the commands (default: "
+                    + "${DEFAULT-VALUE})")
+    int setPercent;
+
+    @Option(names = "--rate", paramLabel = "N", defaultValue = "0",
+            description = "open loop: N requests a second in total, spread evenly over the connections, each "
+                    + "timed from when it was due (0 = closed loop; default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(names = "--co-expected-interval-us", paramLabel = "US", defaultValue = "0",
+            description = "closed loop: HdrHistogram's coordinated-omission correction, recording for each "
+                    + "latency above US the requests a steady sender would have made meanwhile (0 = off)")
+    double coExpectedIntervalUs;
+
     @Spec
     CommandSpec spec;
 
@@ -84,6 +117,16 @@ public final class LoadGen implements Callable<Integer> {
                 + duration);
         check(warmup >= 0 && warmup <= 86_400, "--warmup must be 0..86400 s: " + warmup);
         check(reactors >= 1 && reactors <= 1024, "--reactors must be 1..1024: " + reactors);
+        check(protocol.equals("echo") || protocol.equals("http") || protocol.equals("resp"),
+                "--protocol must be echo, http or resp: " + protocol);
+        check(path.startsWith("/") && path.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f),
+                "--path must start with / and be visible ASCII: " + path);
+        check(keys >= 1, "--keys must be at least 1: " + keys);
+        check(setPercent >= 0 && setPercent <= 100, "--set-percent must be 0..100: " + setPercent);
+        check(rate >= 0 && rate <= 1e9, "--rate must be 0..1000000000: " + rate);
+        check(coExpectedIntervalUs >= 0, "--co-expected-interval-us must be >= 0: " + coExpectedIntervalUs);
+        check(rate == 0 || coExpectedIntervalUs == 0,
+                "--co-expected-interval-us corrects the closed loop; --rate (open loop) needs no correction");
         try {
             return new InetSocketAddress(InetAddress.getByName(host), port);
         } catch (UnknownHostException e) {
@@ -102,16 +145,23 @@ public final class LoadGen implements Callable<Integer> {
         InetSocketAddress remote = validate();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        LoadStats stats = new LoadStats(err);
+        LoadStats stats = new LoadStats(err, (long) (coExpectedIntervalUs * 1000));
         ReactorGroup group = ReactorGroup.builder().size(reactors).name("loadgen").daemon(true).build();
         try {
-            List<LoadConnection> load = connect(group, remote, stats);
+            List<PacedConnection> load = connect(group, remote, stats);
             Histogram total = run(load, stats, err);
-            out.println(result(total, stats.errors()));
-            out.flush();
-        } finally {
             stats.stop();
             group.close(); // drops the connections; their onClose sees stopping and counts no error
+            long failures = load.stream().mapToLong(h -> h instanceof ProtocolConnection p ? p.failures() : 0).sum();
+            out.println(result(total, stats.errors(), failures));
+            out.flush();
+            if (failures > 0) {
+                err.println("loadgen: " + failures + " responses reported a failure (HTTP status >= 400, "
+                        + "Connection: close, or a RESP error)");
+            }
+        } finally {
+            stats.stop();
+            group.close();
         }
         if (stats.errors() > 0) {
             err.println("loadgen: " + stats.errors() + " errors (failed connections or wrong bytes)");
@@ -122,12 +172,26 @@ public final class LoadGen implements Callable<Integer> {
     }
 
     /** Opens every connection, spread round-robin over the reactors; waits until each is open or failed. */
-    private List<LoadConnection> connect(ReactorGroup group, InetSocketAddress remote, LoadStats stats)
+    /** Connection {@code i}'s handler for the chosen protocol and loop. */
+    private PacedConnection newConnection(int i, LoadStats stats) {
+        long interval = rate > 0 ? (long) (connections * 1e9 / rate) : 0; // each connection's share of the rate
+        switch (protocol) {
+            case "http":
+                return new ProtocolConnection(i, depth, stats, interval, new HttpProtocol(host, path));
+            case "resp":
+                return new ProtocolConnection(i, depth, stats, interval,
+                        new RespProtocol(keys, setPercent, size, 0x9E3779B97F4A7C15L * (i + 1)));
+            default:
+                return new LoadConnection(i, size, depth, stats, interval);
+        }
+    }
+
+    private List<PacedConnection> connect(ReactorGroup group, InetSocketAddress remote, LoadStats stats)
             throws InterruptedException {
-        List<LoadConnection> load = new ArrayList<>(connections);
+        List<PacedConnection> load = new ArrayList<>(connections);
         List<CompletableFuture<Connection>> opening = new ArrayList<>(connections);
         for (int i = 0; i < connections; i++) {
-            LoadConnection h = new LoadConnection(i, size, depth, stats);
+            PacedConnection h = newConnection(i, stats);
             load.add(h);
             opening.add(TcpClient.builder(group.next()).remote(remote).handler(h).connect());
         }
@@ -142,8 +206,8 @@ public final class LoadGen implements Callable<Integer> {
     }
 
     /** Starts the load, prints progress each second, and returns the histogram of the measured part. */
-    private Histogram run(List<LoadConnection> load, LoadStats stats, PrintWriter err) {
-        for (LoadConnection h : load) {
+    private Histogram run(List<? extends PacedConnection> load, LoadStats stats, PrintWriter err) {
+        for (PacedConnection h : load) {
             Connection c = h.connection();
             if (c != null && c.isOpen()) {
                 c.reactor().execute(h::begin);
@@ -203,12 +267,23 @@ public final class LoadGen implements Callable<Integer> {
         err.flush();
     }
 
-    private String result(Histogram h, long errors) {
+    private String result(Histogram h, long errors, long failures) {
         long n = h.getTotalCount();
-        return String.format(Locale.ROOT, "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f errors=%d "
+        String line = String.format(Locale.ROOT, "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f errors=%d "
                         + "mean_us=%.1f max_us=%.1f msgs=%d secs=%.2f conns=%d depth=%d size=%d",
                 measuredSeconds > 0 ? n / measuredSeconds : 0.0, h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
                 h.getValueAtPercentile(99.9) / 1e3, errors, n > 0 ? h.getMean() / 1e3 : 0.0, h.getMaxValue() / 1e3,
                 n, measuredSeconds, connections, depth, size);
+        // Extra fields only away from the defaults: the C loadgen's format stays as it was for echo.
+        if (rate > 0) {
+            line += String.format(Locale.ROOT, " rate=%.0f", rate);
+        }
+        if (coExpectedIntervalUs > 0) {
+            line += String.format(Locale.ROOT, " co_expected_interval_us=%.1f", coExpectedIntervalUs);
+        }
+        if (!protocol.equals("echo")) {
+            line += " protocol=" + protocol + " failures=" + failures;
+        }
+        return line;
     }
 }

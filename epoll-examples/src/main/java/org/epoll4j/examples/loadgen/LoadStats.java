@@ -18,14 +18,29 @@ final class LoadStats {
     private final AtomicLong errors = new AtomicLong();
     private final PrintWriter err;
     private volatile boolean stopping;
+    /** HdrHistogram's coordinated-omission correction: the expected interval between samples, or 0 for none. */
+    private final long expectedInterval;
 
     LoadStats(PrintWriter err) {
-        this.err = err;
+        this(err, 0);
     }
 
-    /** Records one message's round trip. */
+    /**
+     * @param expectedIntervalNanos when above 0, each sample longer than this also records the samples a
+     *                              closed loop did not take while it waited ({@code recordValueWithExpectedInterval})
+     */
+    LoadStats(PrintWriter err, long expectedIntervalNanos) {
+        this.err = err;
+        this.expectedInterval = expectedIntervalNanos;
+    }
+
+    /** Records one message's latency. */
     void record(long nanos) {
-        recorder.recordValue(nanos);
+        if (expectedInterval > 0) {
+            recorder.recordValueWithExpectedInterval(nanos, expectedInterval);
+        } else {
+            recorder.recordValue(nanos);
+        }
     }
 
     /** Counts a failed connection and says why (the first few). */

@@ -32,6 +32,45 @@ final class Args {
         return len[i];
     }
 
+    /** A copy of these arguments that owns its bytes (a request queued by MULTI). */
+    Args snapshot() {
+        Args c = new Args();
+        int from = base + off[0];
+        int to = base + off[argc - 1] + len[argc - 1];
+        int lo = from;
+        int hi = to;
+        for (int i = 0; i < argc; i++) {
+            lo = Math.min(lo, base + off[i]);
+            hi = Math.max(hi, base + off[i] + len[i]);
+        }
+        c.data = Arrays.copyOfRange(data, lo, hi);
+        c.base = 0;
+        c.argc = argc;
+        c.off = new int[argc];
+        c.len = Arrays.copyOf(len, argc);
+        for (int i = 0; i < argc; i++) {
+            c.off[i] = base + off[i] - lo;
+        }
+        return c;
+    }
+
+    /** An owning argument list of the given words (tests, internal calls). */
+    static Args of(byte[]... words) {
+        Args c = new Args();
+        int total = 0;
+        for (byte[] w : words) {
+            total += w.length;
+        }
+        c.data = new byte[total];
+        int at = 0;
+        for (byte[] w : words) {
+            System.arraycopy(w, 0, c.data, at, w.length);
+            c.add(at, w.length);
+            at += w.length;
+        }
+        return c;
+    }
+
     /** A copy of argument {@code i}. */
     byte[] copy(int i) {
         int o = base + off[i];

@@ -7,6 +7,12 @@ final class ByteList {
     private byte[][] items = new byte[4][];
     private int head;
     private int size;
+    private long bytes;
+
+    /** The values' bytes (memory estimate). */
+    long bytes() {
+        return bytes;
+    }
 
     int size() {
         return size;
@@ -17,12 +23,14 @@ final class ByteList {
         head = (head - 1) & (items.length - 1);
         items[head] = v;
         size++;
+        bytes += v.length;
     }
 
     void addLast(byte[] v) {
         grow();
         items[(head + size) & (items.length - 1)] = v;
         size++;
+        bytes += v.length;
     }
 
     byte[] pollFirst() {
@@ -30,6 +38,7 @@ final class ByteList {
         items[head] = null;
         head = (head + 1) & (items.length - 1);
         size--;
+        bytes -= v.length;
         return v;
     }
 
@@ -38,7 +47,15 @@ final class ByteList {
         byte[] v = items[i];
         items[i] = null;
         size--;
+        bytes -= v.length;
         return v;
+    }
+
+    /** Replaces the value at {@code index}. */
+    void set(int index, byte[] v) {
+        int i = (head + index) & (items.length - 1);
+        bytes += v.length - items[i].length;
+        items[i] = v;
     }
 
     byte[] get(int index) {

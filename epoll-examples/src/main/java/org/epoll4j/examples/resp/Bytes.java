@@ -13,6 +13,8 @@ final class Bytes implements Comparable<Bytes> {
     private int off;
     private int len;
     private int hash;
+    /** Where a set keeps this member in its dense array ({@link ByteSet}). */
+    int slot;
 
     private Bytes(byte[] a, int off, int len) {
         set(a, off, len);

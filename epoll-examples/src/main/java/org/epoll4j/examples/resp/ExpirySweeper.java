@@ -4,63 +4,91 @@ import org.epoll4j.Reactor;
 
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Deletes expired keys nobody asks for: every {@link #INTERVAL} at most {@link #BUDGET} keys, on a timer of the
- * reactor that accepted the first connection; when a tick uses its whole budget the next one comes at once (after
- * the I/O waiting meanwhile). It runs only while clients are connected, so an idle server's reactors go quiet and a
- * graceful shutdown is not held up; keys that expire meanwhile are deleted on the next connection's first tick.
+ * Deletes expired keys nobody asks for, as Redis's active expire cycle does, whether or not clients are connected:
+ * a timer on one reactor fires when the earliest deadline of any database comes (at most every {@link #INTERVAL}),
+ * deletes up to {@link #BUDGET} expired keys, and when it used its whole budget comes back at once (after the I/O
+ * waiting meanwhile). With no key to expire no timer is pending, so an idle server's reactors stay quiet. Keys
+ * created with a deadline wake it ({@link #wake}), under the store's lock.
  */
 final class ExpirySweeper {
-    static final Duration INTERVAL = Duration.ofMillis(100);
+    static final long INTERVAL = 100;
     static final int BUDGET = 1000;
 
-    private final Keyspace keyspace;
-    private final AtomicInteger open = new AtomicInteger();
-    private final AtomicBoolean running = new AtomicBoolean();
+    private final Store store;
+    private Reactor reactor;
+    /** When the pending tick fires ({@link Keyspace#now()}'s clock), or 0 if none is pending. */
+    private long scheduledAt;
+    private long lastTick;
+    /** Ticks of an older generation were overtaken by an earlier one and do nothing. */
+    private long generation;
 
-    ExpirySweeper(Keyspace keyspace) {
-        this.keyspace = keyspace;
-    }
-
-    /** A connection opened on {@code reactor}'s thread: start sweeping there if nobody is. */
-    void opened(Reactor reactor) {
-        open.incrementAndGet();
-        if (running.compareAndSet(false, true)) {
-            schedule(reactor, INTERVAL);
+    ExpirySweeper(Store store) {
+        this.store = store;
+        for (Keyspace k : store.dbs) {
+            k.onDeadline = this::wake;
         }
     }
 
-    /** A connection closed. */
-    void closed() {
-        open.decrementAndGet();
+    /** The reactor whose timers run the sweep (set once, before the first connection). */
+    synchronized void use(Reactor r) {
+        if (reactor == null) {
+            reactor = r;
+        }
     }
 
-    private void tick(Reactor reactor) {
-        boolean more;
-        keyspace.lock.lock();
+    /** A key got the deadline {@code at}: make sure a tick comes by then (or {@link #INTERVAL} after the last). */
+    void wake(long at) {
+        long target = Math.max(at, lastTick + INTERVAL);
+        if (scheduledAt == 0 || target < scheduledAt) {
+            schedule(target);
+        }
+    }
+
+    private void schedule(long at) {
+        Reactor r;
+        synchronized (this) {
+            r = reactor;
+        }
+        if (r == null) {
+            return;
+        }
+        long gen = ++generation;
+        scheduledAt = at;
         try {
-            more = keyspace.sweep(Keyspace.now(), BUDGET);
-        } finally {
-            keyspace.lock.unlock();
+            r.schedule(Duration.ofMillis(Math.max(0, at - Keyspace.now())), () -> tick(gen));
+        } catch (RejectedExecutionException closed) {
+            scheduledAt = 0; // the server is stopping
         }
-        if (open.get() == 0) {
-            running.set(false);
-            // a connection that opened just now saw running == true and left the sweep to us
-            if (open.get() == 0 || !running.compareAndSet(false, true)) {
+    }
+
+    private void tick(long gen) {
+        store.lock.lock();
+        try {
+            if (gen != generation) {
                 return;
             }
-        }
-        schedule(reactor, more ? Duration.ZERO : INTERVAL);
-    }
-
-    private void schedule(Reactor reactor, Duration delay) {
-        try {
-            reactor.schedule(delay, () -> tick(reactor));
-        } catch (RejectedExecutionException closed) {
-            running.set(false);
+            long now = Keyspace.now();
+            lastTick = now;
+            scheduledAt = 0;
+            int budget = BUDGET;
+            boolean more = false;
+            long next = Keyspace.NO_TTL;
+            for (Keyspace k : store.dbs) {
+                more |= k.sweep(now, budget);
+                long d = k.nextDeadline();
+                if (d != Keyspace.NO_TTL && (next == Keyspace.NO_TTL || d < next)) {
+                    next = d;
+                }
+            }
+            if (more) {
+                schedule(now);
+            } else if (next != Keyspace.NO_TTL) {
+                schedule(Math.max(next, now + INTERVAL));
+            }
+        } finally {
+            store.lock.unlock();
         }
     }
 }

@@ -56,4 +56,45 @@ final class Numbers {
     static byte[] toBytes(long v) {
         return Long.toString(v).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
+
+    /** Whether {@code s} is a float as Redis's string2ld reads one (no spaces, not NaN). */
+    static double parseDouble(String s) {
+        if (s.isEmpty() || Character.isWhitespace(s.charAt(0)) || Character.isWhitespace(s.charAt(s.length() - 1))) {
+            return Double.NaN;
+        }
+        String t = s.toLowerCase(java.util.Locale.ROOT);
+        switch (t) {
+            case "inf": case "+inf": case "infinity": case "+infinity":
+                return Double.POSITIVE_INFINITY;
+            case "-inf": case "-infinity":
+                return Double.NEGATIVE_INFINITY;
+            default:
+                break;
+        }
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (!(c >= '0' && c <= '9') && c != '.' && c != 'e' && c != '-' && c != '+') {
+                return Double.NaN; // Java would accept hex floats, 'd'/'f' suffixes and "NaN"
+            }
+        }
+        try {
+            return Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** {@code d} as INCRBYFLOAT prints it: plain digits, no exponent, no trailing zeros. */
+    static String formatDouble(double d) {
+        if (Double.isInfinite(d)) {
+            return d > 0 ? "inf" : "-inf";
+        }
+        if (Double.isNaN(d)) {
+            return "nan";
+        }
+        if (d == Math.rint(d) && Math.abs(d) < 1e17) {
+            return Long.toString((long) d);
+        }
+        return new java.math.BigDecimal(Double.toString(d)).stripTrailingZeros().toPlainString();
+    }
 }

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Encodes RESP2 replies into one buffer per reactor; {@link #flush} hands everything a batch of requests produced
+ * Encodes RESP2 or RESP3 replies (as the session asked with HELLO) into one buffer per reactor; {@link #flush} hands everything a batch of requests produced
  * to the connection in one {@link Connection#write}. Values of {@link #LARGE} bytes or more are written straight from
  * their array instead of being copied in.
  */
@@ -26,27 +26,47 @@ final class Reply {
     static final byte[] WRONGTYPE = ascii("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     static final byte[] NOT_INTEGER = ascii("-ERR value is not an integer or out of range\r\n");
     static final byte[] SYNTAX = ascii("-ERR syntax error\r\n");
-    private static final byte[] CRLF = ascii("\r\n");
+    static final byte[] QUEUED = ascii("+QUEUED\r\n");
+    static final byte[] NOAUTH = ascii("-NOAUTH Authentication required.\r\n");
+    static final byte[] OOM = ascii("-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    private static final byte[] NULL3 = ascii("_\r\n");
 
     private byte[] buf = new byte[INITIAL];
     private ByteBuffer view = ByteBuffer.wrap(buf);
     private int size;
     private Connection target;
     private long writes;
+    /** Whether replies use RESP3's types (maps, sets, doubles, null, push). */
+    boolean resp3;
 
     static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** Starts a batch for {@code connection}. */
-    void begin(Connection connection) {
+    void begin(Connection connection, boolean resp3) {
         target = connection;
         size = 0;
+        this.resp3 = resp3;
+    }
+
+    /** The bytes encoded since the last call, for a reply that goes to another connection (no target). */
+    byte[] take() {
+        byte[] b = Arrays.copyOf(buf, size);
+        size = 0;
+        return b;
     }
 
     /** Connection.write calls made (plain counter: read after the reactor's thread ended). */
     long writes() {
         return writes;
+    }
+
+    /** Drops what was encoded after {@code mark} (an earlier {@link #size()}): CLIENT REPLY OFF or SKIP. */
+    void truncate(int mark) {
+        if (mark <= size) {
+            size = mark;
+        }
     }
 
     /** Bytes waiting for {@link #flush}. */
@@ -116,7 +136,7 @@ final class Reply {
         buf[size++] = '$';
         decimal(len);
         crlf();
-        if (len >= LARGE) {
+        if (len >= LARGE && target != null) {
             flush();
             writes++;
             target.write(ByteBuffer.wrap(v, off, len)); // the connection copies what the socket does not take
@@ -126,6 +146,75 @@ final class Reply {
             size += len;
         }
         ensure(2);
+        crlf();
+    }
+
+    /** A null bulk string ({@code _} in RESP3). */
+    void nil() {
+        raw(resp3 ? NULL3 : NIL);
+    }
+
+    /** A null array ({@code _} in RESP3). */
+    void nilArray() {
+        raw(resp3 ? NULL3 : NIL_ARRAY);
+    }
+
+    /** A map of {@code n} pairs (RESP2: an array of 2n). */
+    void mapHeader(long n) {
+        header(resp3 ? '%' : '*', resp3 ? n : 2 * n);
+    }
+
+    /** A set of {@code n} members (RESP2: an array). */
+    void setHeader(long n) {
+        header(resp3 ? '~' : '*', n);
+    }
+
+    /** An out-of-band push of {@code n} items (RESP2: an array). */
+    void pushHeader(long n) {
+        header(resp3 ? '>' : '*', n);
+    }
+
+    /** A double (RESP2: a bulk string), written as Redis writes it. */
+    void dbl(double d) {
+        String s = Numbers.formatDouble(d);
+        if (resp3) {
+            ensure(s.length() + 3);
+            buf[size++] = ',';
+            putAscii(s);
+            crlf();
+        } else {
+            bulk(s);
+        }
+    }
+
+    /** A boolean (RESP2: the integer 1 or 0). */
+    void bool(boolean b) {
+        if (resp3) {
+            raw(b ? ascii("#t\r\n") : ascii("#f\r\n"));
+        } else {
+            raw(b ? ONE : ZERO);
+        }
+    }
+
+    /** A verbatim text (RESP2: a bulk string), e.g. INFO's and CLIENT INFO's. */
+    void verbatim(String text) {
+        if (resp3) {
+            byte[] b = ascii(text);
+            header('=', b.length + 4L);
+            ensure(b.length + 6);
+            putAscii("txt:");
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+            crlf();
+        } else {
+            bulk(text);
+        }
+    }
+
+    private void header(char type, long n) {
+        ensure(24);
+        buf[size++] = (byte) type;
+        decimal(n);
         crlf();
     }
 

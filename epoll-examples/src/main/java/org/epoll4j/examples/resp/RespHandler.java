@@ -16,37 +16,56 @@ final class RespHandler implements ConnectionHandler {
     /** Reply bytes past which a batch's replies are handed to the connection before the batch ends. */
     static final int FLUSH_AT = 64 * 1024;
 
-    private final Keyspace keyspace;
-    private final ExpirySweeper sweeper;
+    private final Store store;
     private final AtomicLong buffered;
     private final long queryBufferLimit;
     private final Commands commands;
     private final Reply reply = new Reply();
+    private final Call call;
     private byte[] scratch = new byte[64 * 1024];
     private long connections;
     private long protocolErrors;
     private long lockWaits;
     private long maxQueued;
 
-    RespHandler(Keyspace keyspace, ExpirySweeper sweeper, AtomicLong buffered, long queryBufferLimit) {
-        this.keyspace = keyspace;
-        this.sweeper = sweeper;
+    RespHandler(Store store, AtomicLong buffered, long queryBufferLimit) {
+        this.store = store;
         this.buffered = buffered;
         this.queryBufferLimit = queryBufferLimit;
-        this.commands = new Commands(keyspace);
+        this.commands = new Commands(store);
+        this.call = new Call(store);
     }
 
     @Override
     public void onOpen(Connection connection) {
         connections++;
-        connection.attach(new Session(buffered));
-        sweeper.opened(connection.reactor());
+        Session s = new Session(buffered, store.clientIds.incrementAndGet(), connection);
+        s.handler = this;
+        connection.attach(s);
+        store.lock.lock();
+        try {
+            s.authenticated = store.config.requirepass.isEmpty();
+            store.clients.put(s.id, s);
+            store.connectionsReceived++;
+        } finally {
+            store.lock.unlock();
+        }
     }
 
     @Override
     public void onData(Connection connection, ByteBuffer data) {
         Session s = (Session) connection.attachment();
         if (s.done) {
+            return;
+        }
+        if (s.waiting != null) {
+            // blocked in BLPOP: keep what comes for after the wait (reading goes on, so a close is noticed)
+            s.append(data);
+            if (s.pending() > queryBufferLimit) {
+                s.done = true;
+                s.release();
+                connection.close();
+            }
             return;
         }
         if (s.pending() == 0) {
@@ -73,14 +92,18 @@ final class RespHandler implements ConnectionHandler {
         boolean close = false;
         boolean backlogged = false;
         RequestParser parser = s.parser;
-        reply.begin(connection);
+        reply.begin(connection, s.resp3);
+        Call x = call;
         try {
-            if (!keyspace.lock.tryLock()) {
+            if (!store.lock.tryLock()) {
                 lockWaits++;
-                keyspace.lock.lock();
+                store.lock.lock();
             }
             try {
-                long now = Keyspace.now();
+                x.now = Keyspace.now();
+                x.s = s;
+                x.r = reply;
+                x.db = store.dbs[s.db];
                 while (true) {
                     int status = parser.parse(a, start, end);
                     if (status == RequestParser.NEED_MORE) {
@@ -93,9 +116,33 @@ final class RespHandler implements ConnectionHandler {
                         break;
                     }
                     start += parser.consumed();
-                    if (parser.args().argc > 0 && commands.execute(parser.args(), reply, now)) {
-                        close = true; // QUIT
-                        break;
+                    if (parser.args().argc > 0) {
+                        x.a = parser.args();
+                        int mode = s.replyMode;
+                        int mark = reply.size();
+                        int result = commands.execute(x);
+                        if (x.push) {
+                            if (mode == 3 && s.replyMode == 3) {
+                                s.replyMode = 0;
+                            }
+                        } else if (mode == 3) { // CLIENT REPLY SKIP: this reply is dropped
+                            reply.truncate(mark);
+                            if (s.replyMode == 3) {
+                                s.replyMode = 0;
+                            }
+                        } else if (s.replyMode == 1) { // CLIENT REPLY OFF
+                            reply.truncate(mark);
+                        } else if (s.replyMode == 2) { // SKIP has no reply itself, and drops the next one
+                            reply.truncate(mark);
+                            s.replyMode = 3;
+                        }
+                        if (result == Call.CLOSE) {
+                            close = true; // QUIT
+                            break;
+                        }
+                        if (result == Call.BLOCKED) {
+                            break; // BLPOP waits: the rest of the input waits with it (see onData)
+                        }
                     }
                     if (reply.size() >= FLUSH_AT) {
                         reply.flush();
@@ -106,7 +153,7 @@ final class RespHandler implements ConnectionHandler {
                     }
                 }
             } finally {
-                keyspace.lock.unlock();
+                store.lock.unlock();
             }
             if (!close && end - start > queryBufferLimit) {
                 protocolErrors++;
@@ -139,21 +186,56 @@ final class RespHandler implements ConnectionHandler {
             return;
         }
         Session s = (Session) connection.attachment();
-        if (!s.done && s.pending() > 0 && !s.parser.inRequest()) {
-            process(connection, s, s.buffer(), s.pending()); // requests kept back while the client was behind
+        if (s.waiting == null) {
+            runKept(connection, s);
         }
-        if (!s.done && connection.isWritable()) {
+    }
+
+    /** Runs requests kept back (the client was behind, or blocked) and reads again if nothing holds it back. */
+    private void runKept(Connection connection, Session s) {
+        if (!s.done && s.pending() > 0 && !s.parser.inRequest()) {
+            process(connection, s, s.buffer(), s.pending());
+        }
+        if (!s.done && s.waiting == null && connection.isWritable() && connection.isOpen()) {
             connection.resumeReading();
         }
     }
 
+    /**
+     * On this handler's reactor: the BLPOP that {@code s} waited in ended (served by a push, or timed out) with
+     * {@code reply}; its kept requests run next.
+     */
+    void resume(Session s, byte[] reply) {
+        Connection connection = s.connection;
+        if (!connection.isOpen() || s.done) {
+            return;
+        }
+        try {
+            connection.write(reply);
+        } catch (ClosedConnectionException gone) {
+            return;
+        }
+        runKept(connection, s);
+    }
+
     @Override
     public void onClose(Connection connection, Throwable cause) {
-        Object s = connection.attachment();
-        if (s instanceof Session) {
-            ((Session) s).release();
+        Object o = connection.attachment();
+        if (o instanceof Session) {
+            Session s = (Session) o;
+            s.release();
+            store.lock.lock();
+            try {
+                store.clients.remove(s.id);
+                store.pubsub.dropAll(s);
+                if (s.waiting != null) {
+                    store.blocking.cancel(s.waiting);
+                }
+                TxCommands.unwatch(s, store);
+            } finally {
+                store.lock.unlock();
+            }
         }
-        sweeper.closed();
     }
 
     /** Connections accepted (plain counter: read after the reactor's thread ended). */

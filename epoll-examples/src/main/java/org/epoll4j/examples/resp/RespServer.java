@@ -16,9 +16,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An in-memory key-value server speaking the Redis protocol (RESP2 and inline commands) to redis-cli,
- * redis-benchmark and any Redis client: strings, counters, lists, hashes and sets, with expiry. The keyspace is
- * shared by all reactors behind one lock, taken once per batch of pipelined requests.
+ * An in-memory key-value server speaking the Redis protocol (RESP2, RESP3 and inline commands) to redis-cli,
+ * redis-benchmark and any Redis client: strings, counters, lists (with blocking pops), hashes and sets, with expiry,
+ * 16 databases, transactions, pub/sub, AUTH and --maxmemory eviction. Everything is shared by all reactors behind
+ * one lock, taken once per batch of pipelined requests.
  */
 @Command(name = "resp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"An in-memory key-value server speaking the Redis protocol (RESP2 and inline).",
@@ -39,10 +40,37 @@ public final class RespServer implements Callable<Integer> {
             defaultValue = "1073741824")
     long queryBufferLimit = DEFAULT_QUERY_BUFFER_LIMIT;
 
+    @Option(names = "--requirepass", paramLabel = "PASSWORD",
+            description = "clients must AUTH with this password first (default: none)")
+    String requirepass = "";
+
+    @Option(names = "--databases", paramLabel = "N", description = "databases for SELECT (default: ${DEFAULT-VALUE})",
+            defaultValue = "16")
+    int databases = 16;
+
+    @Option(names = "--maxmemory", paramLabel = "BYTES",
+            description = "limit on the estimated bytes of keys and values, e.g. 100mb (default: 0, no limit)")
+    String maxmemory = "0";
+
+    @Option(names = "--maxmemory-policy", paramLabel = "POLICY",
+            description = "what to do over --maxmemory: noeviction (OOM errors), allkeys-lru, allkeys-random, "
+                    + "volatile-lru, volatile-random, volatile-ttl (default: ${DEFAULT-VALUE})",
+            defaultValue = "noeviction")
+    String maxmemoryPolicy = "noeviction";
+
+    @Option(names = "--pubsub-output-limit", paramLabel = "HARD,SOFT,SECONDS",
+            description = "disconnect a subscriber whose unsent output exceeds HARD bytes, or SOFT bytes for SECONDS "
+                    + "(Redis's client-output-buffer-limit pubsub; default: ${DEFAULT-VALUE})",
+            defaultValue = "32mb,8mb,60")
+    String pubsubLimit = "32mb,8mb,60";
+
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
-    final Keyspace keyspace = new Keyspace();
+    /** Shared state, made when the server starts. */
+    Store store;
+    /** Database 0 (tests). */
+    Keyspace keyspace;
     private final AtomicLong buffered = new AtomicLong();
     private final List<RespHandler> handlers = new CopyOnWriteArrayList<>();
 
@@ -73,9 +101,30 @@ public final class RespServer implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--query-buffer-limit must be at least 1024: " + queryBufferLimit);
         }
-        ExpirySweeper sweeper = new ExpirySweeper(keyspace);
+        if (databases < 1 || databases > 1_000_000) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--databases must be between 1 and 1000000: " + databases);
+        }
+        Config config = new Config(databases);
+        config.requirepass = requirepass;
+        String[] limits = pubsubLimit.split(",");
+        String err = config.set("maxmemory", maxmemory);
+        if (err == null) {
+            err = config.set("maxmemory-policy", maxmemoryPolicy);
+        }
+        if (err == null) {
+            err = limits.length != 3 ? "--pubsub-output-limit must be HARD,SOFT,SECONDS: " + pubsubLimit
+                    : config.set("client-output-buffer-limit", "pubsub " + String.join(" ", limits));
+        }
+        if (err != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), err);
+        }
+        store = new Store(config);
+        keyspace = store.dbs[0];
+        ExpirySweeper sweeper = new ExpirySweeper(store);
         return ServerRunner.serve("resp", options, DEFAULT_PORT, b -> b.handlerPerReactor(reactor -> {
-            RespHandler h = new RespHandler(keyspace, sweeper, buffered, queryBufferLimit);
+            sweeper.use(reactor);
+            RespHandler h = new RespHandler(store, buffered, queryBufferLimit);
             handlers.add(h);
             return h;
         }), () -> {
@@ -85,7 +134,7 @@ public final class RespServer implements Callable<Integer> {
             long errors = handlers.stream().mapToLong(RespHandler::protocolErrors).sum();
             long waits = handlers.stream().mapToLong(RespHandler::lockWaits).sum();
             return connections + " connections, " + commands + " commands, " + errors + " protocol errors, "
-                    + keyspace.size() + " keys, " + waits + " keyspace lock waits";
+                    + store.keys() + " keys, " + waits + " keyspace lock waits";
         }, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 }

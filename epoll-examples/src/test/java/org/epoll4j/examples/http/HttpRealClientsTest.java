@@ -19,7 +19,10 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Smoke tests with clients nobody here wrote: curl and wrk (skipped if missing, unless CI is set). */
+/**
+ * Smoke tests with clients nobody here wrote: curl (also resuming with -C -, ranges, --compressed, -L) and wrk
+ * (skipped if missing, unless CI is set).
+ */
 @Timeout(120)
 class HttpRealClientsTest {
     private static Path root;
@@ -32,6 +35,10 @@ class HttpRealClientsTest {
         file = new byte[3 << 20];
         new Random(11).nextBytes(file);
         Files.write(root.resolve("data.bin"), file);
+        Files.writeString(root.resolve("digits.txt"), "0123456789\n");
+        Files.write(root.resolve("digits.txt.gz"), HttpRfcTest.gzip("0123456789\n".getBytes(StandardCharsets.UTF_8)));
+        Files.createDirectories(root.resolve("sub"));
+        Files.writeString(root.resolve("sub/index.html"), "<p>sub</p>\n");
         server = new TestServer("--root", root.toString());
     }
 
@@ -74,8 +81,8 @@ class HttpRealClientsTest {
     @Test
     void curlGetHeadFileEchoAnd404() throws Exception {
         assertEquals("Hello, World!|200", run("curl", "-sS", "--max-time", "20", "-w", "|%{http_code}",
-                url("/plaintext")));
-        String head = run("curl", "-sS", "--max-time", "20", "-I", url("/plaintext"));
+                url("/_epoll4j/plaintext")));
+        String head = run("curl", "-sS", "--max-time", "20", "-I", url("/_epoll4j/plaintext"));
         assertTrue(head.startsWith("HTTP/1.1 200 OK\r\n"), head);
         assertTrue(head.contains("\r\nContent-Length: 13\r\n"), head);
         Path got = Files.createTempFile("curl", ".bin");
@@ -85,7 +92,7 @@ class HttpRealClientsTest {
             // Over 1 kB, so curl sends Expect: 100-continue; under the 1 MiB body limit.
             byte[] small = java.util.Arrays.copyOf(file, 600_000);
             Path body = Files.write(root.resolve("body.bin"), small);
-            run("curl", "-sS", "--max-time", "20", "-o", got.toString(), "--data-binary", "@" + body, url("/echo"));
+            run("curl", "-sS", "--max-time", "20", "-o", got.toString(), "--data-binary", "@" + body, url("/_epoll4j/echo"));
             assertArrayEquals(small, Files.readAllBytes(got));
         } finally {
             Files.deleteIfExists(got);
@@ -95,14 +102,36 @@ class HttpRealClientsTest {
         assertEquals("400", run("curl", "-sS", "--max-time", "20", "--path-as-is", "-o", "/dev/null", "-w",
                 "%{http_code}", url("/../etc/passwd")));
         // Several URLs on one curl: it reuses the connection (keep-alive).
-        String two = run("curl", "-sS", "--max-time", "20", "-w", "|%{num_connects}\n", url("/plaintext"),
-                url("/plaintext"));
+        String two = run("curl", "-sS", "--max-time", "20", "-w", "|%{num_connects}\n", url("/_epoll4j/plaintext"),
+                url("/_epoll4j/plaintext"));
         assertEquals("Hello, World!|1\nHello, World!|0\n", two);
     }
 
     @Test
+    void curlResumesADownloadWithRangeAndFollowsTheDirectoryRedirect() throws Exception {
+        Path got = Files.createTempFile("curl-resume", ".bin");
+        try {
+            Files.write(got, java.util.Arrays.copyOf(file, 1_000_000)); // an interrupted download
+            String code = run("curl", "-sS", "--max-time", "20", "-C", "-", "-o", got.toString(), "-w",
+                    "%{http_code}", url("/data.bin"));
+            assertEquals("206", code);
+            assertArrayEquals(file, Files.readAllBytes(got), "resumed byte-exact");
+            assertEquals("0123", new String(java.util.Arrays.copyOf(
+                    run("curl", "-sS", "--max-time", "20", "-r", "0-3", url("/digits.txt")).getBytes(
+                            StandardCharsets.ISO_8859_1), 4), StandardCharsets.ISO_8859_1));
+            String gz = run("curl", "-sS", "--max-time", "20", "--compressed", "-D", "-", url("/digits.txt"));
+            assertTrue(gz.contains("Content-Encoding: gzip\r\n"), gz);
+            assertTrue(gz.endsWith("0123456789\n"), "curl decoded the .gz sibling: " + gz);
+            assertEquals("<p>sub</p>\n|200|1", run("curl", "-sS", "--max-time", "20", "-L", "-w",
+                    "|%{http_code}|%{num_redirects}", url("/sub")));
+        } finally {
+            Files.deleteIfExists(got);
+        }
+    }
+
+    @Test
     void wrkRunsWithoutSocketErrors() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("wrk", "-t1", "-c10", "-d1s", url("/plaintext")));
+        List<String> cmd = new ArrayList<>(List.of("wrk", "-t1", "-c10", "-d1s", url("/_epoll4j/plaintext")));
         String out = run(cmd.toArray(new String[0]));
         Matcher m = Pattern.compile("(\\d+) requests in").matcher(out);
         assertTrue(m.find(), out);

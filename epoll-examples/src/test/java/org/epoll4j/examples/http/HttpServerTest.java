@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The http program's protocol behaviour, driven by raw sockets: routes, keep-alive, pipelining, files, errors. */
 @Timeout(60)
 class HttpServerTest {
-    private static final String GET_PLAIN = "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+    private static final String GET_PLAIN = "GET /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
     private static Path root;
     private static byte[] big;
     private static TestServer server;
@@ -65,15 +65,32 @@ class HttpServerTest {
     }
 
     @Test
-    void rootWithoutIndexIsHelloWorldAndNoRootMeansNoFiles() throws Exception {
+    void withoutRootTheBuiltInsAnswerEverywhereWithRootOnlyUnderTheirPrefix() throws Exception {
         try (TestServer bare = new TestServer(); RawClient c = new RawClient(bare.port)) {
             assertEquals("Hello, World!", c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().text());
+            assertEquals("Hello, World!", c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().text());
+            assertEquals("Hello, World!", c.send(GET_PLAIN).read().text());
             assertEquals(404, c.send("GET /page.html HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
             assertEquals(200, c.send(GET_PLAIN).read().status(), "a 404 keeps the connection");
         }
         try (RawClient c = client()) {
-            assertEquals("Hello, World!", c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().text(),
-                    "the root has no index.html");
+            assertEquals(403, c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().status(),
+                    "the root has no index.html: its answer, not the built-in hello");
+            assertEquals(404, c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().status(),
+                    "no file of that name");
+        }
+        Path dir = Files.createTempDirectory("http-shadow");
+        Files.writeString(dir.resolve("plaintext"), "my own file\n");
+        Files.writeString(dir.resolve("index.html"), "<p>home</p>\n");
+        try (TestServer s = new TestServer("--root", dir.toString()); RawClient c = new RawClient(s.port)) {
+            assertEquals("my own file\n", c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().text(),
+                    "a built-in route does not hide a file");
+            assertEquals("<p>home</p>\n", c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").read().text());
+            assertEquals("Hello, World!", c.send(GET_PLAIN).read().text());
+        } finally {
+            Files.delete(dir.resolve("plaintext"));
+            Files.delete(dir.resolve("index.html"));
+            Files.delete(dir);
         }
     }
 
@@ -106,7 +123,7 @@ class HttpServerTest {
 
     @Test
     void pipelinedRequestsSplitAnywhereStillParse() throws Exception {
-        byte[] all = (GET_PLAIN + "HEAD /plaintext HTTP/1.1\r\nHost: x\r\n\r\n" + GET_PLAIN)
+        byte[] all = (GET_PLAIN + "HEAD /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\n\r\n" + GET_PLAIN)
                 .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         for (int cut = 1; cut < all.length; cut += 7) {
             try (RawClient c = client()) {
@@ -141,14 +158,14 @@ class HttpServerTest {
     @Test
     void http10ClosesUnlessKeepAliveAsked() throws Exception {
         try (RawClient c = client()) {
-            RawClient.Response r = c.send("GET /plaintext HTTP/1.0\r\n\r\n").read();
+            RawClient.Response r = c.send("GET /_epoll4j/plaintext HTTP/1.0\r\n\r\n").read();
             assertEquals("Hello, World!", r.text());
             assertEquals("close", r.header("Connection"));
             assertTrue(c.atEof());
         }
         try (RawClient c = client()) {
             for (int i = 0; i < 3; i++) {
-                RawClient.Response r = c.send("GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
+                RawClient.Response r = c.send("GET /_epoll4j/plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
                 assertEquals("Hello, World!", r.text());
                 assertEquals("keep-alive", r.header("Connection"));
             }
@@ -158,7 +175,7 @@ class HttpServerTest {
     @Test
     void connectionCloseIsHonouredAfterTheResponse() throws Exception {
         try (RawClient c = client()) {
-            c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + GET_PLAIN);
+            c.send("GET /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" + GET_PLAIN);
             RawClient.Response r = c.read();
             assertEquals("Hello, World!", r.text());
             assertEquals("close", r.header("Connection"));
@@ -206,17 +223,24 @@ class HttpServerTest {
             assertEquals(304, c.send(String.format(req, "Mon, 07 Nov 1994 00:00:00 GMT")).read().status());
             assertEquals(200, c.send(String.format(req, "Sun, 06 Nov 1994 08:49:36 GMT")).read().status());
             assertEquals(200, c.send(String.format(req, "not a date")).read().status(), "ignored");
-            assertEquals(200, c.send(String.format(req, "Sunday, 06-Nov-94 08:49:37 GMT")).read().status(),
-                    "obsolete forms are ignored");
+            assertEquals(304, c.send(String.format(req, "Sunday, 06-Nov-94 08:49:37 GMT")).read().status(),
+                    "RFC 850 form");
+            assertEquals(304, c.send(String.format(req, "Sun Nov  6 08:49:37 1994")).read().status(), "asctime");
+            assertEquals(200, c.send(String.format(req, "Fri, 01 Jan 9999 00:00:00 GMT")).read().status(),
+                    "a date in the future is ignored (RFC 9110 13.1.3)");
         }
     }
 
     @Test
-    void directoriesServeTheirIndexOr404() throws Exception {
+    void directoriesServeTheirIndexOr403AndRedirectWithoutTheSlash() throws Exception {
         try (RawClient c = client()) {
             assertEquals("<p>docs index</p>\n", c.send("GET /docs/ HTTP/1.1\r\nHost: x\r\n\r\n").read().text());
-            assertEquals("<p>docs index</p>\n", c.send("GET /docs HTTP/1.1\r\nHost: x\r\n\r\n").read().text());
-            assertEquals(404, c.send("GET /empty-dir/ HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+            RawClient.Response moved = c.send("GET /docs?x=1 HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            assertEquals(301, moved.status(), "relative links need the slash");
+            assertEquals("/docs/?x=1", moved.header("Location"));
+            assertEquals(301, c.send("HEAD /empty-dir HTTP/1.1\r\nHost: x\r\n\r\n").read(true).status());
+            assertEquals(403, c.send("GET /empty-dir/ HTTP/1.1\r\nHost: x\r\n\r\n").read().status(),
+                    "no index, no listing: 403 as nginx without autoindex");
             assertEquals(404, c.send("GET /page.html/ HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
         }
     }
@@ -224,13 +248,13 @@ class HttpServerTest {
     @Test
     void otherMethodsGet405WithAllow() throws Exception {
         try (RawClient c = client()) {
-            RawClient.Response r = c.send("DELETE /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            RawClient.Response r = c.send("DELETE /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read();
             assertEquals(405, r.status());
             assertEquals("GET, HEAD", r.header("Allow"));
             r = c.send("PUT /page.html HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc").read();
             assertEquals(405, r.status());
             assertEquals("GET, HEAD", r.header("Allow"));
-            r = c.send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            r = c.send("GET /_epoll4j/echo HTTP/1.1\r\nHost: x\r\n\r\n").read();
             assertEquals(405, r.status());
             assertEquals("POST", r.header("Allow"));
             assertEquals("Hello, World!", c.send(GET_PLAIN).read().text(), "405 keeps the connection and the body"
@@ -243,14 +267,14 @@ class HttpServerTest {
         byte[] body = new byte[300_000];
         new Random(9).nextBytes(body);
         try (RawClient c = client()) {
-            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n");
+            c.send("POST /_epoll4j/echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n");
             c.send(java.util.Arrays.copyOfRange(body, 0, 1000));
             c.send(java.util.Arrays.copyOfRange(body, 1000, body.length));
             RawClient.Response r = c.read();
             assertEquals(200, r.status());
             assertArrayEquals(body, r.body());
             // A GET with a body: the body is read and discarded, the pipelined request after it is answered.
-            c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nGET /x" + GET_PLAIN);
+            c.send("GET /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nGET /x" + GET_PLAIN);
             assertEquals("Hello, World!", c.read().text());
             assertEquals("Hello, World!", c.read().text());
         }
@@ -259,7 +283,7 @@ class HttpServerTest {
     @Test
     void expectContinueGets100BeforeTheBody() throws Exception {
         try (RawClient c = client()) {
-            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+            c.send("POST /_epoll4j/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
             RawClient.Response cont = c.read();
             assertEquals(100, cont.status());
             assertEquals("abc", c.send("abc").read().text());
@@ -273,21 +297,22 @@ class HttpServerTest {
         assertFatal("GET /plaintext HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
         assertFatal("GET plaintext HTTP/1.1\r\nHost: x\r\n\r\n", 400);
         assertFatal("GET /plaintext HTTP/2.0\r\nHost: x\r\n\r\n", 505);
-        assertFatal("GET /plaintext HTTP/1.2\r\nHost: x\r\n\r\n", 505);
+        assertFatal("GET /plaintext HTTP/3.0\r\nHost: x\r\n\r\n", 505);
+        assertFatal("GET /plaintext HTTP/0.9\r\nHost: x\r\n\r\n", 505);
         assertFatal("GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", 413);
         assertFatal("GET /plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 413);
-        assertFatal("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501);
+        assertFatal("POST /_epoll4j/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501);
         assertFatal("GET /plaintext HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417);
         try (RawClient c = client()) {
             assertEquals(404, c.send("GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
-            assertEquals(405, c.send("POST /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+            assertEquals(405, c.send("POST /_epoll4j/plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
             assertEquals(200, c.send(GET_PLAIN).read().status());
         }
     }
 
     @Test
     void smugglingSignsGet400AndTheConnectionCloses() throws Exception {
-        String h = "POST /echo HTTP/1.1\r\nHost: x\r\n";
+        String h = "POST /_epoll4j/echo HTTP/1.1\r\nHost: x\r\n";
         String[] bad = {
             h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
             h + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",

@@ -67,7 +67,7 @@ class HttpTlsClientsTest {
         String base = "https://localhost:" + server.port;
         String resolve = "localhost:" + server.port + ":127.0.0.1";
         assertEquals("Hello, World!|200", run(null, "curl", "-sS", "--max-time", "20", "--resolve", resolve,
-                "--cacert", ca.toString(), "-w", "|%{http_code}", base + "/plaintext"));
+                "--cacert", ca.toString(), "-w", "|%{http_code}", base + "/_epoll4j/plaintext"));
         Path got = dir.resolve("got.bin");
         run(null, "curl", "-sS", "--max-time", "30", "--resolve", resolve, "--cacert", ca.toString(), "-o",
                 got.toString(), base + "/data.bin");

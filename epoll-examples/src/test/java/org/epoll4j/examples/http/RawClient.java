@@ -93,7 +93,17 @@ final class RawClient implements AutoCloseable {
         return in.readAllBytes();
     }
 
-    private String line() throws IOException {
+    /** Exactly {@code n} bytes. */
+    byte[] bytes(int n) throws IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length != n) {
+            throw new EOFException("got " + b.length + " of " + n + " bytes");
+        }
+        return b;
+    }
+
+    /** One CRLF-terminated line, without the CRLF. */
+    String line() throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         while (true) {
             int c = in.read();

@@ -69,6 +69,38 @@ class RespRealClientsTest {
     }
 
     @Test
+    void redisCliResp3AuthAndSelect() throws Exception {
+        require("redis-cli");
+        try (Server s = new Server("--requirepass", "pw")) {
+            String[] r = run(30, "redis-cli", "-h", "127.0.0.1", "-p", String.valueOf(s.port), "get", "k");
+            assertTrue(r[1].contains("NOAUTH Authentication required."), r[1]);
+            assertEquals("1", cli(s.port, "-a", "pw", "--no-auth-warning", "-n", "3", "hset", "h", "f", "v"));
+            // -3: HELLO 3, so HGETALL answers a map, printed as "key" => "value" lines
+            assertEquals("1# \"f\" => \"v\"", cli(s.port, "-3", "-a", "pw", "--no-auth-warning", "-n", "3",
+                    "--no-raw", "hgetall", "h"));
+            assertEquals("", cli(s.port, "-a", "pw", "--no-auth-warning", "-n", "0", "hgetall", "h"));
+        }
+    }
+
+    /** redis-benchmark with no -t runs its whole default list; before, the server stopped it at SPOP. */
+    @Test
+    void redisBenchmarkDefaultListRunsToTheEnd() throws Exception {
+        require("redis-benchmark");
+        try (Server s = new Server("--reactors", "2")) {
+            String[] r = run(110, "redis-benchmark", "-h", "127.0.0.1", "-p", String.valueOf(s.port),
+                    "-n", "200", "-c", "4", "-q");
+            assertEquals("0", r[0], r[1]);
+            String text = r[1].replace('\r', '\n');
+            for (String test : new String[] {"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH",
+                "LPOP", "RPOP", "SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LRANGE_100 \\(first 100 elements\\)",
+                "LRANGE_600 \\(first 600 elements\\)", "MSET \\(10 keys\\)"}) {
+                assertTrue(text.matches("(?s).*(^|\n)" + test + ": [0-9.]+ requests per second.*"), test + ": " + text);
+            }
+            assertFalse(text.contains("ERR"), text);
+        }
+    }
+
+    @Test
     void redisBenchmarkPlainAndPipelined() throws Exception {
         require("redis-benchmark");
         for (String reactors : new String[] {"1", "2"}) {

@@ -103,6 +103,14 @@ final class RespTestSupport {
         }
     }
 
+    /** Marks a RESP3 null ({@code _}). */
+    static final Object NULL3 = new Object() {
+        @Override
+        public String toString() {
+            return "_";
+        }
+    };
+
     /** Marks a RESP null array ({@code *-1}). */
     static final Object NIL_ARRAY = new Object() {
         @Override
@@ -111,9 +119,15 @@ final class RespTestSupport {
         }
     };
 
+    /** A RESP3 push ({@code >}): its items. */
+    static final class Push extends ArrayList<Object> {
+    }
+
     /**
      * A blocking RESP client over a plain socket. Replies decode to: "+TEXT" (simple string), "-TEXT" (error),
-     * Long (integer), String (bulk, one char per byte), null (null bulk), List (array), {@link #NIL_ARRAY}.
+     * Long (integer), String (bulk, one char per byte), null (null bulk), List (array), {@link #NIL_ARRAY}; RESP3's
+     * map to a LinkedHashMap, set to a LinkedHashSet, null ({@code _}) to {@link #NULL3}, double to Double,
+     * boolean to Boolean, verbatim text to its String, push to {@link Push}.
      */
     static final class Client implements AutoCloseable {
         final Socket socket = new Socket();
@@ -190,6 +204,40 @@ final class RespTestSupport {
                         items.add(read());
                     }
                     return items;
+                }
+                case '_':
+                    return NULL3;
+                case ',':
+                    return Double.parseDouble(line.replace("inf", "Infinity"));
+                case '#':
+                    return line.equals("t");
+                case '=': {
+                    byte[] b = new byte[Integer.parseInt(line)];
+                    in.readFully(b);
+                    assertEquals('\r', in.read());
+                    assertEquals('\n', in.read());
+                    return new String(b, 4, b.length - 4, StandardCharsets.ISO_8859_1); // after "txt:"
+                }
+                case '%': {
+                    java.util.Map<Object, Object> m = new java.util.LinkedHashMap<>();
+                    for (int i = Integer.parseInt(line); i > 0; i--) {
+                        m.put(read(), read());
+                    }
+                    return m;
+                }
+                case '~': {
+                    java.util.Set<Object> set = new java.util.LinkedHashSet<>();
+                    for (int i = Integer.parseInt(line); i > 0; i--) {
+                        set.add(read());
+                    }
+                    return set;
+                }
+                case '>': {
+                    Push p = new Push();
+                    for (int i = Integer.parseInt(line); i > 0; i--) {
+                        p.add(read());
+                    }
+                    return p;
                 }
                 default:
                     throw new IOException("not a RESP reply type: " + (char) type + line);
