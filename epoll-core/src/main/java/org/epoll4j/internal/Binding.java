@@ -126,6 +126,13 @@ abstract class Binding {
     abstract int posix_spawnattr_setsigmask(long attr, long sigset);
 
     abstract int posix_spawnattr_setsigdefault(long attr, long sigset);
+    // ---- datagrams (issue 18): recvmmsg / sendmmsg ----
+
+    abstract int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    abstract int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
 
     /** The errno of this thread's last call through this binding. */
     abstract int errno();

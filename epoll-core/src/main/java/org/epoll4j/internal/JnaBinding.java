@@ -278,6 +278,19 @@ final class JnaBinding extends Binding {
     int posix_spawnattr_setsigdefault(long attr, long sigset) {
         return JnaNatives.posix_spawnattr_setsigdefault(attr, sigset);
     }
+    // ---- datagrams (issue 18): recvmmsg / sendmmsg ----
+
+    @Override
+    int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout) {
+        return JnaNatives.recvmmsg(fd, msgvec, vlen, flags, timeout);
+    }
+
+    @Override
+    int sendmmsg(int fd, long msgvec, int vlen, int flags) {
+        return JnaNatives.sendmmsg(fd, msgvec, vlen, flags);
+    }
+
+    // ---- end datagrams ----
 
     @Override
     int errno() {

@@ -149,6 +149,13 @@ public final class JnaNatives {
             return false; // UnsatisfiedLinkError on an older glibc
         }
     }
+    // ---- datagrams (issue 18) ----
+
+    public static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
+
+    public static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
+
+    // ---- end datagrams ----
 
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {

@@ -317,6 +317,43 @@ public final class LibC {
     public static int posix_spawnattr_setsigdefault(long attr, long sigset) {
         return IMPL.posix_spawnattr_setsigdefault(attr, sigset);
     }
+    // ---- datagrams (issue 18): constants and calls; x86_64 and asm-generic agree on all of these ----
+    public static final int SOCK_DGRAM = 2;
+    public static final int IPPROTO_IP = 0;
+    public static final int IPPROTO_UDP = 17;
+    public static final int SOL_UDP = 17;
+    public static final int SO_BROADCAST = 6;
+    public static final int IP_TOS = 1;
+    public static final int IP_PKTINFO = 8;
+    public static final int IP_MULTICAST_IF = 32;
+    public static final int IP_MULTICAST_TTL = 33;
+    public static final int IP_MULTICAST_LOOP = 34;
+    public static final int IP_ADD_MEMBERSHIP = 35;
+    public static final int IP_DROP_MEMBERSHIP = 36;
+    public static final int IPV6_MULTICAST_IF = 17;
+    public static final int IPV6_MULTICAST_HOPS = 18;
+    public static final int IPV6_MULTICAST_LOOP = 19;
+    public static final int IPV6_JOIN_GROUP = 20;
+    public static final int IPV6_LEAVE_GROUP = 21;
+    public static final int IPV6_RECVPKTINFO = 49;
+    public static final int IPV6_PKTINFO = 50;
+    public static final int IPV6_TCLASS = 67;
+    public static final int UDP_SEGMENT = 103;
+    public static final int UDP_GRO = 104;
+    public static final int MSG_CTRUNC = 0x8;
+    public static final int MSG_TRUNC = 0x20;
+
+    /** recvmmsg(2); {@code timeout} is a {@code struct timespec *} (0 for none). */
+    public static int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout) {
+        return IMPL.recvmmsg(fd, msgvec, vlen, flags, timeout);
+    }
+
+    /** sendmmsg(2): returns how many messages were sent, -1 if the first one failed. */
+    public static int sendmmsg(int fd, long msgvec, int vlen, int flags) {
+        return IMPL.sendmmsg(fd, msgvec, vlen, flags);
+    }
+
+    // ---- end datagrams ----
 
     /** The errno of the last failed call on this thread. */
     public static int errno() {

@@ -128,6 +128,15 @@ final class FfmBinding extends Binding {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             CAPTURE_ERRNO)).orElse(null);
 
+    // ---- datagrams (issue 18): recvmmsg / sendmmsg, critical with MSG_DONTWAIT and no timeout ----
+    private static final MethodHandle RECVMMSG = downcall("recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG));
+    /** MSG_DONTWAIT never waits: critical. */
+    private static final MethodHandle RECVMMSG_DONTWAIT = downcall("recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG), CRITICAL);
+    private static final MethodHandle SENDMMSG = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
+    /** MSG_DONTWAIT never waits: critical. */
+    private static final MethodHandle SENDMMSG_DONTWAIT = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);
+    // ---- end datagrams ----
+
     FfmBinding() {
     }
 
@@ -330,6 +339,32 @@ final class FfmBinding extends Binding {
             throw unexpected(t);
         }
     }
+
+    // ---- datagrams (issue 18) ----
+
+    @Override
+    int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout) {
+        try {
+            return (flags & MSG_DONTWAIT) != 0
+                    ? (int) RECVMMSG_DONTWAIT.invokeExact(errnoSlot(), fd, msgvec, vlen, flags, timeout)
+                    : (int) RECVMMSG.invokeExact(errnoSlot(), fd, msgvec, vlen, flags, timeout);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    int sendmmsg(int fd, long msgvec, int vlen, int flags) {
+        try {
+            return (flags & MSG_DONTWAIT) != 0
+                    ? (int) SENDMMSG_DONTWAIT.invokeExact(errnoSlot(), fd, msgvec, vlen, flags)
+                    : (int) SENDMMSG.invokeExact(errnoSlot(), fd, msgvec, vlen, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end datagrams ----
 
     @Override
     long sendfile(int outFd, int inFd, long offsetPtr, long count) {

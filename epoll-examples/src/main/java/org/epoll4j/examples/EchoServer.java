@@ -46,6 +46,14 @@ public final class EchoServer implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @picocli.CommandLine.Option(names = "--udp", description = "echo UDP datagrams, each back to its sender "
+            + "(try it with nc -u 127.0.0.1 7007), batched with recvmmsg/sendmmsg")
+    boolean udp;
+
+    @picocli.CommandLine.Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "with --udp: datagrams per recvmmsg and per sendmmsg, 1..1024 (default: ${DEFAULT-VALUE})")
+    int batch;
+
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
@@ -94,6 +102,15 @@ public final class EchoServer implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.validate(spec);
+        if (batch < 1 || batch > 1024) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be 1..1024: " + batch);
+        }
+        if (udp && blocking) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--udp and --blocking do not mix");
+        }
+        if (udp) {
+            return UdpEcho.serve(options, batch, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
+        }
         if (blocking) {
             return callBlocking();
         }

@@ -122,6 +122,11 @@ public final class ServerOptions {
         }
     }
 
+    /** Forces the number of reactors (a program that must aggregate on one thread). */
+    public void reactorsOverride(int n) {
+        reactors = n;
+    }
+
     /** The port to use: {@code --port}, else the program's default. */
     int port(int programDefault) {
         return port != null ? port : programDefault;

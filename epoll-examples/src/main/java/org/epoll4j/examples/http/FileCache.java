@@ -31,7 +31,7 @@ final class FileCache {
     private final StaticFiles files;
     private final Map<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, FileCache.Entry> eldest) { // inside a Map, Entry is Map.Entry
             return size() > MAX;
         }
     };

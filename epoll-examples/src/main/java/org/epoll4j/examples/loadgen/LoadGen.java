@@ -105,6 +105,10 @@ public final class LoadGen implements Callable<Integer> {
                     + "latency above US the requests a steady sender would have made meanwhile (0 = off)")
     double coExpectedIntervalUs;
 
+    @Option(names = "--udp", description = "UDP echo load instead of TCP: --connections connected sockets, "
+            + "--depth datagrams of --size bytes (16..65507) in flight each (see UdpLoad)")
+    boolean udp;
+
     @Spec
     CommandSpec spec;
 
@@ -145,6 +149,9 @@ public final class LoadGen implements Callable<Integer> {
         InetSocketAddress remote = validate();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (udp) {
+            return UdpLoad.run(remote, connections, depth, size, warmup, duration, reactors, out, err);
+        }
         LoadStats stats = new LoadStats(err, (long) (coExpectedIntervalUs * 1000));
         ReactorGroup group = ReactorGroup.builder().size(reactors).name("loadgen").daemon(true).build();
         try {
