@@ -686,7 +686,7 @@ public final class BlockingConnection implements Closeable {
             readable.signalAll();
             if (!readPaused && inEnd - inStart >= inboundLimit) {
                 readPaused = true;
-                connection.pauseReading(); // on the loop: in effect before the next read
+                connection.pauseReading(ReadPause.BLOCKING_READER); // on the loop: in effect before the next read
             }
         } finally {
             lock.unlock();
@@ -700,7 +700,7 @@ public final class BlockingConnection implements Closeable {
             resumeScheduled = false;
             if (readPaused && inEnd - inStart <= inboundLimit / 2) {
                 readPaused = false;
-                connection.resumeReading();
+                connection.resumeReading(ReadPause.BLOCKING_READER); // a user's pause of its own still holds
             }
         } finally {
             lock.unlock();

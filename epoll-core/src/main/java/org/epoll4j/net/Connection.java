@@ -73,6 +73,8 @@ public final class Connection {
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
+    /** A graceful close's wait for the peer's EOF after half-closing (see close()). */
+    private Timeout lingerTimer;
     /** Whether the server counted this connection as open (so that closing it is counted too). */
     private boolean countedOpen;
 
@@ -298,12 +300,20 @@ public final class Connection {
 
     /** Whether the connection reads now: not paused and input not ended. */
     private boolean canRead() {
-        return readPauses == 0 && !inputEnded();
+        return !inputEnded() && (readPauses & pausesInEffect()) == 0;
+    }
+
+    /**
+     * The pause reasons that stop reading now: all of them, except during a graceful close, which reads (and
+     * discards) whatever the peer sends until its EOF or close_notify: only a TLS task still stops it then.
+     */
+    private int pausesInEffect() {
+        return closing ? ReadPause.TLS_TASK.bit() : -1;
     }
 
     /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
     private boolean inputEnded() {
-        return inputClosed || (closing && tls == null); // a TLS close reads on, for the peer's close_notify
+        return inputClosed; // a graceful close reads on: see close()
     }
 
     /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
@@ -357,9 +367,9 @@ public final class Connection {
                 buf.clear().limit((int) n);
                 if (tls != null) {
                     tls.onNetData(buf);
-                } else {
+                } else if (!closing) {
                     handler.onData(this, buf);
-                }
+                } // else: a graceful close discards what the peer still sends (see close())
                 if (closed || !canRead()) {
                     return;
                 }
@@ -440,6 +450,15 @@ public final class Connection {
             return;
         }
         inputClosed = true;
+        if (closing) {
+            // the EOF a lingering close waits for; while the queue still drains, the drain closes
+            if (outputShutdown) {
+                closeNow(null);
+            } else {
+                interestChanged();
+            }
+            return;
+        }
         handler.onReadHangup(this);
         if (!closed) {
             // After the handler: its usual answer (close) ends the registration, and dropping the read interest
@@ -799,9 +818,20 @@ public final class Connection {
     }
 
     /**
-     * Closes gracefully: stops reading, sends every queued byte, then closes. {@link ConnectionHandler#onClose}
-     * follows with a {@code null} cause (or the error that interrupted the flush). A peer that never reads keeps
-     * the connection in this state until an idle timeout or {@link #abort()}. Idempotent.
+     * Closes gracefully, with a lingering close: stops delivering data (what the peer still sends is read and
+     * discarded), sends every queued byte, half-closes (FIN), then waits for the peer's EOF at most
+     * {@link ConnectionConfig#lingerTimeout()} (default 2 s) before closing the socket. Closing at once would lose
+     * the end of the response when the peer sent anything after close() was asked (a pipelined request after a
+     * {@code Connection: close} answer): Linux answers close(2) on a socket with unread bytes with a reset, which
+     * discards what is still in the send buffer. Under TLS, close_notify goes after the queued bytes and the peer's
+     * close_notify (or EOF) ends the wait, bounded by {@link TlsConfig#closeNotifyTimeout}.
+     * {@link ConnectionHandler#onClose} follows with a {@code null} cause (or the error that interrupted it). A peer
+     * that never reads keeps the connection draining until an idle timeout or {@link #abort()}. Idempotent.
+     *
+     * <p>The three ways to end a connection: {@code close()} (graceful, lingering), {@link #abort()} (at once, with
+     * a reset: SO_LINGER 0), {@link #closeWith(Throwable)} (at once, queued bytes dropped, the cause reported). The
+     * socket's own {@link SockOpt#SO_LINGER} is not needed for any of them: the library never blocks in
+     * close(2), and a positive SO_LINGER would make close(2) block the reactor thread.
      */
     public void close() {
         onLoop(() -> {
@@ -865,14 +895,54 @@ public final class Connection {
         onLoop(() -> closeNow(cause));
     }
 
-    /** A graceful close sent everything: close now, or (TLS) once the peer's close_notify came or the wait ends. */
+    /**
+     * A graceful close sent everything. Plain: half-close and linger (read and discard until the peer's EOF, at
+     * most the linger timeout), then close; at once if the peer's EOF came already or the linger is zero. TLS: the
+     * same, with the peer's close_notify (or EOF) ending the wait, bounded by the close_notify timeout.
+     */
     private void closeDrained() {
-        if (tls == null || inputClosed || tls.inboundDone()) {
-            closeNow(null);
-        } else if (!awaitingCloseNotify) {
-            awaitingCloseNotify = true;
-            tls.awaitCloseNotify();
+        if (tls != null) {
+            if (inputClosed || tls.inboundDone()) {
+                closeNow(null);
+            } else if (!awaitingCloseNotify) {
+                awaitingCloseNotify = true;
+                halfCloseForLinger();
+                if (!closed) {
+                    tls.awaitCloseNotify();
+                }
+            }
+            return;
         }
+        java.time.Duration linger = config.lingerTimeout();
+        if (inputClosed || linger.isZero()) {
+            closeNow(null);
+            return;
+        }
+        if (lingerTimer != null || outputShutdown) {
+            return; // lingering already
+        }
+        halfCloseForLinger();
+        if (!closed) {
+            lingerTimer = reactor.schedule(linger, () -> {
+                lingerTimer = null;
+                closeNow(null);
+            });
+        }
+    }
+
+    /** The FIN after everything sent: the peer reads to the end, and its EOF (or close_notify) ends the linger. */
+    private void halfCloseForLinger() {
+        outputShutdown = true;
+        if (LibC.shutdown(fd, LibC.SHUT_WR) != 0) {
+            int err = LibC.errno();
+            if (err != Errno.ENOTCONN) {
+                closeNow(new EpollException("shutdown(fd=" + fd + ", SHUT_WR)", err));
+                return;
+            }
+            closeNow(null); // the peer is gone already: nothing to linger for
+            return;
+        }
+        interestChanged();
     }
 
     private void closeNow(Throwable cause) {
@@ -896,6 +966,10 @@ public final class Connection {
             idle.stop();
         }
         cancelConnectTimer();
+        if (lingerTimer != null) {
+            lingerTimer.cancel();
+            lingerTimer = null;
+        }
         if (ownsFd) {
             LibC.close(fd);
         }
@@ -1108,7 +1182,7 @@ public final class Connection {
 
     /** Whether unwrapping should go on: not paused (a graceful close reads on for close_notify). */
     boolean tlsWantsData() {
-        return !closed && readPauses == 0;
+        return !closed && (readPauses & pausesInEffect()) == 0;
     }
 
     /** Ciphertext (handshake, records, alerts) for the socket. */

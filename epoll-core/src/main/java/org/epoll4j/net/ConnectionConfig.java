@@ -6,12 +6,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Per-connection behaviour: trigger mode, write watermarks, read budget and idle timeouts. Immutable; each
+ * Per-connection behaviour: trigger mode, write watermarks, read and write budgets, idle timeouts and the linger
+ * of a graceful close. Immutable; each
  * {@code withX} returns a copy.
  */
 public final class ConnectionConfig {
     private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.EDGE, 32 * 1024, 64 * 1024,
-            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO);
+            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2));
 
     private final TriggerMode trigger;
     private final int lowWatermark;
@@ -21,9 +22,10 @@ public final class ConnectionConfig {
     private final Duration readIdle;
     private final Duration writeIdle;
     private final Duration allIdle;
+    private final Duration linger;
 
     private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, int writeBudget,
-                             Duration readIdle, Duration writeIdle, Duration allIdle) {
+                             Duration readIdle, Duration writeIdle, Duration allIdle, Duration linger) {
         this.trigger = trigger;
         this.lowWatermark = low;
         this.highWatermark = high;
@@ -32,6 +34,7 @@ public final class ConnectionConfig {
         this.readIdle = readIdle;
         this.writeIdle = writeIdle;
         this.allIdle = allIdle;
+        this.linger = linger;
     }
 
     /**
@@ -50,7 +53,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withTrigger(TriggerMode mode) {
         return new ConnectionConfig(Objects.requireNonNull(mode, "trigger"), lowWatermark, highWatermark, readBudget,
-                writeBudget, readIdle, writeIdle, allIdle);
+                writeBudget, readIdle, writeIdle, allIdle, linger);
     }
 
     /**
@@ -66,7 +69,7 @@ public final class ConnectionConfig {
         if (low < 0 || high <= low) {
             throw new IllegalArgumentException("write watermarks need 0 <= low < high: low=" + low + ", high=" + high);
         }
-        return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle);
+        return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle, linger);
     }
 
     /**
@@ -80,7 +83,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("read budget must be >= 1: " + reads);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, writeBudget, readIdle, writeIdle,
-                allIdle);
+                allIdle, linger);
     }
 
     /**
@@ -96,7 +99,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("write budget must be >= 1: " + writes);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writes, readIdle, writeIdle,
-                allIdle);
+                allIdle, linger);
     }
 
     /**
@@ -112,7 +115,21 @@ public final class ConnectionConfig {
     public ConnectionConfig withIdleTimeouts(Duration readIdle, Duration writeIdle, Duration allIdle) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget,
                 nonNegative(readIdle, "readIdle"),
-                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"));
+                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"), linger);
+    }
+
+    /**
+     * How long a graceful {@link Connection#close()} lingers once everything was sent and its output half-closed:
+     * it reads and discards what the peer still sends until the peer's EOF, at most this long, so that bytes the
+     * peer sent after close() do not make the kernel reset the connection (and drop the end of the response still
+     * in the send buffer). {@link Duration#ZERO} closes as soon as the queue drained. Default 2 s.
+     *
+     * @param linger the longest wait for the peer's EOF, or zero
+     * @return a copy with that linger timeout
+     */
+    public ConnectionConfig withLingerTimeout(Duration linger) {
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
+                writeIdle, allIdle, nonNegative(linger, "linger"));
     }
 
     private static Duration nonNegative(Duration d, String what) {
@@ -163,6 +180,11 @@ public final class ConnectionConfig {
         return allIdle;
     }
 
+    /** How long a graceful close waits for the peer's EOF after half-closing; zero when it does not. */
+    public Duration lingerTimeout() {
+        return linger;
+    }
+
     boolean hasIdleTimeouts() {
         return !readIdle.isZero() || !writeIdle.isZero() || !allIdle.isZero();
     }
@@ -171,6 +193,6 @@ public final class ConnectionConfig {
     public String toString() {
         return "ConnectionConfig[" + trigger + ", watermarks=" + lowWatermark + "/" + highWatermark + ", readBudget="
                 + readBudget + ", writeBudget=" + writeBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle
-                + "/" + allIdle + "]";
+                + "/" + allIdle + ", linger=" + linger + "]";
     }
 }

@@ -38,6 +38,12 @@ final class NetContext {
 
     /** Plaintext that TLS connections decrypt into and hand to onData; grown to the largest session's need. */
     private ByteBuffer tlsPlain;
+    /** Ciphertext that TLS connections wrap into before handing it to their outbound queue (which copies it). */
+    private ByteBuffer tlsNetOut;
+    /** TLS record-sized heap buffers lent to connections while they hold a partial record or held plaintext. */
+    private final ArrayDeque<ByteBuffer> tlsPool = new ArrayDeque<>();
+    static final int TLS_BUFFER_SIZE = 17 * 1024;
+    private static final int MAX_POOLED_TLS_BUFFERS = 64;
 
     private NetContext() {
         MsgHdr.verifyLayout(); // once per process: a wrong layout would send the wrong bytes
@@ -56,6 +62,33 @@ final class NetContext {
             tlsPlain = ByteBuffer.allocate(Math.max(size, 17 * 1024));
         }
         return tlsPlain;
+    }
+
+    /**
+     * The shared ciphertext buffer, at least {@code size} bytes. A connection fills it and hands it to its outbound
+     * queue before any callback can run, so one per reactor serves all its TLS connections.
+     */
+    ByteBuffer tlsNetOut(int size) {
+        if (tlsNetOut == null || tlsNetOut.capacity() < size) {
+            tlsNetOut = ByteBuffer.allocate(size);
+        }
+        return tlsNetOut;
+    }
+
+    /** A cleared heap buffer of at least {@code size} bytes: pooled when it fits {@link #TLS_BUFFER_SIZE}. */
+    ByteBuffer takeTlsBuffer(int size) {
+        if (size <= TLS_BUFFER_SIZE) {
+            ByteBuffer b = tlsPool.pollFirst();
+            return b != null ? b.clear() : ByteBuffer.allocate(TLS_BUFFER_SIZE);
+        }
+        return ByteBuffer.allocate(size);
+    }
+
+    /** Gives back a buffer from {@link #takeTlsBuffer} (a larger one is left to the GC). */
+    void releaseTlsBuffer(ByteBuffer b) {
+        if (b.capacity() == TLS_BUFFER_SIZE && tlsPool.size() < MAX_POOLED_TLS_BUFFERS) {
+            tlsPool.addFirst(b);
+        }
     }
 
     /** Sets msg_iovlen before a sendmsg over the first {@code count} iovecs. */

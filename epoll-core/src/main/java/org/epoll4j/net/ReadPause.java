@@ -15,7 +15,9 @@ enum ReadPause {
     /** The TLS engine's delegated task runs on the task executor: no record can be unwrapped until it ends. */
     TLS_TASK,
     /** A rate limiter withholds reads. */
-    RATE_LIMIT;
+    RATE_LIMIT,
+    /** A {@link BlockingConnection}'s inbound buffer is full: its reader has not yet taken what arrived. */
+    BLOCKING_READER;
 
     /** This reason's bit in a set of reasons. */
     int bit() {

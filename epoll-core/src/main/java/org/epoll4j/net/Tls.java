@@ -7,7 +7,6 @@ import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLSession;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -18,9 +17,12 @@ import java.util.concurrent.RejectedExecutionException;
  * outbound half. The handshake, post-handshake messages (TLS 1.3 tickets, key updates) and close_notify all go
  * through the same two loops, so there is no separate handshake path to get out of step.
  *
- * <p>Buffers: {@code netIn} keeps only a partial record between reads (a read that ends on a record boundary is
- * unwrapped straight from the reactor's shared read buffer); plaintext goes to the reactor's shared TLS buffer;
- * {@code netOut} holds up to four records per send. All are sized from the session and reused.
+ * <p>Buffers: an idle connection holds none (its heap is the engine's state and this object). {@code netIn} is
+ * borrowed from the reactor's pool only while a partial record waits for its rest (a read that ends on a record
+ * boundary is unwrapped straight from the reactor's shared read buffer) and given back when it empties; plaintext
+ * goes to the reactor's shared TLS buffer; records are wrapped into the reactor's shared ciphertext buffer (up to
+ * four per send), which the outbound queue copies what the socket does not take from. Held plaintext is borrowed
+ * likewise and given back once wrapped.
  */
 final class Tls {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
@@ -33,9 +35,6 @@ final class Tls {
     private final NetContext ctx;
     /** Write mode: position = bytes held (a partial record). */
     private ByteBuffer netIn;
-    private ByteBuffer netOut;
-    /** The reused buffer for held plaintext (see {@link #hold}); write mode. */
-    private ByteBuffer staged;
     private int appSize;
     private boolean handshakeDone;
     private boolean taskRunning;
@@ -56,10 +55,7 @@ final class Tls {
         this.config = config;
         this.ctx = ctx;
         this.engine = config.newEngine(conn.remoteAddress());
-        SSLSession s = engine.getSession();
-        this.appSize = s.getApplicationBufferSize();
-        this.netIn = ByteBuffer.allocate(s.getPacketBufferSize());
-        this.netOut = ByteBuffer.allocate(s.getPacketBufferSize() * RECORDS_PER_SEND);
+        this.appSize = engine.getSession().getApplicationBufferSize();
     }
 
     // ------------------------------------------------------------------ handshake
@@ -112,7 +108,7 @@ final class Tls {
     void onNetData(ByteBuffer src) throws Exception {
         try {
             while (true) {
-                if (netIn.position() == 0) {
+                if (netIn == null) {
                     process(src);
                     return;
                 }
@@ -126,11 +122,15 @@ final class Tls {
                     process(netIn);
                 } finally {
                     netIn.compact();
+                    if (netIn.position() == 0) {
+                        ctx.releaseTlsBuffer(netIn); // no partial record left: hold no buffer
+                        netIn = null;
+                    }
                 }
                 if (!src.hasRemaining() || stopped()) {
                     return;
                 }
-                if (!netIn.hasRemaining()) {
+                if (netIn != null && !netIn.hasRemaining()) {
                     ensureNetIn(netIn.capacity() * 2); // a record longer than netIn: the session's sizes grew
                 }
             }
@@ -143,7 +143,8 @@ final class Tls {
             throw e;
         } finally {
             if (src.hasRemaining() && conn.isOpen()) {
-                ensureNetIn(netIn.position() + src.remaining()); // a partial record, or records left unread
+                ensureNetIn((netIn == null ? 0 : netIn.position()) + src.remaining()); // a partial record, or
+                // records left unread
                 netIn.put(src);
             }
         }
@@ -156,7 +157,7 @@ final class Tls {
 
     /** Whether a partial record (or unread records, while paused) waits in netIn. */
     boolean hasBuffered() {
-        return netIn.position() > 0;
+        return netIn != null && netIn.position() > 0;
     }
 
     private void process(ByteBuffer in) throws Exception {
@@ -193,8 +194,7 @@ final class Tls {
             }
             switch (r.getStatus()) {
                 case BUFFER_UNDERFLOW:
-                    ensureNetIn(engine.getSession().getPacketBufferSize());
-                    return;
+                    return; // a partial record: onNetData keeps it (in a buffer big enough for a whole one)
                 case BUFFER_OVERFLOW:
                     appSize = Math.max(appSize * 2, engine.getSession().getApplicationBufferSize());
                     continue;
@@ -335,11 +335,16 @@ final class Tls {
     }
 
     /** Plaintext buffers (write mode) and file regions, in write order. */
-    private final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>(2);
     /** Plaintext and file bytes in {@link #pending}; volatile for queuedBytes() on other threads. */
     private volatile long held;
     private ByteBuffer fileBuf;
     private boolean pumpScheduled;
+    /**
+     * The held buffer pump is wrapping from (flipped to read mode): a write re-entering through a callback (the
+     * high watermark crossed while the batch was queued) starts a new buffer instead of appending to it.
+     */
+    private ByteBuffer wrapping;
     private final Runnable pumpAgain = this::pumpAgain;
     private boolean closeRequested;
 
@@ -371,24 +376,16 @@ final class Tls {
     private void hold(ByteBuffer src) {
         Object tail = pending.peekLast();
         ByteBuffer into;
-        if (tail instanceof ByteBuffer b) {
+        if (tail instanceof ByteBuffer b && b != wrapping) {
             into = b;
-        } else if (staged != null && !pending.contains(staged)) {
-            into = staged.clear(); // the reused buffer: the common case holds no file, so this is it
-            pending.add(into);
         } else {
-            into = ByteBuffer.allocate(Math.max(src.remaining(), NetContext.CHUNK_SIZE));
-            if (staged == null) {
-                staged = into;
-            }
+            into = ctx.takeTlsBuffer(src.remaining()); // borrowed until wrapped (pump gives it back)
             pending.add(into);
         }
         if (into.remaining() < src.remaining()) {
             ByteBuffer bigger = ByteBuffer.allocate(Math.max(into.capacity() * 2, into.position() + src.remaining()));
             bigger.put(into.flip());
-            if (into == staged) {
-                staged = bigger;
-            }
+            ctx.releaseTlsBuffer(into);
             pending.pollLast();
             pending.add(bigger);
             into = bigger;
@@ -416,11 +413,18 @@ final class Tls {
                 if (head instanceof ByteBuffer b) {
                     b.flip();
                     int before = b.remaining();
-                    boolean progress = wrapBatch(b);
+                    wrapping = b; // a handler writing from a callback inside wrapBatch must not append to it
+                    boolean progress;
+                    try {
+                        progress = wrapBatch(b);
+                    } finally {
+                        wrapping = null;
+                    }
                     held -= before - b.remaining();
                     b.compact();
                     if (b.position() == 0) {
                         pending.poll();
+                        ctx.releaseTlsBuffer(b); // a big one (a large write held) goes to the GC
                     }
                     if (!progress) {
                         break; // the engine took nothing and made nothing: wait for what it waits for
@@ -443,10 +447,14 @@ final class Tls {
                         pending.poll();
                         closeFile(f);
                     }
-                    fileBuf.flip();
-                    while (fileBuf.hasRemaining() && conn.isOpen()) {
-                        if (!wrapBatch(fileBuf)) { // the engine stalled: keep the rest ahead of the file's rest
-                            ByteBuffer rest = ByteBuffer.allocate(fileBuf.remaining()).put(fileBuf);
+                    ByteBuffer batch = fileBuf;
+                    if (f.remaining == 0) {
+                        fileBuf = null; // 64 KiB: not kept once the file is sent
+                    }
+                    batch.flip();
+                    while (batch.hasRemaining() && conn.isOpen()) {
+                        if (!wrapBatch(batch)) { // the engine stalled: keep the rest ahead of the file's rest
+                            ByteBuffer rest = ByteBuffer.allocate(batch.remaining()).put(batch);
                             pending.addFirst(rest);
                             held += rest.position();
                             break;
@@ -516,10 +524,7 @@ final class Tls {
      */
     private boolean wrapBatch(ByteBuffer src) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
-        if (netOut.capacity() < packet * RECORDS_PER_SEND) {
-            netOut = ByteBuffer.allocate(packet * RECORDS_PER_SEND); // the session's sizes grew in the handshake
-        }
-        netOut.clear();
+        ByteBuffer netOut = ctx.tlsNetOut(packet * RECORDS_PER_SEND).clear();
         boolean progress = false;
         while (src.hasRemaining() && netOut.remaining() >= packet) {
             SSLEngineResult r = engine.wrap(src, netOut);
@@ -551,7 +556,7 @@ final class Tls {
 
     /** Sends what the engine wants to send without application data (handshake, alerts, close_notify). */
     private int wrapHandshake() throws Exception {
-        netOut.clear();
+        ByteBuffer netOut = ctx.tlsNetOut(engine.getSession().getPacketBufferSize()).clear();
         boolean finishedNow = false;
         while (true) {
             SSLEngineResult r;
@@ -565,7 +570,8 @@ final class Tls {
                 if (netOut.position() > 0) {
                     break;
                 }
-                netOut = ByteBuffer.allocate(Math.max(netOut.capacity() * 2, engine.getSession().getPacketBufferSize()));
+                netOut = ctx.tlsNetOut(Math.max(netOut.capacity() * 2, engine.getSession().getPacketBufferSize()))
+                        .clear();
                 continue;
             }
             if (r.getHandshakeStatus() == HandshakeStatus.FINISHED) {
@@ -590,7 +596,7 @@ final class Tls {
     private void sendAlert() {
         try {
             if (conn.isOpen() && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
-                netOut.clear();
+                ByteBuffer netOut = ctx.tlsNetOut(engine.getSession().getPacketBufferSize()).clear();
                 engine.wrap(EMPTY, netOut);
                 if (netOut.position() > 0) {
                     conn.tlsSend(netOut.flip());
@@ -628,9 +634,16 @@ final class Tls {
         for (Object o : pending) {
             if (o instanceof FileSource f) {
                 closeFile(f);
+            } else {
+                ctx.releaseTlsBuffer((ByteBuffer) o);
             }
         }
         pending.clear();
+        if (netIn != null) {
+            ctx.releaseTlsBuffer(netIn);
+            netIn = null;
+        }
+        fileBuf = null;
         held = 0;
     }
 
@@ -652,9 +665,12 @@ final class Tls {
     }
 
     private void ensureNetIn(int size) {
-        if (netIn.capacity() < size) {
+        if (netIn == null) {
+            netIn = ctx.takeTlsBuffer(Math.max(size, engine.getSession().getPacketBufferSize()));
+        } else if (netIn.capacity() < size) {
             ByteBuffer bigger = ByteBuffer.allocate(Math.max(size, netIn.capacity() * 2));
             bigger.put(netIn.flip());
+            ctx.releaseTlsBuffer(netIn);
             netIn = bigger;
         }
     }

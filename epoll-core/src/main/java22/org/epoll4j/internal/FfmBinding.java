@@ -28,11 +28,12 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  *       per-thread segment (allocated once per thread) right after the call, before the JVM can run anything that
  *       would change it; {@link #errno()} reads that segment. Only callers that saw -1 read it.</li>
  *   <li>{@code Linker.Option.critical(false)} (no thread-state transition; the thread stays in Java state, so a
- *       safepoint waits for it) only where the kernel guarantees the call does not wait: {@code epoll_ctl},
- *       {@code epoll_wait} and {@code poll} with timeout 0, and {@code send}/{@code recv}/{@code sendmsg} with
+ *       safepoint waits for it) only where the kernel guarantees the call does not wait: {@code epoll_wait} and
+ *       {@code poll} with timeout 0, and {@code send}/{@code recv}/{@code sendmsg} with
  *       {@code MSG_DONTWAIT}. The same calls that may wait use a plain downcall. {@code read}/{@code write} and the
  *       others can block on a blocking fd, and {@link LibC} does not know the fd's mode, so they are never
- *       critical.</li>
+ *       critical; nor is {@code epoll_ctl}, which sleeps on the epoll instance's mutex while another thread holds
+ *       it.</li>
  *   <li>The variadic {@code fcntl} and {@code ioctl} are bound with {@code Linker.Option.firstVariadicArg}, and
  *       {@code open} as {@code open(path, flags, ...)} with no variadic argument, as C calls them.</li>
  * </ul>
@@ -54,8 +55,12 @@ final class FfmBinding extends Binding {
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
 
     private static final MethodHandle EPOLL_CREATE1 = downcall("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    /** Never waits: critical. */
-    private static final MethodHandle EPOLL_CTL = downcall("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), CRITICAL);
+    /**
+     * Not critical: epoll_ctl takes the epoll instance's mutex (and, adding one epoll fd to another, a global one),
+     * and sleeps while another thread holds it (a loop copying out its events, another thread registering). A
+     * critical call holds off safepoints meanwhile, so every other Java thread would wait on that mutex too.
+     */
+    private static final MethodHandle EPOLL_CTL = downcall("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle EPOLL_WAIT = downcall("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
     /** Timeout 0 never waits: critical. */
     private static final MethodHandle EPOLL_WAIT_NOW = downcall("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);

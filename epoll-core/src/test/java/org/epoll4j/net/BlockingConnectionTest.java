@@ -286,6 +286,41 @@ class BlockingConnectionTest {
         }
     }
 
+    @Test
+    void theFacadesResumeDoesNotUndoAUsersPause() throws Exception {
+        int limit = 1024;
+        CompletableFuture<BlockingConnection> serverSide = new CompletableFuture<>();
+        CountDownLatch done = new CountDownLatch(1);
+        TcpServer server = serve(BlockingService.of(c -> {
+            serverSide.complete(c);
+            done.await(); // the test reads through this connection from its own thread
+        }).inboundLimit(limit), ConnectionConfig.defaults());
+        try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
+            peer.configureBlocking(false);
+            peer.write(ByteBuffer.allocate(256 * 1024));
+            BlockingConnection c = await(serverSide);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (c.available() < limit) {
+                assertTrue(System.nanoTime() < deadline, "the inbound buffer never filled");
+                Thread.sleep(1);
+            }
+            c.connection().pauseReading(); // the application's own pause, on top of the facade's
+            byte[] buf = new byte[limit * 2];
+            while (c.available() > 0) { // one read of the reactor may have brought up to 64 KiB past the limit
+                c.read(buf, 0, buf.length); // drained: the facade resumes its reason...
+            }
+            loop.barrier();
+            loop.barrier();
+            assertEquals(0, c.available(), "...but the user's pause holds: nothing more is read");
+            assertTrue(c.connection().isReadingPaused());
+            c.connection().resumeReading();
+            assertTrue(c.read(buf, 0, buf.length) > 0, "reading goes on once the user resumes");
+            c.abort();
+        } finally {
+            done.countDown();
+        }
+    }
+
     // ------------------------------------------------------------------ timeouts
 
     @Test

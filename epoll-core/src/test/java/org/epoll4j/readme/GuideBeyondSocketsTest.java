@@ -33,26 +33,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @org.junit.jupiter.api.Timeout(60)
 class GuideBeyondSocketsTest {
     private static final Path SELF = Path.of("src/test/java/org/epoll4j/readme/GuideBeyondSocketsTest.java");
-    private static final Path GUIDE = Path.of("../docs/guide.md");
 
     @Test
     void theGuideShowsTheseBlocks() throws Exception {
-        String guide = Files.readString(GUIDE);
-        List<String> lines = Files.readAllLines(SELF);
-        int blocks = 0;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).trim().startsWith("// guide:")) {
-                int indent = lines.get(i).indexOf('/');
-                StringBuilder block = new StringBuilder();
-                for (i++; !lines.get(i).trim().equals("// end"); i++) {
-                    String l = lines.get(i);
-                    block.append(l.length() >= indent ? l.substring(indent) : l.trim()).append('\n');
-                }
-                assertTrue(guide.contains("```java\n" + block + "```"), "docs/guide.md lacks:\n" + block);
-                blocks++;
-            }
-        }
-        assertEquals(4, blocks);
+        assertEquals(4, GuideBlocks.assertGuideShows(SELF));
     }
 
     @Test

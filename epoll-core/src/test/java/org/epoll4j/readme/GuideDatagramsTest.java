@@ -28,26 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @org.junit.jupiter.api.Timeout(60)
 class GuideDatagramsTest {
     private static final Path SELF = Path.of("src/test/java/org/epoll4j/readme/GuideDatagramsTest.java");
-    private static final Path GUIDE = Path.of("../docs/guide.md");
 
     @Test
     void theGuideShowsTheseBlocks() throws Exception {
-        String guide = Files.readString(GUIDE);
-        List<String> lines = Files.readAllLines(SELF);
-        int blocks = 0;
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).trim().startsWith("// guide:")) {
-                int indent = lines.get(i).indexOf('/');
-                StringBuilder block = new StringBuilder();
-                for (i++; !lines.get(i).trim().equals("// end"); i++) {
-                    String l = lines.get(i);
-                    block.append(l.length() >= indent ? l.substring(indent) : l.trim()).append('\n');
-                }
-                assertTrue(guide.contains("```java\n" + block + "```"), "docs/guide.md lacks:\n" + block);
-                blocks++;
-            }
-        }
-        assertEquals(5, blocks);
+        assertEquals(5, GuideBlocks.assertGuideShows(SELF));
     }
 
     @Test
