@@ -198,6 +198,89 @@ class RateLimiterTest {
         }
     }
 
+    /** Group members that charge their reads; counts per connection. */
+    private static final class GroupReader extends Tracking {
+        final RateLimitGroup group;
+        final java.util.Map<Connection, AtomicLong> delivered = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.BlockingQueue<RateLimiter> all = new java.util.concurrent.LinkedBlockingQueue<>();
+        long maxRead;
+
+        GroupReader(RateLimitGroup group) {
+            this.group = group;
+        }
+
+        @Override
+        public void onOpen(Connection c) throws Exception {
+            RateLimiter l = RateLimiter.builder(c).group(group).build();
+            c.attach(l);
+            delivered.put(c, new AtomicLong());
+            all.add(l);
+            super.onOpen(c);
+        }
+
+        @Override
+        public void onData(Connection c, ByteBuffer data) {
+            int n = data.remaining();
+            data.position(data.limit());
+            maxRead = Math.max(maxRead, n);
+            delivered.get(c).addAndGet(n);
+            ((RateLimiter) c.attachment()).onRead(n);
+        }
+    }
+
+    @Test
+    void groupReadsShareFairly() throws Exception {
+        RateLimit groupLimit = RateLimit.of(2_000_000, 20_000); // 20 000 B per tick for both together
+        int each = 400_000;
+        try (Loop loop = Loop.start("rate-group-read")) {
+            RateLimitGroup group = RateLimitGroup.builder(loop.reactor).read(groupLimit).tick(TICK).build();
+            GroupReader h = new GroupReader(group);
+            TcpServer server = TcpServer.builder(loop.reactor).handler(h).start();
+            try (SocketChannel a = connect(server.localAddress()); SocketChannel b = connect(server.localAddress())) {
+                Connection ca = h.all.poll(WAIT_SECONDS, TimeUnit.SECONDS).connection();
+                Connection cb = h.all.poll(WAIT_SECONDS, TimeUnit.SECONDS).connection();
+                AtomicLong da = h.delivered.get(ca);
+                AtomicLong db = h.delivered.get(cb);
+                List<Long> gaps = new CopyOnWriteArrayList<>();
+                CompletableFuture<Void> sampled = new CompletableFuture<>();
+                Runnable[] sample = new Runnable[1];
+                sample[0] = () -> {
+                    if (da.get() < each && db.get() < each) {
+                        gaps.add(Math.abs(da.get() - db.get()));
+                        loop.reactor.schedule(TICK, sample[0]);
+                    } else {
+                        sampled.complete(null);
+                    }
+                };
+                Thread writerB = new Thread(() -> {
+                    try {
+                        writeFully(b, bytes(5, 0, each));
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                writerB.start();
+                loop.reactor.execute(sample[0]);
+                writeFully(a, bytes(5, 0, each));
+                writerB.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                awaitTrue(loop, () -> da.get() == each && db.get() == each);
+                sampled.get(WAIT_SECONDS, TimeUnit.SECONDS);
+                long maxRead = loop.call(() -> h.maxRead);
+                long bound = groupLimit.burst() + 4 * groupLimit.perTickCeil(10) + 2 * maxRead;
+                assertFalse(gaps.isEmpty());
+                for (long gap : gaps) {
+                    assertTrue(gap <= bound, "one member ran ahead by " + gap + " B (bound " + bound + "): " + gaps);
+                }
+                long refills = loop.call(group::readRefills);
+                assertTrue(2L * each <= groupLimit.burst() + groupLimit.perTickCeil(10) * refills + 2 * maxRead,
+                        2 * each + " B after " + refills + " group refills");
+            }
+            h.closed.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            h.closed.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            server.close();
+        }
+    }
+
     @Test
     void rateAndUserPausesHoldIndependently() throws Exception {
         RateLimit limit = RateLimit.of(100_000, 1000); // 1000 B per tick
