@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * which wakes the JVM's signal dispatcher thread; that thread only counts the signal and, on the first since the
  * last delivery, hands one task to the reactor. Everything the listener does runs on the reactor's thread.
  *
+ * <p>A process started with {@code SIGHUP}, {@code SIGINT} or {@code SIGTERM} ignored ({@code nohup}, a shell's
+ * background job) keeps it ignored: the JVM refuses to install a handler for it, so the watcher leaves that signal
+ * out of {@link #signals()} and logs a WARNING (and {@code open} fails if no signal is left).
+ *
  * <p>One watcher per signal per process: the JVM keeps one handler per signal. {@link #close()} puts back the
  * handler that was there before (for {@code HUP}/{@code INT}/{@code TERM}, the JVM's shutdown trigger). The signals
  * the JVM uses itself cannot be watched: see {@link UnixSignal}.
@@ -52,6 +56,7 @@ public final class SignalWatcher implements AutoCloseable {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(SignalWatcher.class.getName());
     /** Which watcher owns each signal now (one per process). */
     private static final Map<UnixSignal, SignalWatcher> OWNERS = new ConcurrentHashMap<>();
 
@@ -92,20 +97,36 @@ public final class SignalWatcher implements AutoCloseable {
             throw new ClosedReactorException("SignalWatcher.open: the reactor is closed");
         }
         SignalWatcher w = new SignalWatcher(reactor, EnumSet.copyOf(signals), listener);
-        for (UnixSignal s : w.pending.keySet()) {
+        for (UnixSignal s : EnumSet.copyOf(w.pending.keySet())) {
             SignalWatcher owner = OWNERS.putIfAbsent(s, w);
             if (owner != null) {
                 w.release();
                 throw new IllegalStateException(s.signalName() + " is already watched by " + owner);
             }
             try {
-                w.previous.put(s, Signal.handle(new Signal(s.name()), sig -> w.arrived(s)));
+                SignalHandler before = Signal.handle(new Signal(s.name()), sig -> w.arrived(s));
+                if (before == SignalHandler.SIG_IGN && (s == UnixSignal.HUP || s == UnixSignal.INT
+                        || s == UnixSignal.TERM)) {
+                    // HotSpot leaves a shutdown signal that the process ignores alone (nohup's SIGHUP, a background
+                    // job's SIGINT) and answers SIG_IGN without installing anything: this watcher will not hear it.
+                    OWNERS.remove(s, w);
+                    w.pending.remove(s);
+                    LOG.log(System.Logger.Level.WARNING, "{0} is ignored by this process (started under nohup, or in "
+                            + "the background?) and the JVM keeps it ignored: the watcher on {1} will not hear it",
+                            s.signalName(), reactor.name());
+                    continue;
+                }
+                w.previous.put(s, before);
             } catch (IllegalArgumentException e) {
                 OWNERS.remove(s, w);
                 w.release();
                 throw new IllegalArgumentException(s.signalName() + ": the JVM refuses to let it be handled ("
                         + e.getMessage() + ")", e);
             }
+        }
+        if (w.pending.isEmpty()) {
+            throw new IllegalStateException("SignalWatcher.open: every signal of " + signals + " is ignored by this "
+                    + "process, and the JVM keeps such shutdown signals ignored (started under nohup?)");
         }
         return w;
     }
