@@ -275,12 +275,32 @@ class ChatServerTest {
         Client carol = new Client(port);
         carol.await("! the chat is full (2 users); try again later");
         carol.awaitEof();
-        // alice keeps talking (sending resets her idle time); bob says nothing and is timed out
+        // alice keeps talking (sending resets her idle time); bob says nothing and is timed out. One "hello" was not
+        // enough: bob's last read (his /nick) came only milliseconds before it, so under load alice's own timeout
+        // could fire before bob's departure reached her. She talks every 300 ms (under the flood limit) until then.
         alice.send("hello");
         bob.await("<alice> hello");
-        bob.await("! idle for 1 s; closing");
-        bob.awaitEof();
-        alice.await("* bob left (idle)");
+        java.util.concurrent.atomic.AtomicBoolean talking = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread chatter = new Thread(() -> {
+            try {
+                while (talking.get()) {
+                    Thread.sleep(300); // the activity under test, not synchronisation
+                    alice.send(".");
+                }
+            } catch (Exception stopped) {
+                // the test ended
+            }
+        }, "alice-chatter");
+        chatter.setDaemon(true);
+        chatter.start();
+        try {
+            bob.await("! idle for 1 s; closing");
+            bob.awaitEof();
+            alice.await("* bob left (idle)");
+        } finally {
+            talking.set(false);
+            chatter.join(5000);
+        }
         Client dave = new Client(port); // a place is free again
         dave.awaitPrefix("* welcome, you are guest");
     }
