@@ -81,16 +81,21 @@ final class Keyspace {
         return (System.nanoTime() - ORIGIN) / 1_000_000 + 1;
     }
 
-    /** {@code monotonic}, a {@link #now()} value, as Unix time in milliseconds (by the clocks' current offset). */
+    /**
+     * Unix milliseconds minus {@link #now()}, taken once: a fixed offset makes {@code EXPIREAT} then
+     * {@code EXPIRETIME} give back the same instant (reading both clocks on each conversion was off by 1 ms whenever
+     * they ticked at different moments). Wall-clock steps after start are not followed, as a monotonic expiry wants.
+     */
+    private static final long UNIX_OFFSET = System.currentTimeMillis() - now();
+
+    /** {@code monotonic}, a {@link #now()} value, as Unix time in milliseconds. */
     static long toUnixMs(long monotonic) {
-        return System.currentTimeMillis() + (monotonic - now());
+        return monotonic + UNIX_OFFSET;
     }
 
     /** Unix time in milliseconds as a {@link #now()} value (at least 1: in the past means expired). */
     static long fromUnixMs(long unixMs) {
-        long delta = unixMs - System.currentTimeMillis();
-        long mono = now();
-        return delta < 1 - mono ? 1 : mono + delta;
+        return Math.max(1, unixMs - UNIX_OFFSET);
     }
 
     /** The live entry of {@code key}, or null; deletes it if it has expired. */
