@@ -131,4 +131,34 @@ final class ReactorJmx implements ReactorMXBean {
     public long getEpollCtls() {
         return reactor.stats().epollCtls();
     }
+
+    @Override
+    public int getOpenConnections() {
+        return reactor.stats().openConnections();
+    }
+
+    @Override
+    public int getPausedConnections() {
+        return reactor.stats().pausedConnections();
+    }
+
+    @Override
+    public long getQueuedBytes() {
+        return reactor.stats().queuedBytes();
+    }
+
+    @Override
+    public long getBytesRead() {
+        return reactor.stats().bytesRead();
+    }
+
+    @Override
+    public long getBytesWritten() {
+        return reactor.stats().bytesWritten();
+    }
+
+    @Override
+    public long getDirectMemoryBytes() {
+        return reactor.stats().directMemoryBytes();
+    }
 }
