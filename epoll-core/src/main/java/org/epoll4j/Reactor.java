@@ -989,6 +989,11 @@ public final class Reactor implements Executor, AutoCloseable {
         return counters.snapshot(wakeups.written(), io, scratch8.capacity() + timespec.capacity());
     }
 
+    /** {@link #stats()} without the connection layer's figures (zero there): no walk over the connections. */
+    ReactorStats loopStats() {
+        return counters.snapshot(wakeups.written(), new IoFigures(), scratch8.capacity() + timespec.capacity());
+    }
+
     private void ensureOpen(String op) {
         if (!life.isOpen()) {
             throw new ClosedReactorException(op + ": " + name + " is closed");
@@ -997,7 +1002,7 @@ public final class Reactor implements Executor, AutoCloseable {
 
     @Override
     public String toString() {
-        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + stats().registrations()
+        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + loopStats().registrations()
                 + ", binding=" + LibC.binding() + (isClosed() ? ", closed" : "") + "]";
     }
 }
