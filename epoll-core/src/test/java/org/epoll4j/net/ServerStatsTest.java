@@ -210,6 +210,48 @@ class ServerStatsTest {
     }
 
     @Test
+    void tlsPlaintextHeldBackCountsAsQueued() throws Exception {
+        TlsTestKit kit = TlsTestKit.get();
+        int total = 2 << 20;
+        CompletableFuture<Connection> wrote = new CompletableFuture<>();
+        Tracking h = new Tracking() {
+            @Override
+            public void onOpen(Connection c) throws Exception {
+                super.onOpen(c);
+                c.write(new byte[total]); // encrypted only as the socket drains: the plaintext waits
+                wrote.complete(c);
+            }
+        };
+        try (Loop loop = Loop.start("stats-tls")) {
+            TcpServer server = TcpServer.builder(loop.reactor).handler(h)
+                    .childOptions(SockOpts.empty().with(SockOpt.SO_SNDBUF, 64 * 1024))
+                    .tls(TlsConfig.server(kit.serverContext())).start();
+            java.net.InetSocketAddress at = (java.net.InetSocketAddress) server.localAddress();
+            try (java.net.Socket plain = new java.net.Socket()) {
+                plain.setReceiveBufferSize(64 * 1024);
+                plain.connect(at);
+                javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) kit.clientContext().getSocketFactory()
+                        .createSocket(plain, "localhost", at.getPort(), true);
+                s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                s.startHandshake(); // and read nothing yet
+                Connection c = wrote.get(WAIT_SECONDS, TimeUnit.SECONDS);
+                Seen seen = seen(loop, server, List.of(c));
+                assertEquals(1, seen.server.openConnections());
+                assertEquals(seen.queued, seen.server.queuedBytes());
+                assertEquals(seen.queued, seen.reactor.queuedBytes());
+                assertTrue(seen.server.queuedBytes() > total / 2, () -> "queued " + seen.server.queuedBytes());
+                assertEquals(seen.written, seen.server.bytesWritten(), "ciphertext the kernel took, handshake included");
+                byte[] back = s.getInputStream().readNBytes(total);
+                assertEquals(total, back.length);
+                loop.barrier();
+                assertEquals(0, server.stats().queuedBytes());
+            }
+            h.nextClose();
+            server.close();
+        }
+    }
+
+    @Test
     void mxBeanWhileListeningUnregisteredOnClose() throws Exception {
         Counting h = new Counting();
         ObjectName name = new ObjectName("org.epoll4j:type=TcpServer,name=stats-mx");
