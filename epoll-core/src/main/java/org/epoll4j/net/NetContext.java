@@ -66,6 +66,13 @@ final class NetContext implements IoFigures.Source {
         }
     }
 
+    /** The reactor's context if it has one yet (observing must not allocate one); any thread. */
+    static NetContext peek(Reactor reactor) {
+        synchronized (CONTEXTS) {
+            return CONTEXTS.get(reactor);
+        }
+    }
+
     // ------------------------------------------------------------ figures for Reactor.stats() (any thread reads)
 
     /*

@@ -55,7 +55,10 @@ public record ServerStats(int openConnections, int pausedConnections, long queue
             dropped += s.offloadResultsDropped();
         }
         for (Reactor r : reactors) {
-            io.directMemoryBytes += NetContext.of(r).directMemoryBytes();
+            NetContext ctx = NetContext.peek(r); // none yet: no connection ever ran there, nothing held
+            if (ctx != null) {
+                io.directMemoryBytes += ctx.directMemoryBytes();
+            }
         }
         return new ServerStats(io.connections, io.pausedConnections, io.queuedBytes, io.bytesRead, io.bytesWritten,
                 io.directMemoryBytes, accepted, rejected, tlsFailures, dropped);

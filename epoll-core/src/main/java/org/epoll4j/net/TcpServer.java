@@ -68,8 +68,11 @@ public final class TcpServer implements AutoCloseable {
     private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile boolean closed;
-    /** The connection layer of this server's reactor (connections that run elsewhere, HANDOFF, use theirs). */
-    private final NetContext ctx;
+    /**
+     * The connection layer of this server's reactor, cached at its first connection (on that reactor's thread, the
+     * only one that uses it); connections that run elsewhere (HANDOFF) look theirs up.
+     */
+    private NetContext ctx;
     /** Bytes of this server's connections that closed (several reactor threads add: HANDOFF). */
     private final LongAdder closedBytesRead = new LongAdder();
     private final LongAdder closedBytesWritten = new LongAdder();
@@ -84,7 +87,6 @@ public final class TcpServer implements AutoCloseable {
         this.ownsListener = ownsListener;
         this.childReactors = childReactors;
         this.childLocal = childLocal(listener.localAddress);
-        this.ctx = NetContext.of(reactor);
         this.acceptor = new Acceptor(reactor, listener.fd, listener.localAddress, settings.acceptBudget, !ownsListener,
                 share, new Acceptor.Sink() {
                     @Override
@@ -435,7 +437,15 @@ public final class TcpServer implements AutoCloseable {
     }
 
     private NetContext ctxOf(Reactor r) {
-        return r == reactor ? ctx : NetContext.of(r);
+        if (r != reactor) {
+            return NetContext.of(r);
+        }
+        NetContext c = ctx;
+        if (c == null) {
+            c = NetContext.of(r);
+            ctx = c;
+        }
+        return c;
     }
 
     /** Offloaded results of this server's connections dropped because their reactor closed first. */
