@@ -19,9 +19,9 @@ package org.epoll4j;
  * @param eventCapacity       current size of the event array
  * @param epollCtls           epoll_ctl calls for registrations (ADD, MOD, DEL; from any thread): the cost LEVEL
  *                            triggering pays when a writer's queue fills and drains, and EDGE does not
- * @param openConnections     connections of the {@code org.epoll4j.net} layer open on this reactor now: servers'
- *                            connections, from when they appear in {@code TcpServer.connections()} (a TLS one after
- *                            its handshake); a {@code TcpClient}'s connections are not counted in these figures
+ * @param openConnections     connections of the {@code org.epoll4j.net} layer open on this reactor now (servers',
+ *                            clients' and child processes'), from when they are established (a TLS one after its
+ *                            handshake) until they close
  * @param pausedConnections   of those, the ones whose reading is paused now, for any reason
  *                            ({@code Connection.isReadingPaused()})
  * @param queuedBytes         bytes those connections were given to write and the kernel has not accepted yet, TLS

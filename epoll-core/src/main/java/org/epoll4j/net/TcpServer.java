@@ -68,11 +68,6 @@ public final class TcpServer implements AutoCloseable {
     private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile boolean closed;
-    /**
-     * The connection layer of this server's reactor, cached at its first connection (on that reactor's thread, the
-     * only one that uses it); connections that run elsewhere (HANDOFF) look theirs up.
-     */
-    private NetContext ctx;
     /** Bytes of this server's connections that closed (several reactor threads add: HANDOFF). */
     private final LongAdder closedBytesRead = new LongAdder();
     private final LongAdder closedBytesWritten = new LongAdder();
@@ -433,19 +428,6 @@ public final class TcpServer implements AutoCloseable {
     void connectionOpened(Connection c) {
         active.incrementAndGet();
         connections.add(c);
-        ctxOf(c.reactor()).connectionOpened(c);
-    }
-
-    private NetContext ctxOf(Reactor r) {
-        if (r != reactor) {
-            return NetContext.of(r);
-        }
-        NetContext c = ctx;
-        if (c == null) {
-            c = NetContext.of(r);
-            ctx = c;
-        }
-        return c;
     }
 
     /** Offloaded results of this server's connections dropped because their reactor closed first. */
@@ -469,7 +451,6 @@ public final class TcpServer implements AutoCloseable {
         if (connections.contains(c)) {
             closedBytesRead.add(c.bytesRead());
             closedBytesWritten.add(c.bytesWritten());
-            ctxOf(c.reactor()).connectionClosed(c);
             if (connections.remove(c)) {
                 active.decrementAndGet();
             }

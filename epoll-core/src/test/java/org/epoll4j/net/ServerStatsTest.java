@@ -388,4 +388,30 @@ class ServerStatsTest {
             h.nextClose();
         }
     }
+
+    /** A client's connections count in their reactor's figures too, from connect to close. */
+    @Test
+    void aClientsConnectionsCountInTheirReactorsFigures() throws Exception {
+        Counting serverSide = new Counting();
+        try (Loop serverLoop = Loop.start("stats-srv"); Loop clientLoop = Loop.start("stats-cli")) {
+            TcpServer server = TcpServer.builder(serverLoop.reactor).handler(serverSide).start();
+            Tracking clientSide = new Tracking();
+            Connection c = TcpClient.builder(clientLoop.reactor).remote(server.localAddress()).handler(clientSide)
+                    .connect().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            clientLoop.call(() -> {
+                c.write(new byte[100]);
+                return null;
+            });
+            serverSide.awaitReceived(100);
+            ReactorStats open = clientLoop.call(clientLoop.reactor::stats);
+            assertEquals(1, open.openConnections(), "the client's connection");
+            assertEquals(100, open.bytesWritten());
+            c.close();
+            clientSide.nextClose();
+            ReactorStats closed = clientLoop.call(clientLoop.reactor::stats);
+            assertEquals(0, closed.openConnections());
+            assertEquals(100, closed.bytesWritten(), "kept in the closed totals");
+            server.close();
+        }
+    }
 }
