@@ -4,6 +4,7 @@ import org.epoll4j.net.Connection;
 import org.epoll4j.net.ConnectionHandler;
 import org.epoll4j.net.IdleState;
 import org.epoll4j.net.IdleTimeoutException;
+import org.epoll4j.net.RateLimiter;
 import org.epoll4j.net.TcpClient;
 
 import java.nio.ByteBuffer;
@@ -84,6 +85,8 @@ final class ProxyPair {
     final class Side implements ConnectionHandler {
         private final boolean isClient;
         Connection conn;
+        /** Limits how fast this side is read (so how fast the other side is written); null without a limit. */
+        private RateLimiter limiter;
 
         private Side(boolean isClient) {
             this.isClient = isClient;
@@ -101,10 +104,18 @@ final class ProxyPair {
             } else {
                 upstreamOpened(connection);
             }
+            if (settings.rateLimit() != null && connection.isOpen()) {
+                // reads only: the other side is written no faster than this side is read, and its queue stays
+                // bounded by the watermark as without a limit
+                limiter = RateLimiter.builder(connection).read(settings.rateLimit()).build();
+            }
         }
 
         @Override
         public void onData(Connection connection, ByteBuffer data) {
+            if (limiter != null) {
+                limiter.onRead(data.remaining()); // may pause reading until the bucket refills
+            }
             Connection to = other().conn;
             to.write(data);
             stats.queued(to.queuedBytes());

@@ -4,6 +4,7 @@ import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.net.ConnectionConfig;
+import org.epoll4j.net.RateLimit;
 import org.epoll4j.net.Resolver;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +25,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "proxy", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"TCP proxy: relays every client connection to --to HOST:PORT (try it in front of the echo "
                 + "example: proxy --to 127.0.0.1:7007, then nc 127.0.0.1 7009).",
-                "Backpressure both ways, half-close passed on, connect and idle timeouts, a connection cap."})
+                "Backpressure both ways, half-close passed on, connect and idle timeouts, a connection cap, a "
+                        + "per-client rate limit."})
 public final class ProxyServer implements Callable<Integer> {
     static final int DEFAULT_PORT = 7009;
 
@@ -57,6 +59,11 @@ public final class ProxyServer implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     int watermark;
 
+    @Option(names = "--rate-limit", paramLabel = "BYTES", defaultValue = "0",
+            description = "bytes per second each client may send, and receive, at most (each direction of each pair "
+                    + "is read no faster; bursts of a tenth of a second; 0 = no limit; default: ${DEFAULT-VALUE})")
+    long rateLimit;
+
     @Spec
     CommandSpec spec;
 
@@ -84,13 +91,22 @@ public final class ProxyServer implements Callable<Integer> {
         if (watermark < 2 || watermark > 1 << 30) {
             throw new ParameterException(spec.commandLine(), "--watermark must be 2..1073741824: " + watermark);
         }
+        if (rateLimit < 0) {
+            throw new ParameterException(spec.commandLine(), "--rate-limit must be >= 0: " + rateLimit);
+        }
+        RateLimit limit;
+        try {
+            limit = rateLimit == 0 ? null : RateLimit.of(rateLimit, Math.max(rateLimit / 10, 1));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--rate-limit: " + e.getMessage());
+        }
         Duration idle = Duration.ofMillis(idleTimeoutMs);
         // The all-idle timer of each connection is only the idle check's clock: ProxyPair closes a pair when
         // neither of its sockets moved a byte since the previous check.
         ConnectionConfig config = options.config().withWriteWatermarks(watermark / 2, watermark)
                 .withIdleTimeouts(Duration.ZERO, Duration.ZERO, idle);
         ProxySettings settings = new ProxySettings(upstream.host(), upstream.port(), Resolver.system(),
-                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections);
+                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit);
         ProxyStats counters = new ProxyStats();
         stats = counters;
         return ServerRunner.serve("proxy", options, DEFAULT_PORT,

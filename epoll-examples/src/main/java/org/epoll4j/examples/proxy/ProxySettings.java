@@ -1,6 +1,7 @@
 package org.epoll4j.examples.proxy;
 
 import org.epoll4j.net.ConnectionConfig;
+import org.epoll4j.net.RateLimit;
 import org.epoll4j.net.Resolver;
 
 import java.time.Duration;
@@ -15,7 +16,8 @@ import java.time.Duration;
  * @param config         both connections' settings: watermarks and the idle check's period
  * @param idleTimeout    a pair that moves nothing either way for this long is closed (zero: never)
  * @param maxConnections most client connections relayed at once
+ * @param rateLimit      each direction of each pair is read at most this fast, or {@code null} for no limit
  */
 record ProxySettings(String upstreamHost, int upstreamPort, Resolver resolver, Duration connectTimeout,
-                     ConnectionConfig config, Duration idleTimeout, int maxConnections) {
+                     ConnectionConfig config, Duration idleTimeout, int maxConnections, RateLimit rateLimit) {
 }

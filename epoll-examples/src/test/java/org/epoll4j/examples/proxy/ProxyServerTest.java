@@ -180,14 +180,14 @@ class ProxyServerTest {
         String help = out.toString(StandardCharsets.UTF_8);
         assertTrue(help.startsWith("Usage: java -jar epoll-examples.jar proxy"), help);
         for (String option : List.of("--to=HOST:PORT", "--connect-timeout-ms=MS", "--idle-timeout-ms=MS",
-                "--max-connections=N", "--watermark=BYTES", "--reactors=N")) {
+                "--max-connections=N", "--watermark=BYTES", "--rate-limit=BYTES", "--reactors=N")) {
             assertTrue(help.contains(option), option + " in " + help);
         }
         String[][] bad = {{}, {"--to", "nohost"}, {"--to", "::1:80"}, {"--to", "h:0"}, {"--to", "h:1", "--watermark",
-                "1"}, {"--to", "h:1", "--max-connections", "0"}, {"--to", "h:1", "--connect-timeout-ms", "0"}};
+                "1"}, {"--to", "h:1", "--max-connections", "0"}, {"--to", "h:1", "--connect-timeout-ms", "0"}, {"--to", "h:1", "--rate-limit", "-1"}};
         String[] says = {"Missing required option: '--to=HOST:PORT'", "--to must be HOST:PORT",
                 "--to must be HOST:PORT", "--to must be HOST:PORT", "--watermark must be 2..1073741824: 1",
-                "--max-connections must be at least 1: 0", "--connect-timeout-ms must be 1..600000: 0"};
+                "--max-connections must be at least 1: 0", "--connect-timeout-ms must be 1..600000: 0", "--rate-limit must be >= 0: -1"};
         for (int i = 0; i < bad.length; i++) {
             String[] args = Stream.concat(Stream.of("proxy"), Arrays.stream(bad[i])).toArray(String[]::new);
             ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -424,6 +424,25 @@ class ProxyServerTest {
             assertTrue(proxy.stats().peakQueued() <= bound, "peak " + proxy.stats().peakQueued() + " > " + bound);
             assertEquals(0, proxy.stats().idleClosed());
             assertEquals(total, source.results.poll(30, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * With {@code --rate-limit}, a transfer takes at least as long as the limit says (it takes milliseconds without
+     * one) and still arrives byte-exact.
+     */
+    @Test
+    void theRateLimitSlowsEachClientDown() throws Exception {
+        int rate = 1_000_000;
+        try (Running proxy = start("--to", "127.0.0.1:" + echo.port(), "--rate-limit", "" + rate)) {
+            int size = 600_000;
+            long t0 = System.nanoTime();
+            assertEquals("ok", roundTrip(proxy.port(), size, 7, 32 * 1024));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            // the first tenth of a second is the burst, and the last read (64 KiB at most) is charged after it
+            // was relayed; the rest goes at the rate
+            long least = (size - rate / 10 - 65536) * 1000L / rate;
+            assertTrue(ms >= least, size + " bytes in " + ms + " ms at " + rate + " B/s");
         }
     }
 
