@@ -43,6 +43,7 @@ final class ProxyPair {
         }
         counted = true;
         stats.relayed.increment();
+        client.relaying();
         c.pauseReading(); // nothing to write it to yet; the kernel buffers it meanwhile
         TcpClient.builder(c.reactor())
                 .remote(settings.upstreamHost(), settings.upstreamPort())
@@ -67,6 +68,7 @@ final class ProxyPair {
             u.close();
             return;
         }
+        upstream.relaying();
         c.resumeReading();
     }
 
@@ -104,10 +106,14 @@ final class ProxyPair {
             } else {
                 upstreamOpened(connection);
             }
-            if (settings.rateLimit() != null && connection.isOpen()) {
+        }
+
+        /** A side that relays: with {@code --rate-limit}, it is read no faster than the limit. */
+        void relaying() {
+            if (settings.rateLimit() != null) {
                 // reads only: the other side is written no faster than this side is read, and its queue stays
                 // bounded by the watermark as without a limit
-                limiter = RateLimiter.builder(connection).read(settings.rateLimit()).build();
+                limiter = RateLimiter.builder(conn).read(settings.rateLimit()).build();
             }
         }
 
