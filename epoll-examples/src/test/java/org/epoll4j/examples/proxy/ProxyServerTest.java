@@ -446,6 +446,26 @@ class ProxyServerTest {
         }
     }
 
+    /** The proxy as a process of its own: it relays, and SIGTERM ends it with its counters. */
+    @Test
+    void aSubprocessRelaysAndPrintsItsCountersOnSigterm() throws Exception {
+        try (org.epoll4j.examples.ChildJvm child = org.epoll4j.examples.ChildJvm.start("proxy", "--port", "0",
+                "--to", "localhost:" + echo.port())) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)")
+                    .matcher(child.firstLine());
+            assertTrue(m.matches(), child.firstLine());
+            assertEquals("ok", roundTrip(Integer.parseInt(m.group(1)), 200_000, 5, 8192));
+            Process p = child.process();
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
+            assertEquals(143, p.exitValue(), "the JVM's status for a SIGTERM it handled (128 + 15)");
+            List<String> lines = Files.readAllLines(child.stdout());
+            assertEquals(2, lines.size(), lines.toString());
+            assertTrue(lines.get(1).matches("proxy: stopped; 1 connections relayed, 0 upstream failures, 0 over the "
+                    + "cap, 0 idle closed, 200000 bytes up, 200000 bytes down, peak queue \\d+ bytes"), lines.get(1));
+        }
+    }
+
     /** Runs the jar's command line with {@code args}, its output captured. */
     private static int run(String[] args, ByteArrayOutputStream out, ByteArrayOutputStream err) {
         picocli.CommandLine cl = new picocli.CommandLine(new org.epoll4j.examples.Main());
