@@ -50,6 +50,7 @@ final class ProxyPair {
                 .resolver(settings.resolver())
                 .connectTimeout(settings.connectTimeout())
                 .config(settings.config())
+                .options(settings.upstreamOptions())
                 .handler(upstream)
                 .connect()
                 .whenComplete((up, failure) -> {

@@ -6,6 +6,8 @@ import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.net.ConnectionConfig;
 import org.epoll4j.net.RateLimit;
 import org.epoll4j.net.Resolver;
+import org.epoll4j.net.SockOpt;
+import org.epoll4j.net.SockOpts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,6 +66,12 @@ public final class ProxyServer implements Callable<Integer> {
                     + "is read no faster; bursts of a tenth of a second; 0 = no limit; default: ${DEFAULT-VALUE})")
     long rateLimit;
 
+    @Option(names = "--socket-buffer", paramLabel = "BYTES", defaultValue = "0",
+            description = "SO_SNDBUF and SO_RCVBUF of every connection, to bound what the kernel holds per pair too "
+                    + "(Linux doubles the value; 0 = the kernel's autotuning, up to megabytes; default: "
+                    + "${DEFAULT-VALUE})")
+    int socketBuffer;
+
     @Spec
     CommandSpec spec;
 
@@ -94,6 +102,14 @@ public final class ProxyServer implements Callable<Integer> {
         if (rateLimit < 0) {
             throw new ParameterException(spec.commandLine(), "--rate-limit must be >= 0: " + rateLimit);
         }
+        if (socketBuffer < 0) {
+            throw new ParameterException(spec.commandLine(), "--socket-buffer must be >= 0: " + socketBuffer);
+        }
+        SockOpts sockets = SockOpts.empty().with(SockOpt.TCP_NODELAY, true);
+        if (socketBuffer > 0) {
+            sockets = sockets.with(SockOpt.SO_SNDBUF, socketBuffer).with(SockOpt.SO_RCVBUF, socketBuffer);
+        }
+        SockOpts socketOptions = sockets;
         RateLimit limit;
         try {
             limit = rateLimit == 0 ? null : RateLimit.of(rateLimit, Math.max(rateLimit / 10, 1));
@@ -106,11 +122,12 @@ public final class ProxyServer implements Callable<Integer> {
         ConnectionConfig config = options.config().withWriteWatermarks(watermark / 2, watermark)
                 .withIdleTimeouts(Duration.ZERO, Duration.ZERO, idle);
         ProxySettings settings = new ProxySettings(upstream.host(), upstream.port(), Resolver.system(),
-                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit);
+                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit, socketOptions);
         ProxyStats counters = new ProxyStats();
         stats = counters;
         return ServerRunner.serve("proxy", options, DEFAULT_PORT,
-                b -> b.config(config).handlerFactory(() -> new ProxyPair(settings, counters).client),
+                b -> b.config(config).childOptions(socketOptions)
+                        .handlerFactory(() -> new ProxyPair(settings, counters).client),
                 counters::summary, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }
 

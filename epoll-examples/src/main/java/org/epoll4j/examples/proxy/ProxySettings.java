@@ -3,6 +3,7 @@ package org.epoll4j.examples.proxy;
 import org.epoll4j.net.ConnectionConfig;
 import org.epoll4j.net.RateLimit;
 import org.epoll4j.net.Resolver;
+import org.epoll4j.net.SockOpts;
 
 import java.time.Duration;
 
@@ -17,7 +18,9 @@ import java.time.Duration;
  * @param idleTimeout    a pair that moves nothing either way for this long is closed (zero: never)
  * @param maxConnections most client connections relayed at once
  * @param rateLimit      each direction of each pair is read at most this fast, or {@code null} for no limit
+ * @param upstreamOptions the socket options of upstream connections
  */
 record ProxySettings(String upstreamHost, int upstreamPort, Resolver resolver, Duration connectTimeout,
-                     ConnectionConfig config, Duration idleTimeout, int maxConnections, RateLimit rateLimit) {
+                     ConnectionConfig config, Duration idleTimeout, int maxConnections, RateLimit rateLimit,
+                     SockOpts upstreamOptions) {
 }
