@@ -15,9 +15,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -57,6 +61,9 @@ class OutboundTest {
     /** Records every call the outbound half makes into its connection; {@code onRefill}/{@code onWritability} act. */
     static final class Recorder implements Outbound.Owner {
         Outbound outbound;
+        boolean connecting;
+        boolean selfDriven;
+        final List<Runnable> tasks = new ArrayList<>();
         boolean closed;
         long held;
         int interestChanged;
@@ -68,7 +75,7 @@ class OutboundTest {
 
         @Override
         public boolean connecting() {
-            return false;
+            return connecting;
         }
 
         @Override
@@ -78,12 +85,13 @@ class OutboundTest {
 
         @Override
         public boolean selfDriven() {
-            return false; // LEVEL: a flush that spent its budget waits for the next EPOLLOUT (the test's onWritable)
+            return selfDriven; // false (LEVEL): a flush that spent its budget waits for the next EPOLLOUT
         }
 
         @Override
         public void later(Runnable task) {
-            throw new AssertionError("no task expected: selfDriven() is false");
+            assertTrue(selfDriven, "a task asked for, but only EDGE (selfDriven) continues a flush by a task");
+            tasks.add(task);
         }
 
         @Override
@@ -129,7 +137,10 @@ class OutboundTest {
     }
 
     private Outbound outbound(UnixPair pair, int lowWatermark, int highWatermark) {
-        ConnectionConfig config = ConnectionConfig.defaults().withWriteWatermarks(lowWatermark, highWatermark);
+        return outbound(pair, ConnectionConfig.defaults().withWriteWatermarks(lowWatermark, highWatermark));
+    }
+
+    private Outbound outbound(UnixPair pair, ConnectionConfig config) {
         owner.outbound = new Outbound(owner, ctx, pair.writer, config, null);
         return owner.outbound;
     }
@@ -183,6 +194,62 @@ class OutboundTest {
         assertEquals(data.length, out.bytesWritten());
         assertEquals(1, owner.drained);
         assertFalse(out.wantsWrite());
+    }
+
+    @Test
+    @Timeout(10)
+    void whileConnectingWritesOnlyQueueUntilTheFlush() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair);
+        owner.connecting = true;
+        byte[] data = random(500, 20);
+
+        out.write(ByteBuffer.wrap(data));
+        assertEquals(0, out.writeCalls());
+        assertEquals(500, out.queuedBytes());
+        out.flushNowOrLater();
+        assertEquals(0, out.writeCalls(), "still connecting: wait for EPOLLOUT");
+
+        owner.connecting = false; // connected
+        out.flushNowOrLater();
+        assertEquals(1, out.writeCalls());
+        assertTrue(out.isEmpty());
+        assertArrayEquals(data, pair.readAll());
+    }
+
+    /**
+     * Under EDGE epoll will not report the socket writable again while it is, so a flush that spent its write budget
+     * continues by a task after other work: one task, however many flushes yield before it runs.
+     */
+    @Test
+    @Timeout(10)
+    void underEdgeAFlushThatSpendsItsBudgetContinuesByOneTask(@TempDir Path dir) throws Exception {
+        Path file = Files.write(dir.resolve("region"), random(3000, 21));
+        UnixPair pair = pair(0);
+        owner.selfDriven = true;
+        Outbound out = outbound(pair, ConnectionConfig.defaults().withWriteBudget(1));
+        long filler = pair.fill();
+        byte[] a = random(100, 22);
+        byte[] b = random(200, 23);
+        out.write(ByteBuffer.wrap(a)); // queued: the socket is full
+        try (FileChannel channel = FileChannel.open(file)) {
+            out.addFile(-1, channel, 0, 3000);
+            out.write(ByteBuffer.wrap(b));
+            pair.skip(filler);
+
+            out.onWritable(); // a's chunk: one call, the budget
+            assertEquals(1, owner.tasks.size());
+            out.onWritable(); // the region: one call again; the task is already asked for
+            assertEquals(1, owner.tasks.size());
+            assertEquals(0, owner.drained);
+
+            owner.tasks.remove(0).run(); // b
+            assertTrue(out.isEmpty());
+            assertEquals(1, owner.drained);
+            assertEquals(List.of(), owner.tasks);
+            assertEquals(1, out.maxWriteCallsPerFlush());
+            assertArrayEquals(concat(a, Files.readAllBytes(file), b), pair.readAll());
+        }
     }
 
     // ------------------------------------------------------------------ watermarks
