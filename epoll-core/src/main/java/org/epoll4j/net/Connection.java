@@ -215,6 +215,7 @@ public final class Connection {
         if (idle != null) {
             idle.start();
         }
+        ctx.connectionOpened(this); // the reactor's figures (ReactorStats) count every open connection
         if (server != null) {
             server.connectionOpened(this);
             countedOpen = true;
@@ -815,6 +816,7 @@ public final class Connection {
         if (ownsFd) {
             LibC.close(fd);
         }
+        ctx.connectionClosed(this); // its byte counts are final now (a connection never opened is not there)
         if (countedOpen) {
             server.connectionClosed(this);
         }
