@@ -318,9 +318,11 @@ class WriteQueueTest {
                 // chunk not given back leaves a hole a new chunk fills; a chunk allocated instead of taken shows too).
                 Set<NetContext.Chunk> pooled = Collections.newSetFromMap(new IdentityHashMap<>());
                 pooled.addAll(takeChunks(POOL_CHECK));
+                long direct = ctx.directMemoryBytes();
                 new Model(channel, sndbufKiB * 1024, outcomes).run(ops);
                 assertTrue(pooled.containsAll(takeChunks(POOL_CHECK)),
                         "the pool lost chunks or the queue allocated new ones");
+                assertEquals(direct, ctx.directMemoryBytes(), "the reactor's direct memory grew");
             }));
         }
         System.out.println("[property] flushes: " + outcomes[WriteQueue.DRAINED] + " DRAINED, "
