@@ -134,6 +134,12 @@ abstract class Binding {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    abstract long splice(int fdIn, int fdOut, long len, int flags);
+
+    // ---- end: splice ----
+
     /** The errno of this thread's last call through this binding. */
     abstract int errno();
 

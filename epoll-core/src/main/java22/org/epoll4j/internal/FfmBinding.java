@@ -140,6 +140,10 @@ final class FfmBinding extends Binding {
     private static final MethodHandle SENDMMSG = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
     /** MSG_DONTWAIT never waits: critical. */
     private static final MethodHandle SENDMMSG_DONTWAIT = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);
+
+    // ---- begin: splice (issue 22; wt2-splice) ----
+    private static final MethodHandle SPLICE = downcall("splice", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    // ---- end: splice ----
     // ---- end datagrams ----
 
     FfmBinding() {
@@ -370,6 +374,19 @@ final class FfmBinding extends Binding {
     }
 
     // ---- end datagrams ----
+
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    @Override
+    long splice(int fdIn, int fdOut, long len, int flags) {
+        try {
+            return (long) SPLICE.invokeExact(errnoSlot(), fdIn, 0L, fdOut, 0L, len, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end: splice ----
 
     @Override
     long sendfile(int outFd, int inFd, long offsetPtr, long count) {
