@@ -257,9 +257,9 @@ public final class Splice {
                 }
             }
             if (n < 0) {
-                if (err == Errno.EAGAIN && held > 0) {
-                    // Either src has nothing now or the pipe has no slot left (one per socket buffer spliced in):
-                    // wait for dst to take bytes before reading again; an EDGE event would not come back.
+                if (err == Errno.EAGAIN && held > 0 && copy == null && srcHasBytes()) {
+                    // The pipe has no slot left (each holds one piece of a socket buffer), while src still has
+                    // bytes: wait for dst to take some before reading again (an EDGE event would not come back).
                     src.pauseReading(ReadPause.SPLICE);
                 }
                 return -err;
@@ -276,6 +276,15 @@ public final class Splice {
                 src.pauseReading(ReadPause.SPLICE);
             }
             return n;
+        }
+
+        /** Whether src's socket has unread bytes (FIONREAD; true if it cannot tell). */
+        private boolean srcHasBytes() {
+            ByteBuffer scratch = ScratchHolder.FDS.get();
+            if (LibC.ioctl(src.fd(), LibC.FIONREAD, NativeMemory.address(scratch)) != 0) {
+                return true;
+            }
+            return scratch.getInt(0) > 0;
         }
 
         /** dst may take bytes: write what is held, then resume src, pass the FIN, or let dst's close go on. */
