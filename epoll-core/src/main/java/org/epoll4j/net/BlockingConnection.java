@@ -12,6 +12,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
@@ -456,6 +457,91 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(byte[] b) throws IOException {
         write(ByteBuffer.wrap(b));
+    }
+
+    /**
+     * Sends {@code count} bytes of the file at {@code path} from {@code position} after every byte written so far,
+     * with sendfile(2) on plain TCP (see {@link Connection#sendFile(Path, long, long)}; under TLS read and encrypted
+     * by the reactor). Waits for room as {@link #write(ByteBuffer)} does, then one task on the reactor hands the
+     * staged bytes over and queues the file behind them, and this call returns once that task ran: the file is
+     * queued (not yet sent: {@link #flush()} waits for that), and the connection's queue may now be far above its
+     * high watermark, so the next write waits until most of the file has gone.
+     *
+     * @param path     a regular file
+     * @param position the first byte to send
+     * @param count    how many bytes
+     * @throws IllegalArgumentException   if {@code position} or {@code count} is negative, or {@code path} is not a
+     *                                    regular file
+     * @throws ConnectionTimeoutException of kind {@code WRITE} if the wait for room exceeded the write timeout
+     * @throws InterruptedIOException     if the thread was interrupted while waiting (if it was waiting for the
+     *                                    reactor's task, the file may still be sent)
+     * @throws IOException                if the file cannot be opened; as for {@link #write(ByteBuffer)}
+     */
+    public void sendFile(Path path, long position, long count) throws IOException {
+        Objects.requireNonNull(path, "path");
+        if (position < 0 || count < 0) {
+            throw new IllegalArgumentException("sendFile: position and count must be >= 0: position=" + position
+                    + ", count=" + count);
+        }
+        checkNotLoop("sendFile");
+        long timeout = writeTimeoutNanos;
+        long left = timeout;
+        lock.lock();
+        try {
+            checkWritable("sendFile");
+            while (unwritable) {
+                left = await(writable, timeout, left, "sendFile", ConnectionTimeoutException.Kind.WRITE, 0);
+                checkWritable("sendFile");
+            }
+        } finally {
+            lock.unlock();
+        }
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        try {
+            reactor.execute(() -> {
+                try {
+                    handOff(); // the bytes staged before this call go first
+                    if (!connection.isOpen() || connection.isOutputShutdown()) {
+                        throw endedException("sendFile");
+                    }
+                    connection.sendFile(path, position, count);
+                    queued.complete(null);
+                } catch (Throwable t) {
+                    queued.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            SocketException failure = new SocketException("sendFile: the reactor is closed");
+            failure.initCause(e);
+            throw failure;
+        }
+        try {
+            queued.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("sendFile: interrupted; " + connection + " stays open");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re && !(cause instanceof ClosedConnectionException)) {
+                throw re; // IllegalArgumentException: not a regular file
+            }
+            lock.lock();
+            try {
+                if (closedHere) {
+                    throw closedException("sendFile");
+                }
+                IOException failure = endedException("sendFile");
+                if (failure.getCause() == null) {
+                    failure.initCause(cause);
+                }
+                throw failure;
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     /**

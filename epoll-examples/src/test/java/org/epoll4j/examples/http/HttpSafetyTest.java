@@ -99,7 +99,7 @@ class HttpSafetyTest {
                 assertEquals(431, c.read().status());
                 assertTrue(c.atEof());
             }
-            int largest = server.handler().largestHeaderBuffer();
+            int largest = server.largestHeaderBuffer();
             assertTrue(largest > 0 && largest <= 1024, "partial-head buffer grew to " + largest);
             // The limit is inclusive: a head of exactly 1024 bytes is fine, one more byte is not.
             String start = "GET /plaintext HTTP/1.1\r\nHost: x\r\nX: ";
@@ -111,7 +111,7 @@ class HttpSafetyTest {
                 String over = start + "p".repeat(1025 - start.length() - 4) + "\r\n\r\n";
                 assertEquals(431, c.send(over).read().status());
             }
-            assertTrue(server.handler().largestHeaderBuffer() <= 1024);
+            assertTrue(server.largestHeaderBuffer() <= 1024);
         }
     }
 
@@ -146,7 +146,7 @@ class HttpSafetyTest {
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertTrue(ms >= 200 && ms < 10_000, "closed after " + ms + " ms");
             }
-            assertTrue(server.handler().largestHeaderBuffer() <= 8192, "bounded by the default limit");
+            assertTrue(server.largestHeaderBuffer() <= 8192, "bounded by the default limit");
             // A connection that sends nothing at all is closed silently after the same deadline.
             try (RawClient c = new RawClient(server.port)) {
                 assertTrue(c.atEof());
