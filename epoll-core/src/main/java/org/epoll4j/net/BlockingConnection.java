@@ -69,8 +69,17 @@ public final class BlockingConnection implements Closeable {
     private static final long POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /**
+     * Where views get their connection's {@link DirectSend}: none until {@link Connection} provides one (then this
+     * becomes {@code Connection::directSend} or similar), so every write is handed to the loop. Package-private: a
+     * wiring seam, not a setting.
+     */
+    static volatile java.util.function.Function<Connection, DirectSend> directSends = c -> null;
+
     private final Connection connection;
     private final Reactor reactor;
+    /** The connection's direct send, or null: every write goes through the loop. */
+    private final DirectSend direct;
     private final int inboundLimit;
     private final int stageLimit;
 
@@ -101,6 +110,8 @@ public final class BlockingConnection implements Closeable {
     private boolean handOffScheduled;
     /** The reactor is sending a staged buffer without the lock (flush must not see an empty queue then). */
     private boolean handingOff;
+    /** A writer is in {@link DirectSend#trySend} (without the lock): nothing may be staged or handed off meanwhile. */
+    private boolean directSending;
     /** The connection's queue is above its high watermark (from onWritabilityChanged). */
     private boolean unwritable;
     private int flushWaiters;
@@ -112,6 +123,9 @@ public final class BlockingConnection implements Closeable {
     private InputStream inputStream;
     private OutputStream outputStream;
 
+    /** Loop-only: the wrapper handOff sends a staging buffer through (kept: one allocation less per hand-off). */
+    private ByteBuffer sending;
+
     private final Runnable handOff = this::handOff;
     private final Runnable resumeIfDrained = this::resumeIfDrained;
     private final Runnable drainPoll = this::drainPoll;
@@ -121,6 +135,7 @@ public final class BlockingConnection implements Closeable {
         this.reactor = connection.reactor();
         this.inboundLimit = inboundLimit;
         this.stageLimit = Math.max(1, connection.config().highWatermark());
+        this.direct = connection.isTls() ? null : directSends.apply(connection);
         this.readTimeoutNanos = nanos(readTimeout);
         this.writeTimeoutNanos = nanos(writeTimeout);
     }
@@ -398,6 +413,13 @@ public final class BlockingConnection implements Closeable {
         long timeout = writeTimeoutNanos;
         long left = timeout;
         int done = 0;
+        if (direct != null && src.hasRemaining()) {
+            int sent = sendDirect(src);
+            if (!src.hasRemaining()) {
+                return;
+            }
+            done = Math.max(0, sent);
+        }
         while (true) {
             boolean schedule = false;
             lock.lock();
@@ -405,6 +427,11 @@ public final class BlockingConnection implements Closeable {
                 while (src.hasRemaining()) {
                     checkWritable("write");
                     int room = stageLimit - outLen;
+                    if (directSending) {
+                        // another writer sends directly: staging now could let the loop send before it
+                        left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
+                        continue;
+                    }
                     if (unwritable || room <= 0) {
                         if (schedule) {
                             break; // hand the staged bytes over (outside the lock) before waiting for room
@@ -434,6 +461,42 @@ public final class BlockingConnection implements Closeable {
                 return;
             }
         }
+    }
+
+    /**
+     * Tries to send {@code src} straight from the calling thread, saving the loop a wake-up and the bytes a copy: only
+     * when this view has nothing staged, no hand-off scheduled or running and no other direct send (the rule that
+     * keeps one writer's bytes in order with what the loop sends for it), and {@link DirectSend#trySend} then checks
+     * the connection's side (queue empty, open, not corked). Returns the bytes sent, or -1 if it did not try or the
+     * connection refused; the caller stages what is left.
+     */
+    private int sendDirect(ByteBuffer src) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("write");
+            if (directSending || outLen > 0 || handOffScheduled || handingOff || unwritable) {
+                return -1;
+            }
+            directSending = true;
+        } finally {
+            lock.unlock();
+        }
+        int sent = -1;
+        try {
+            sent = direct.trySend(src);
+        } finally {
+            lock.lock();
+            try {
+                directSending = false;
+                writable.signalAll(); // writers that waited for it stage now
+                if (flushWaiters > 0) {
+                    drained.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        return sent;
     }
 
     /**
@@ -561,14 +624,14 @@ public final class BlockingConnection implements Closeable {
             }
             long timeout = writeTimeoutNanos;
             long left = timeout;
-            while (outLen > 0 || handOffScheduled || handingOff || connection.queuedBytes() > 0) {
+            while (outLen > 0 || handOffScheduled || handingOff || directSending || connection.queuedBytes() > 0) {
                 if (closedHere) {
                     throw closedException("flush");
                 }
                 if (ended) {
                     throw endedException("flush");
                 }
-                if (outLen == 0 && !handOffScheduled && !handingOff && !drainPollScheduled) {
+                if (outLen == 0 && !handOffScheduled && !handingOff && !directSending && !drainPollScheduled) {
                     // the rest sits in the connection's queue: no callback reports "empty", so look again soon
                     drainPollScheduled = true;
                     drainPollNanos = POLL_MIN_NANOS;
@@ -658,7 +721,11 @@ public final class BlockingConnection implements Closeable {
         }
         if (len > 0) {
             try {
-                connection.write(ByteBuffer.wrap(bytes, 0, len)); // sent now, or copied into the connection's queue
+                if (sending == null || sending.array() != bytes) {
+                    sending = ByteBuffer.wrap(bytes); // the staging buffers come back: a new wrapper only when one grew
+                }
+                sending.limit(len).position(0);
+                connection.write(sending); // sent now, or copied into the connection's queue
             } catch (ClosedConnectionException e) {
                 // closing: the bytes cannot go anywhere, and onClose reports why
             }
@@ -666,6 +733,9 @@ public final class BlockingConnection implements Closeable {
         lock.lock();
         try {
             handingOff = false;
+            if (bytes.length > KEEP_BUFFER && sending != null && sending.array() == bytes) {
+                sending = null; // a big staging buffer is dropped: its wrapper must not keep it
+            }
             if (bytes.length <= KEEP_BUFFER && bytes.length > 0) {
                 if (out.length == 0 && outLen == 0) {
                     out = bytes;
@@ -1041,6 +1111,35 @@ public final class BlockingConnection implements Closeable {
         public void close() {
             BlockingConnection.this.close();
         }
+    }
+
+    /**
+     * The connection's side of a direct send: a writer's thread sends with one non-blocking send(2) of its own
+     * instead of handing the bytes to the loop (one loop wake-up and one copy less per write). {@link Connection}
+     * does not provide one yet ({@link #directSends}); the contract it must meet:
+     * <ul>
+     *   <li>Called on a thread that is not the loop, by a view that keeps its rule: nothing of the view is staged or
+     *       being handed off, and no other direct send of the view runs.</li>
+     *   <li>Sends a prefix of {@code src} with {@code send(fd, ..., MSG_NOSIGNAL | MSG_DONTWAIT)} if, and only if,
+     *       checked atomically with respect to the loop's writes: plain TCP (no TLS), open and not closing, output not
+     *       shut down, not corked, and the outbound queue empty (nothing the loop still has to send). While it runs
+     *       the loop queues any write of its own instead of sending it, and does not close the fd (a close waits for
+     *       it or leaves the close(2) to it), so the fd cannot be reused under it.</li>
+     *   <li>Counts what it sent in {@code bytesWritten} (and reports it as a loop write would, for metrics and the
+     *       write-idle timeout).</li>
+     *   <li>Returns the bytes sent ({@code src}'s position advanced by as many), 0 if the socket took nothing
+     *       (EAGAIN), or -1 if a condition failed or send(2) failed otherwise; the view then hands the rest to the
+     *       loop, which sends it in order after the prefix, or meets the error and closes.</li>
+     * </ul>
+     */
+    interface DirectSend {
+        /**
+         * Sends a prefix of {@code src} now, or nothing.
+         *
+         * @param src the bytes (heap or direct)
+         * @return bytes sent, 0 on EAGAIN, -1 if not possible now
+         */
+        int trySend(ByteBuffer src);
     }
 
     /** The callbacks that feed a view; one per connection. */
