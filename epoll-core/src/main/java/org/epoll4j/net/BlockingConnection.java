@@ -535,6 +535,7 @@ public final class BlockingConnection implements Closeable {
      * @param count    how many bytes
      * @throws IllegalArgumentException   if {@code position} or {@code count} is negative, or {@code path} is not a
      *                                    regular file
+     * @throws java.nio.file.NoSuchFileException if there is no file at {@code path}
      * @throws ConnectionTimeoutException of kind {@code WRITE} if the wait for room exceeded the write timeout
      * @throws InterruptedIOException     if the thread was interrupted while waiting (if it was waiting for the
      *                                    reactor's task, the file may still be sent)
@@ -547,6 +548,14 @@ public final class BlockingConnection implements Closeable {
                     + ", count=" + count);
         }
         checkNotLoop("sendFile");
+        // Checked here, on the caller's thread, so that a missing file is an IOException of this call; the
+        // connection checks again on the loop (a FIFO or device could block it in open(2)).
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            if (!java.nio.file.Files.exists(path)) {
+                throw new java.nio.file.NoSuchFileException(path.toString(), null, "sendFile: no such file");
+            }
+            throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
+        }
         long timeout = writeTimeoutNanos;
         long left = timeout;
         lock.lock();

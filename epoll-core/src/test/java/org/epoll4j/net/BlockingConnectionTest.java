@@ -160,15 +160,24 @@ class BlockingConnectionTest {
         try {
             int size = 2 << 20;
             java.nio.file.Files.write(file, bytes(SEED, 0, size));
+            CompletableFuture<Void> handler = new CompletableFuture<>();
             TcpServer server = serve(BlockingService.of(c -> {
-                c.write("head|".getBytes(StandardCharsets.US_ASCII)); // staged: must go first
-                c.sendFile(file, 1000, size - 1000);
-                c.write("|tail".getBytes(StandardCharsets.US_ASCII)); // waits until most of the file went
-                IOException missing = assertThrows(IOException.class,
-                        () -> c.sendFile(file.resolveSibling("no-such-file-" + SEED), 0, 1));
-                assertTrue(missing.getMessage().contains("no-such-file"), missing.getMessage());
-                assertThrows(IllegalArgumentException.class, () -> c.sendFile(file, -1, 1));
-                c.flush();
+                try {
+                    c.write("head|".getBytes(StandardCharsets.US_ASCII)); // staged: must go first
+                    c.sendFile(file, 1000, size - 1000);
+                    c.write("|tail".getBytes(StandardCharsets.US_ASCII)); // waits until most of the file went
+                    IOException missing = assertThrows(java.nio.file.NoSuchFileException.class,
+                            () -> c.sendFile(file.resolveSibling("no-such-file-" + SEED), 0, 1));
+                    assertTrue(missing.getMessage().contains("no-such-file"), missing.getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> c.sendFile(file, -1, 1));
+                    assertThrows(IllegalArgumentException.class, () -> c.sendFile(file.getParent(), 0, 1),
+                            "a directory");
+                    c.flush();
+                    handler.complete(null);
+                } catch (Throwable t) {
+                    handler.completeExceptionally(t);
+                    throw t;
+                }
             }), ConnectionConfig.defaults().withWriteWatermarks(8192, 65536));
             BlockingConnection c = connect(server);
             ByteBuffer all = ByteBuffer.allocate(5 + size - 1000 + 5);
@@ -178,6 +187,7 @@ class BlockingConnectionTest {
             assertEquals("head|", new String(got, 0, 5, StandardCharsets.US_ASCII));
             assertArrayEquals(bytes(SEED, 1000, size - 1000), Arrays.copyOfRange(got, 5, 5 + size - 1000));
             assertEquals("|tail", new String(got, got.length - 5, 5, StandardCharsets.US_ASCII));
+            await(handler);
         } finally {
             java.nio.file.Files.deleteIfExists(file);
         }
