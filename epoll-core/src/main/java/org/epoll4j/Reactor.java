@@ -4,6 +4,7 @@ import org.epoll4j.internal.Durations;
 import org.epoll4j.internal.EpollPwait2;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.EventBuffer;
+import org.epoll4j.internal.IoFigures;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.internal.NativePlatform;
@@ -976,10 +977,21 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /**
      * A snapshot of the counters. Safe from any thread: each value is whole and never goes back, but the values are
-     * read one after another while the loop runs, not as one atomic cut.
+     * read one after another while the loop runs, not as one atomic cut. The connection figures
+     * ({@link ReactorStats#openConnections()} ...) are summed over the reactor's open connections when asked (so a
+     * snapshot costs a walk over them); taken on the loop thread they are exact, from another thread each
+     * connection's values are recent ones, and a connection closing meanwhile may be counted twice (as open and in the
+     * closed totals) in that one snapshot.
      */
     public ReactorStats stats() {
-        return counters.snapshot(wakeups.written());
+        IoFigures io = new IoFigures();
+        IoFigures.collect(this, io);
+        return counters.snapshot(wakeups.written(), io, scratch8.capacity() + timespec.capacity());
+    }
+
+    /** {@link #stats()} without the connection layer's figures (zero there): no walk over the connections. */
+    ReactorStats loopStats() {
+        return counters.snapshot(wakeups.written(), new IoFigures(), scratch8.capacity() + timespec.capacity());
     }
 
     private void ensureOpen(String op) {
@@ -990,7 +1002,7 @@ public final class Reactor implements Executor, AutoCloseable {
 
     @Override
     public String toString() {
-        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + stats().registrations()
+        return "Reactor[" + name + ", epfd=" + epfd + ", registrations=" + loopStats().registrations()
                 + ", binding=" + LibC.binding() + (isClosed() ? ", closed" : "") + "]";
     }
 }

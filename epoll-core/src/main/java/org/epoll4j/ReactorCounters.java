@@ -1,5 +1,8 @@
 package org.epoll4j;
 
+import org.epoll4j.internal.EventBuffer;
+import org.epoll4j.internal.IoFigures;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -103,12 +106,17 @@ final class ReactorCounters {
         CTLS.getAndAdd(this, 1L);
     }
 
-    /** Any thread. */
-    ReactorStats snapshot(long wakeupsWritten) {
+    /**
+     * Any thread. {@code io} holds the connection layer's figures; the reactor's own direct memory (its event array,
+     * {@link EventBuffer#EVENT_SIZE} bytes an entry, plus {@code ownDirectBytes} of scratch) is added to them here.
+     */
+    ReactorStats snapshot(long wakeupsWritten, IoFigures io, long ownDirectBytes) {
+        int capacity = (int) CAPACITY.getOpaque(this);
         return new ReactorStats((long) ITERATIONS.getOpaque(this), (long) WAITS.getOpaque(this),
                 (long) DISPATCHED.getOpaque(this), (long) STALE.getOpaque(this), wakeupsWritten,
                 (long) TASKS.getOpaque(this), (long) TIMERS.getOpaque(this), (long) FAILURES.getOpaque(this),
-                (long) STALLS.getOpaque(this), (int) REGISTRATIONS.getOpaque(this), (int) CAPACITY.getOpaque(this),
-                (long) CTLS.getOpaque(this));
+                (long) STALLS.getOpaque(this), (int) REGISTRATIONS.getOpaque(this), capacity,
+                (long) CTLS.getOpaque(this), io.connections, io.pausedConnections, io.queuedBytes, io.bytesRead,
+                io.bytesWritten, io.directMemoryBytes + (long) capacity * EventBuffer.EVENT_SIZE + ownDirectBytes);
     }
 }

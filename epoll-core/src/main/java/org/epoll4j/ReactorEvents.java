@@ -1,6 +1,7 @@
 package org.epoll4j;
 
 import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
 import jdk.jfr.FlightRecorder;
@@ -95,6 +96,12 @@ final class ReactorEvents {
             e.registrations = s.registrations();
             e.eventCapacity = s.eventCapacity();
             e.epollCtls = s.epollCtls();
+            e.openConnections = s.openConnections();
+            e.pausedConnections = s.pausedConnections();
+            e.queuedBytes = s.queuedBytes();
+            e.bytesRead = s.bytesRead();
+            e.bytesWritten = s.bytesWritten();
+            e.directMemoryBytes = s.directMemoryBytes();
             e.commit();
         }
     }
@@ -156,7 +163,7 @@ final class ReactorEvents {
     @Name("org.epoll4j.ReactorStatistics")
     @Label("Reactor Statistics")
     @Category("epoll4j")
-    @Description("One reactor's counters (Reactor.stats()), once a second")
+    @Description("One reactor's counters and connection figures (Reactor.stats()), once a second")
     @Period("1 s")
     @StackTrace(false)
     static final class Statistics extends Event {
@@ -186,6 +193,28 @@ final class ReactorEvents {
         int eventCapacity;
         @Label("epoll_ctl Calls")
         long epollCtls;
+        @Label("Open Connections")
+        int openConnections;
+        @Label("Paused Connections")
+        @Description("Open connections whose reading is paused")
+        int pausedConnections;
+        @Label("Queued Bytes")
+        @Description("Bytes written by the application, not yet accepted by the kernel (TLS plaintext held included)")
+        @DataAmount
+        long queuedBytes;
+        @Label("Bytes Read")
+        @Description("Open connections' bytes read plus closed ones' totals")
+        @DataAmount
+        long bytesRead;
+        @Label("Bytes Written")
+        @Description("Open connections' bytes written plus closed ones' totals")
+        @DataAmount
+        long bytesWritten;
+        @Label("Direct Memory")
+        @Description("Direct buffers held: the event array, the connection layer's shared buffers and write-queue "
+                + "chunks, queued or pooled")
+        @DataAmount
+        long directMemoryBytes;
     }
 
     @Name("org.epoll4j.SlowDispatch")

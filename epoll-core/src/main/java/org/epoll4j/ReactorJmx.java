@@ -8,7 +8,10 @@ import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import java.lang.management.ManagementFactory;
 
-/** {@link ReactorMXBean} for one reactor, registered on the platform MBean server. */
+/**
+ * {@link ReactorMXBean} for one reactor, registered on the platform MBean server. The loop counters are read without
+ * the walk over the connections that only the connection figures need.
+ */
 final class ReactorJmx implements ReactorMXBean {
     private final Reactor reactor;
     private final ObjectName objectName;
@@ -74,61 +77,91 @@ final class ReactorJmx implements ReactorMXBean {
 
     @Override
     public long getLoopIterations() {
-        return reactor.stats().loopIterations();
+        return reactor.loopStats().loopIterations();
     }
 
     @Override
     public long getEpollWaits() {
-        return reactor.stats().epollWaits();
+        return reactor.loopStats().epollWaits();
     }
 
     @Override
     public long getEventsDispatched() {
-        return reactor.stats().eventsDispatched();
+        return reactor.loopStats().eventsDispatched();
     }
 
     @Override
     public long getStaleEventsDropped() {
-        return reactor.stats().staleEventsDropped();
+        return reactor.loopStats().staleEventsDropped();
     }
 
     @Override
     public long getWakeupsWritten() {
-        return reactor.stats().wakeupsWritten();
+        return reactor.loopStats().wakeupsWritten();
     }
 
     @Override
     public long getTasksRun() {
-        return reactor.stats().tasksRun();
+        return reactor.loopStats().tasksRun();
     }
 
     @Override
     public long getTimersFired() {
-        return reactor.stats().timersFired();
+        return reactor.loopStats().timersFired();
     }
 
     @Override
     public long getHandlerFailures() {
-        return reactor.stats().handlerFailures();
+        return reactor.loopStats().handlerFailures();
     }
 
     @Override
     public long getEdgeStallsReported() {
-        return reactor.stats().edgeStallsReported();
+        return reactor.loopStats().edgeStallsReported();
     }
 
     @Override
     public int getRegistrations() {
-        return reactor.stats().registrations();
+        return reactor.loopStats().registrations();
     }
 
     @Override
     public int getEventCapacity() {
-        return reactor.stats().eventCapacity();
+        return reactor.loopStats().eventCapacity();
     }
 
     @Override
     public long getEpollCtls() {
-        return reactor.stats().epollCtls();
+        return reactor.loopStats().epollCtls();
+    }
+
+    @Override
+    public int getOpenConnections() {
+        return reactor.stats().openConnections();
+    }
+
+    @Override
+    public int getPausedConnections() {
+        return reactor.stats().pausedConnections();
+    }
+
+    @Override
+    public long getQueuedBytes() {
+        return reactor.stats().queuedBytes();
+    }
+
+    @Override
+    public long getBytesRead() {
+        return reactor.stats().bytesRead();
+    }
+
+    @Override
+    public long getBytesWritten() {
+        return reactor.stats().bytesWritten();
+    }
+
+    @Override
+    public long getDirectMemoryBytes() {
+        return reactor.stats().directMemoryBytes();
     }
 }

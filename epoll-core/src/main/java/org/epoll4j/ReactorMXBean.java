@@ -51,4 +51,22 @@ public interface ReactorMXBean {
 
     /** @return {@link ReactorStats#epollCtls()} */
     long getEpollCtls();
+
+    /** @return {@link ReactorStats#openConnections()} */
+    int getOpenConnections();
+
+    /** @return {@link ReactorStats#pausedConnections()} */
+    int getPausedConnections();
+
+    /** @return {@link ReactorStats#queuedBytes()} */
+    long getQueuedBytes();
+
+    /** @return {@link ReactorStats#bytesRead()} */
+    long getBytesRead();
+
+    /** @return {@link ReactorStats#bytesWritten()} */
+    long getBytesWritten();
+
+    /** @return {@link ReactorStats#directMemoryBytes()} */
+    long getDirectMemoryBytes();
 }

@@ -36,6 +36,10 @@ class ReactorJmxTest {
             assertEquals(1, proxy.getLoopIterations());
             assertFalse(proxy.isClosed());
             assertTrue(JMX.isMXBeanInterface(ReactorMXBean.class));
+            assertEquals(0, proxy.getOpenConnections(), "no connection layer on this reactor");
+            assertEquals(0L, SERVER.getAttribute(name, "QueuedBytes"));
+            assertTrue(proxy.getDirectMemoryBytes() >= (long) proxy.getEventCapacity() * 12,
+                    "at least the event array (12 or 16 bytes an entry)");
         }
         assertFalse(SERVER.isRegistered(name), "unregistered on close");
     }

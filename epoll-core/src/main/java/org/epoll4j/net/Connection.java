@@ -56,6 +56,25 @@ public final class Connection {
      */
     private static final Interest EDGE_INTEREST = READ_INTEREST.with(Interest.WRITE).with(Interest.PRIORITY);
 
+    /**
+     * Where a connection is in its life. The independent flags beside it: the read pauses and the peer's end
+     * (Inbound's), and the output shut down or about to be ({@link #shutdownOutput()}).
+     */
+    private enum Phase {
+        /** A client's connect(2) is in progress: writes queue, nothing is read. */
+        CONNECTING,
+        /** The socket is connected and the transport sets up (the TLS handshake); onOpen has not run. */
+        ESTABLISHING,
+        /** onOpen ran (or runs): the handler reads and writes. */
+        OPEN,
+        /** {@link #close()} was asked: queued output drains while what the peer sends is discarded. */
+        CLOSING,
+        /** Everything was sent and the FIN with it: waiting (bounded) for the peer's EOF before close(2). */
+        LINGERING,
+        /** The fd is closed and onClose ran (or runs). */
+        CLOSED
+    }
+
     private final Reactor reactor;
     private final NetContext ctx;
     private final int fd;
@@ -64,38 +83,23 @@ public final class Connection {
     private final TcpServer server;
     private final boolean edge;
     private final IdleTimer idle;
+    private final Inbound in;
     private final Outbound out;
-    private final Runnable readAgain = this::readAgain;
-    /** The TLS engine driver, or null for plaintext. */
-    private final Tls tls;
-    /** TLS close: close_notify sent and the queue drained; waiting for the peer's close_notify. */
-    private boolean awaitingCloseNotify;
+    /** Plain or TLS: the stage between the handler and the two queues. */
+    private final Transport transport;
+    /** Volatile for isOpen() and the getters on other threads; the loop thread is its only writer. */
+    private volatile Phase phase;
     private Registration registration;
     private CompletableFuture<Connection> connectFuture;
     private Timeout connectTimer;
-    /** A graceful close's wait for the peer's EOF after half-closing (see close()). */
+    /** The bounded wait of {@link Phase#LINGERING} (the linger or close_notify timeout). */
     private Timeout lingerTimer;
-    /** Whether the server counted this connection as open (so that closing it is counted too). */
-    private boolean countedOpen;
-
-    /*
-     * State the getters expose is volatile: the loop thread is its only writer, so a plain volatile write suffices
-     * (no CAS), and another thread reading isWritable()/bytesRead()... sees a current value. The rest is loop-only.
-     */
-    private volatile boolean closed;
-    private boolean connecting;
-    private boolean closing;
+    /** shutdownOutput() was asked with bytes still queued: the FIN follows the drain. */
     private boolean shutdownPending;
     private volatile boolean outputShutdown;
-    private volatile boolean inputClosed;
-    /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
-    private boolean hungUp;
-    /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
-    private boolean parked;
-    /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
-    private volatile int readPauses;
+    /** Whether the server counted this connection as open (so that closing it is counted too). */
+    private boolean countedOpen;
     private Throwable closeCause;
-    private volatile long bytesRead;
     /** Captured at accept (from accept4's sockaddr) or connect; asked for lazily only when that could not be. */
     private volatile SocketAddress localAddress;
     private volatile SocketAddress remoteAddress;
@@ -108,7 +112,7 @@ public final class Connection {
     Offload offload;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
-                       SocketAddress remote, long remoteInet4, TlsConfig tlsConfig) {
+                       SocketAddress remote, long remoteInet4, TlsConfig tlsConfig, Phase phase) {
         this.reactor = reactor;
         this.remoteAddress = remote;
         this.remoteInet4 = remoteInet4;
@@ -117,10 +121,13 @@ public final class Connection {
         this.config = config;
         this.handler = handler;
         this.server = server;
+        this.phase = phase;
         this.edge = config.trigger() == TriggerMode.EDGE;
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
-        this.out = new Outbound(new OutboundOwner(), ctx, fd, config, idle);
-        this.tls = tlsConfig != null ? new Tls(this, tlsConfig, ctx) : null;
+        Sides sides = new Sides();
+        this.in = new Inbound(sides, ctx, fd, config, idle);
+        this.out = new Outbound(sides, ctx, fd, config, idle);
+        this.transport = tlsConfig != null ? new TlsTransport(this, out, tlsConfig, ctx) : new PlainTransport(this, out);
     }
 
     /**
@@ -130,10 +137,11 @@ public final class Connection {
     static Connection accepted(Reactor reactor, int fd, SocketAddress remote, long remoteInet4, SocketAddress local,
                                ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                                TlsConfig tlsConfig) throws EpollException {
-        Connection c = new Connection(reactor, fd, config, handler, server, remote, remoteInet4, tlsConfig);
+        Connection c = new Connection(reactor, fd, config, handler, server, remote, remoteInet4, tlsConfig,
+                Phase.ESTABLISHING);
         c.localAddress = local;
-        c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io);
-        c.opened();
+        c.registered(reactor.register(fd, c.edge ? EDGE_INTEREST : READ_INTEREST, config.trigger(), c.io));
+        c.connected();
         return c;
     }
 
@@ -143,7 +151,7 @@ public final class Connection {
                                  Duration connectTimeout, TlsConfig tlsConfig) {
         Connection c;
         try {
-            c = new Connection(reactor, fd, config, handler, null, remote, -1, tlsConfig);
+            c = new Connection(reactor, fd, config, handler, null, remote, -1, tlsConfig, Phase.CONNECTING);
         } catch (Throwable e) {
             Sockets.closeQuietly(fd);
             future.completeExceptionally(e);
@@ -152,15 +160,17 @@ public final class Connection {
         c.connectFuture = future;
         try {
             boolean now = Sockets.connect(fd, remote);
-            c.connecting = !now;
-            c.registration = reactor.register(fd, c.edge ? EDGE_INTEREST : now ? READ_INTEREST : Interest.WRITE,
-                    config.trigger(), c.io);
             if (now) {
-                c.opened();
+                c.phase = Phase.ESTABLISHING;
+            }
+            c.registered(reactor.register(fd, c.edge ? EDGE_INTEREST : now ? READ_INTEREST : Interest.WRITE,
+                    config.trigger(), c.io));
+            if (now) {
+                c.connected();
             } else if (connectTimeout != null && !connectTimeout.isZero()) {
                 c.connectTimer = reactor.schedule(connectTimeout, () -> {
                     c.connectTimer = null;
-                    if (c.connecting) {
+                    if (c.phase == Phase.CONNECTING) {
                         c.closeNow(new EpollException("connect(fd=" + fd + ", " + remote + ") after "
                                 + connectTimeout.toMillis() + " ms", Errno.ETIMEDOUT));
                     }
@@ -172,49 +182,51 @@ public final class Connection {
         return c;
     }
 
-    /** Never throws: a failure here closes the connection (which owns its fd by now) with that cause. */
-    private void opened() {
+    private void registered(Registration registration) {
+        this.registration = registration;
+        in.registered(registration);
+    }
+
+    /** The socket is connected: the transport starts (a plain one is established at once). Never throws. */
+    private void connected() {
         try {
             if (localAddress == null && server == null) {
                 localAddress = Sockets.localAddress(fd); // a client's: the port the kernel picked at connect
             }
-            if (idle != null && tls == null) {
-                idle.start(); // under TLS once the handshake finished: its own timeout covers the handshake
-            }
-            if (tls != null) {
-                tls.start(); // onOpen follows when the handshake finishes, and then publication
-                return;
-            }
-            publish();
+            transport.start();
         } catch (Throwable t) {
-            closeNow(t);
-            return;
+            fail(t);
         }
-        notifyOpen();
     }
 
     /**
-     * Makes the connection one of its server's {@code connections()} (and so reachable by broadcasts). A TLS
-     * connection is published only after onOpen: a broadcast during its handshake would be held with the handshake
-     * and overtake the greeting onOpen writes.
+     * The transport is established (at once, or when the TLS handshake finished): the idle timer starts (under TLS
+     * the handshake has its own timeout), a server's connection joins its {@code connections()}, onOpen runs, then
+     * a client's future completes. Not before: a TLS connection published during its handshake would hold a
+     * broadcast with the handshake and send it ahead of the greeting onOpen writes; from here on a broadcast from
+     * another thread is a task that runs after onOpen. A throwing onOpen closes the connection (and fails the
+     * future).
      */
-    private void publish() {
-        if (server != null && !closed) {
+    void established() {
+        if (phase != Phase.ESTABLISHING) {
+            return;
+        }
+        phase = Phase.OPEN;
+        if (idle != null) {
+            idle.start();
+        }
+        ctx.connectionOpened(this); // the reactor's figures (ReactorStats) count every open connection
+        if (server != null) {
             server.connectionOpened(this);
             countedOpen = true;
         }
-    }
-
-    /** Runs onOpen, then completes a client's future; a throwing onOpen closes (and fails the future). */
-    private void notifyOpen() {
         try {
             handler.onOpen(this);
         } catch (Throwable t) {
             closeNow(t);
             return;
         }
-        // after onOpen, as TcpClient promises; a throwing onOpen failed the future with its throwable (in finish)
-        if (connectFuture != null && !closed) {
+        if (connectFuture != null && phase != Phase.CLOSED) {
             connectFuture.complete(this);
         }
     }
@@ -226,60 +238,53 @@ public final class Connection {
         public void onReady(Registration reg, Ready ready) throws Exception {
             try {
                 dispatch(ready);
-            } catch (javax.net.ssl.SSLException e) {
-                if (tls == null || !tls.isPeerFailure(e)) {
+            } catch (Exception e) {
+                if (!transport.isPeerFailure(e)) {
                     throw e; // the handler's own: a handler failure
                 }
-                tlsFailed(e);
+                fail(e);
             }
         }
 
         private void dispatch(Ready ready) throws Exception {
-            if (connecting) {
+            if (phase == Phase.CONNECTING) {
                 finishConnect();
-                if (closed) {
+                if (phase == Phase.CLOSED) {
                     return;
                 }
                 // Go on with the same event: bytes (or a FIN) that came with the connect completion must be read
                 // now, since under EDGE this event is the only notice of them.
             }
-            if (ready.isHangup() && !ready.isError()) {
-                hungUp = true;
-            }
-            if ((ready.isReadable() || ready.isReadHangup() || hungUp || ready.isError()) && canRead()) {
-                read(ready.isReadHangup() || hungUp || ready.isError() || ready.isPriority());
-            }
-            if (closed) {
+            in.onReady(ready);
+            if (phase == Phase.CLOSED) {
                 return;
             }
             if (ready.isWritable()) {
                 out.onWritable();
             }
-            if (closed) {
+            if (phase == Phase.CLOSED) {
                 return;
             }
             if (ready.isError()) {
                 int err = Sockets.soError(fd);
                 closeNow(err != 0 ? new EpollException("socket error on fd " + fd, err) : hangupCause());
-            } else if (hungUp) {
-                afterHangup();
+            } else if (in.hungUp()) {
+                in.afterHangup();
             }
         }
 
         @Override
         public void onClosed(Registration reg, Throwable cause) {
-            if (!closed) {
-                closed = true;
-                closeCause = cause;
-                // Ended by the fd-reuse check: our fd was closed behind our back and its number belongs to a new
-                // owner now. Closing it would close theirs.
-                finish(!(cause instanceof FdReusedException));
+            if (phase != Phase.CLOSED) {
+                // Ended by the reactor. By the fd-reuse check, our fd was closed behind our back and its number
+                // belongs to a new owner now: closing it would close theirs.
+                phase = Phase.CLOSED;
+                end(cause, !(cause instanceof FdReusedException));
             }
         }
     };
 
     private void finishConnect() {
-        connecting = false;
         cancelConnectTimer();
         int err;
         try {
@@ -292,52 +297,10 @@ public final class Connection {
             closeNow(new EpollException("connect(fd=" + fd + ", " + remoteAddress + ")", err));
             return;
         }
+        phase = Phase.ESTABLISHING;
         interestChanged();
-        if (!closed) {
-            opened();
-        }
-    }
-
-    /** Whether the connection reads now: not paused and input not ended. */
-    private boolean canRead() {
-        return !inputEnded() && (readPauses & pausesInEffect()) == 0;
-    }
-
-    /**
-     * The pause reasons that stop reading now: all of them, except during a graceful close, which reads (and
-     * discards) whatever the peer sends until its EOF or close_notify: only a TLS task still stops it then.
-     */
-    private int pausesInEffect() {
-        return closing ? ReadPause.TLS_TASK.bit() : -1;
-    }
-
-    /** Whether reading stopped for good: the peer's FIN was read, or close() stopped reading. */
-    private boolean inputEnded() {
-        return inputClosed; // a graceful close reads on: see close()
-    }
-
-    /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
-    private boolean outputEnded() {
-        return closed || closing || outputShutdown || shutdownPending;
-    }
-
-    /**
-     * The peer hung up (EPOLLHUP without EPOLLERR): both directions are gone, but bytes it sent may still be in the
-     * kernel. They are read to the end first (honouring the read budget and pauses); once EOF was read (or reading
-     * stopped for good because of close()) the connection closes.
-     */
-    private void afterHangup() {
-        if (inputEnded()) {
-            closeNow(hangupCause());
-        } else if (readPauses != 0 && !edge && !parked) {
-            // LEVEL reports a HUP for as long as it lasts and epoll cannot mask it: under LEVEL with nothing to
-            // read the loop would spin. Switch to EDGE (it reports the HUP once) until resumeReading().
-            try {
-                registration.triggerMode(TriggerMode.EDGE);
-                parked = true;
-            } catch (EpollException e) {
-                closeNow(e);
-            }
+        if (phase != Phase.CLOSED) {
+            connected();
         }
     }
 
@@ -347,63 +310,8 @@ public final class Connection {
                 + out.queuedBytes() + " bytes unsent", Errno.EPIPE);
     }
 
-    /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
-    private boolean selfDriven() {
-        return edge || parked;
-    }
-
-    private void read(boolean drain) throws Exception {
-        int budget = config.readBudget();
-        ByteBuffer buf = ctx.readBuffer;
-        long addr = ctx.readAddress;
-        int cap = buf.capacity();
-        while (true) {
-            long n = LibC.read(fd, addr, cap);
-            if (n > 0) {
-                bytesRead += n;
-                if (idle != null) {
-                    idle.read();
-                }
-                buf.clear().limit((int) n);
-                if (tls != null) {
-                    tls.onNetData(buf);
-                } else if (!closing) {
-                    handler.onData(this, buf);
-                } // else: a graceful close discards what the peer still sends (see close())
-                if (closed || !canRead()) {
-                    return;
-                }
-                if (n < cap && !drain) {
-                    return;
-                }
-                if (--budget == 0) {
-                    if (selfDriven()) {
-                        // EDGE will not report the unread rest again: come back after other work.
-                        later(readAgain);
-                    }
-                    return;
-                }
-            } else if (n == 0) {
-                peerShutdown();
-                return;
-            } else {
-                int err = LibC.errno();
-                if (err == Errno.EAGAIN) {
-                    if (hungUp) {
-                        peerShutdown(); // nothing more can come from a peer that hung up
-                    }
-                    return;
-                }
-                if (err != Errno.EINTR) {
-                    closeNow(new EpollException("read(fd=" + fd + ")", err));
-                    return;
-                }
-            }
-        }
-    }
-
     /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
-    private void later(Runnable task) {
+    void later(Runnable task) {
         try {
             reactor.execute(task);
         } catch (RejectedExecutionException closing) {
@@ -411,48 +319,31 @@ public final class Connection {
         }
     }
 
-    private void readAgain() {
-        if (closed || connecting) {
-            return;
-        }
-        try {
-            if (canRead() && tls != null && tls.hasBuffered()) {
-                tls.onNetData(EMPTY); // records left unread by a pause or a delegated task
-            }
-            if (canRead() && !closed) {
-                read(true);
-            }
-            if (hungUp && !closed) {
-                afterHangup();
-            }
-        } catch (Throwable t) {
-            fail(t);
+    // ------------------------------------------------------------------ from the transport (both kinds)
+
+    /** Data for the handler: plaintext from the transport. None during a graceful close, which discards it. */
+    void deliver(ByteBuffer data) throws Exception {
+        if (phase == Phase.OPEN) {
+            handler.onData(this, data);
         }
     }
 
-    private void peerShutdown() throws Exception {
-        if (tls != null && !tls.inboundDone()) {
-            if (!closing) {
-                Exception eof = tls.eofCause(); // a FIN without close_notify: what came may have been cut short
-                if (tls.handshakeDone()) {
-                    closeNow(eof);
-                } else {
-                    tlsFailed(eof);
-                }
-                return;
-            }
-            // close() already stopped delivering: the FIN only ends the wait for close_notify once all is sent
-            inputClosed = true;
-            interestChanged();
-            if (out.isEmpty() && tls.allWrapped()) {
-                closeNow(null);
-            }
+    /** Whether data should go on to the handler (TLS: unwrapping continues): not paused, not closed. */
+    boolean wantsData() {
+        return in.wantsData();
+    }
+
+    /**
+     * The peer's input ended cleanly (its FIN, or TLS close_notify). During a graceful close that ends the wait
+     * (the drain closes if output is still going out); otherwise the handler hears {@code onReadHangup}.
+     */
+    void peerEnded() throws Exception {
+        if (in.isInputClosed()) {
             return;
         }
-        inputClosed = true;
-        if (closing) {
-            // the EOF a lingering close waits for; while the queue still drains, the drain closes
-            if (outputShutdown) {
+        in.inputEnded();
+        if (isClosing()) {
+            if (phase == Phase.LINGERING || drained()) {
                 closeNow(null);
             } else {
                 interestChanged();
@@ -460,11 +351,60 @@ public final class Connection {
             return;
         }
         handler.onReadHangup(this);
-        if (!closed) {
+        if (phase != Phase.CLOSED) {
             // After the handler: its usual answer (close) ends the registration, and dropping the read interest
             // first would be an epoll_ctl for a registration about to go.
             interestChanged();
         }
+    }
+
+    /** The peer's FIN was read: a clean end, or (TLS without close_notify) a failure unless closing anyway. */
+    private void endOfStream() throws Exception {
+        Throwable unclean = transport.endOfStream();
+        if (unclean != null && !isClosing()) {
+            fail(unclean);
+            return;
+        }
+        peerEnded();
+    }
+
+    /**
+     * Everything written went out (a flush drained the queue, or the transport's last batch went straight to the
+     * socket): what waited for it runs, a pending shutdownOutput and a graceful close.
+     */
+    void outputDrained() {
+        if (phase == Phase.CLOSED || !drained()) {
+            return;
+        }
+        if (shutdownPending) {
+            doShutdownOutput();
+        }
+        if (isClosing() && phase != Phase.CLOSED) {
+            linger();
+        }
+    }
+
+    /**
+     * Closes at once with {@code cause}; for helpers on the loop thread (idle timer, transports). A failure on what
+     * the peer sent (a bad TLS handshake or record, a handshake timeout, a truncated stream) is a connection event:
+     * a DEBUG line and, before the handshake finished, the server's {@code tlsHandshakeFailures}, not a handler
+     * failure.
+     */
+    void fail(Throwable cause) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        if (transport.isPeerFailure(cause)) {
+            boolean handshake = !transport.established();
+            if (handshake && server != null) {
+                server.tlsHandshakeFailed();
+            }
+            if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                LOG.log(System.Logger.Level.DEBUG, "TLS " + (handshake ? "handshake " : "") + "with "
+                        + remoteAddress() + " on fd " + fd + " failed: " + cause);
+            }
+        }
+        closeNow(cause);
     }
 
     // ------------------------------------------------------------------ writes (the work is Outbound's)
@@ -494,14 +434,10 @@ public final class Connection {
     }
 
     private void writeOnLoop(ByteBuffer src) {
-        if (tls == null) {
-            out.write(src);
-            return;
-        }
         try {
-            tls.write(src);
+            transport.write(src);
         } catch (Throwable t) {
-            closeNow(t);
+            fail(t);
         }
     }
 
@@ -552,17 +488,10 @@ public final class Connection {
             return;
         }
         checkWritable("write");
-        if (tls == null) {
-            out.writeAll(srcs);
-            return;
-        }
-        boolean wasCorked = tls.isCorked();
-        tls.cork(); // one unit: wrapped together into as few records as fit
-        for (ByteBuffer b : srcs) {
-            writeOnLoop(b);
-        }
-        if (!wasCorked) {
-            tlsUncork();
+        try {
+            transport.writeAll(srcs);
+        } catch (Throwable t) {
+            fail(t);
         }
     }
 
@@ -573,30 +502,29 @@ public final class Connection {
      * {@link #shutdownOutput()} uncork. Idempotent; safe from any thread (ordered with writes from that thread).
      */
     public void cork() {
-        onLoop(tls == null ? out::cork : tls::cork);
+        onLoop(transport::cork);
     }
 
     /** Sends what {@link #cork()} held back (one gathering send for what the socket takes) and writes straight again. */
     public void uncork() {
-        onLoop(tls == null ? out::uncork : this::tlsUncork);
-    }
-
-    private void tlsUncork() {
-        try {
-            tls.uncork(); // the held plaintext is wrapped once, then goes out in one send when it fits
-        } catch (Throwable t) {
-            closeNow(t);
-        }
+        onLoop(() -> {
+            try {
+                transport.uncork(); // TLS: the held plaintext is wrapped once, then goes out in one send
+            } catch (Throwable t) {
+                fail(t);
+            }
+        });
     }
 
     /** Whether {@link #cork()} is in effect. */
     public boolean isCorked() {
-        return tls == null ? out.isCorked() : tls.isCorked();
+        return transport.isCorked();
     }
 
     private void checkWritable(String op) {
         if (outputEnded()) {
-            throw new ClosedConnectionException(op + (closed || closing ? " on closed " : " after shutdownOutput() on ")
+            throw new ClosedConnectionException(op + (phase == Phase.CLOSED || isClosing() ? " on closed "
+                    : " after shutdownOutput() on ")
                     + this);
         }
     }
@@ -619,17 +547,7 @@ public final class Connection {
         if (!java.nio.file.Files.isRegularFile(path)) {
             throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
         }
-        if (tls != null) {
-            // TLS cannot use sendfile(2): the bytes are read, encrypted and sent in bounded batches
-            enqueueFile(-1, FileChannel.open(path, java.nio.file.StandardOpenOption.READ), true, position, count);
-            return;
-        }
-        // O_NONBLOCK too, in case the path was swapped for a FIFO since the check; sendfile(2) then fails cleanly.
-        int file = LibC.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NONBLOCK);
-        if (file < 0) {
-            throw new EpollException("open(" + path + ", O_RDONLY|O_NONBLOCK)", LibC.errno());
-        }
-        enqueueFile(file, null, false, position, count);
+        enqueueFile(transport.openFile(path), position, count); // plain: for sendfile(2); TLS: read and encrypted
     }
 
     /**
@@ -645,7 +563,7 @@ public final class Connection {
      */
     public void sendFile(FileChannel channel, long position, long count) {
         checkRange(position, count);
-        enqueueFile(-1, channel, false, position, count);
+        enqueueFile(new Transport.FileRef(-1, channel, false), position, count);
     }
 
     private static void checkRange(long position, long count) {
@@ -655,43 +573,28 @@ public final class Connection {
         }
     }
 
-    /** Queues a file region; {@code file} (opened by sendFile(Path), else -1) is closed wherever it is not queued. */
-    private void enqueueFile(int file, FileChannel channel, boolean ownsChannel, long position, long count) {
+    /** Queues a file region; what the library opened for it is closed wherever it is not queued. */
+    private void enqueueFile(Transport.FileRef file, long position, long count) {
         try {
             checkWritable("sendFile");
         } catch (ClosedConnectionException e) {
-            closeIfOpened(file, channel, ownsChannel);
+            file.closeQuietly();
             throw e;
         }
         Runnable enqueue = () -> {
             if (outputEnded()) {
-                closeIfOpened(file, channel, ownsChannel);
-            } else if (tls != null) {
-                try {
-                    tls.addFile(channel, ownsChannel, position, count);
-                } catch (Throwable t) {
-                    closeNow(t);
-                }
-            } else {
-                out.addFile(file, channel, position, count);
+                file.closeQuietly();
+                return;
+            }
+            try {
+                transport.addFile(file, position, count);
+            } catch (Throwable t) {
+                fail(t);
             }
         };
         if (!tryOnLoop(enqueue)) {
-            closeIfOpened(file, channel, ownsChannel); // the task will never run: the file is still ours
+            file.closeQuietly(); // the task will never run: the file is still ours
             throwIfRejectedWhileOpen();
-        }
-    }
-
-    private static void closeIfOpened(int file, FileChannel channel, boolean ownsChannel) {
-        if (file >= 0) {
-            LibC.close(file);
-        }
-        if (ownsChannel) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // read-only
-            }
         }
     }
 
@@ -713,42 +616,12 @@ public final class Connection {
 
     /** Adds {@code reason} to the reasons reading is paused for. Idempotent per reason; safe from any thread. */
     void pauseReading(ReadPause reason) {
-        onLoop(() -> pauseOnLoop(reason));
+        onLoop(() -> in.pause(reason));
     }
 
     /** Removes {@code reason}; reading resumes if no other reason holds. Idempotent per reason; any thread. */
     void resumeReading(ReadPause reason) {
-        onLoop(() -> resumeOnLoop(reason));
-    }
-
-    private void pauseOnLoop(ReadPause reason) {
-        int before = readPauses;
-        readPauses = before | reason.bit();
-        if (before == 0) {
-            interestChanged();
-        }
-    }
-
-    private void resumeOnLoop(ReadPause reason) {
-        int before = readPauses;
-        if ((before & reason.bit()) == 0) {
-            return;
-        }
-        readPauses = before & ~reason.bit();
-        if (readPauses != 0 || closed) {
-            return;
-        }
-        resumedDecoder(); // frames a decoder held back go before anything read from now on
-        if (readPauses != 0 || closed) {
-            return; // a held frame paused reading again
-        }
-        if (selfDriven() || tls != null) {
-            // an edge may have come and gone while paused; TLS may hold whole records already read
-            later(readAgain);
-        }
-        if (!selfDriven()) {
-            updateInterest();
-        }
+        onLoop(() -> in.resume(reason));
     }
 
     /** Offloaded results that could not be delivered because the reactor closed: counted by the server. */
@@ -758,46 +631,27 @@ public final class Connection {
         }
     }
 
-    /** Lets a decoding handler deliver the frames it held back while reading was paused (before reading again). */
-    private void resumedDecoder() {
-        if (decodingHandler != null) {
-            decodingHandler.readingResumed(this);
-        }
-    }
-
     /**
      * Half-closes: sends FIN after every queued byte; the connection can still read. Further writes fail.
      */
     public void shutdownOutput() {
         onLoop(() -> {
-            if (closed || outputShutdown || shutdownPending) {
+            if (phase == Phase.CLOSED || isClosing() || outputShutdown || shutdownPending) {
                 return;
             }
-            if (tls != null && tls.handshakeDone()) {
-                try {
-                    tls.requestClose(); // close_notify after what is held, then the FIN (TLS 1.3 half-close)
-                } catch (Throwable t) {
-                    closeNow(t);
-                    return;
-                }
-                if (closed) {
-                    return;
-                }
-                if (out.isEmpty() && tls.allWrapped()) {
-                    doShutdownOutput();
-                } else {
-                    shutdownPending = true;
-                }
+            try {
+                transport.endOutput(); // TLS: close_notify after what is held, then the FIN (TLS 1.3 half-close)
+            } catch (Throwable t) {
+                fail(t);
                 return;
             }
-            boolean wasCorked = out.uncorkForEnd();
-            if (out.isEmpty()) {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            if (drained()) {
                 doShutdownOutput();
             } else {
                 shutdownPending = true;
-                if (wasCorked) {
-                    out.flushNowOrLater();
-                }
             }
         });
     }
@@ -812,7 +666,7 @@ public final class Connection {
                 return;
             }
         }
-        if (inputClosed && out.isEmpty()) {
+        if (in.isInputClosed() && out.isEmpty()) {
             closeNow(null); // both directions done
         }
     }
@@ -824,9 +678,11 @@ public final class Connection {
      * the end of the response when the peer sent anything after close() was asked (a pipelined request after a
      * {@code Connection: close} answer): Linux answers close(2) on a socket with unread bytes with a reset, which
      * discards what is still in the send buffer. Under TLS, close_notify goes after the queued bytes and the peer's
-     * close_notify (or EOF) ends the wait, bounded by {@link TlsConfig#closeNotifyTimeout}.
-     * {@link ConnectionHandler#onClose} follows with a {@code null} cause (or the error that interrupted it). A peer
-     * that never reads keeps the connection draining until an idle timeout or {@link #abort()}. Idempotent.
+     * close_notify (or EOF) ends the wait, bounded by {@link TlsConfig#closeNotifyTimeout}. Before the connection is
+     * established (a client still connecting, a TLS handshake running) nothing of the application's was exchanged,
+     * and close() ends it at once. {@link ConnectionHandler#onClose} follows with a {@code null} cause (or the error
+     * that interrupted it). A peer that never reads keeps the connection draining until an idle timeout or
+     * {@link #abort()}. Idempotent.
      *
      * <p>The three ways to end a connection: {@code close()} (graceful, lingering), {@link #abort()} (at once, with
      * a reset: SO_LINGER 0), {@link #closeWith(Throwable)} (at once, queued bytes dropped, the cause reported). The
@@ -835,39 +691,27 @@ public final class Connection {
      */
     public void close() {
         onLoop(() -> {
-            if (closed) {
+            if (phase == Phase.CLOSED || isClosing()) {
                 return;
             }
-            if (tls != null) {
-                if (!tls.handshakeDone()) {
-                    closeNow(null); // nothing of the application's was exchanged yet
-                    return;
-                }
-                closing = true;
-                try {
-                    tls.requestClose(); // close_notify after every byte written so far
-                } catch (Throwable t) {
-                    closeNow(t);
-                    return;
-                }
-                if (!closed && out.isEmpty() && tls.allWrapped()) {
-                    closeDrained();
-                } else if (!closed) {
-                    interestChanged();
-                }
+            if (phase != Phase.OPEN) {
+                closeNow(null); // connecting or handshaking: nothing of the application's was exchanged yet
                 return;
             }
-            boolean wasCorked = out.uncorkForEnd();
-            if (out.isEmpty()) {
-                closing = true;
-                closeDrained();
-            } else if (!closing) {
-                closing = true;
-                if (wasCorked) {
-                    out.flushNowOrLater(); // no EPOLLOUT edge is coming for bytes held back by the cork
-                } else {
-                    interestChanged();
-                }
+            phase = Phase.CLOSING;
+            try {
+                transport.endOutput(); // uncorks; TLS: close_notify after every byte written so far
+            } catch (Throwable t) {
+                fail(t);
+                return;
+            }
+            if (phase != Phase.CLOSING) {
+                return; // closed, or the drain inside endOutput moved on to lingering
+            }
+            if (drained()) {
+                linger();
+            } else {
+                interestChanged(); // LEVEL: read on (to discard) whatever pauses hold; EPOLLOUT while queued
             }
         });
     }
@@ -875,7 +719,7 @@ public final class Connection {
     /** Closes at once with a reset (SO_LINGER 0 then close: the peer sees ECONNRESET); queued bytes are dropped. */
     public void abort() {
         onLoop(() -> {
-            if (!closed) {
+            if (phase != Phase.CLOSED) {
                 try {
                     Sockets.lingerZero(fd);
                 } catch (EpollException ignored) {
@@ -895,73 +739,72 @@ public final class Connection {
         onLoop(() -> closeNow(cause));
     }
 
+    /** Whether a graceful close runs (draining or lingering). */
+    private boolean isClosing() {
+        Phase p = phase;
+        return p == Phase.CLOSING || p == Phase.LINGERING;
+    }
+
+    /** Whether everything written has left: the transport holds nothing and the queue is empty. */
+    private boolean drained() {
+        return out.isEmpty() && transport.allQueued();
+    }
+
+    /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
+    private boolean outputEnded() {
+        return phase == Phase.CLOSED || isClosing() || outputShutdown || shutdownPending;
+    }
+
     /**
-     * A graceful close sent everything. Plain: half-close and linger (read and discard until the peer's EOF, at
-     * most the linger timeout), then close; at once if the peer's EOF came already or the linger is zero. TLS: the
-     * same, with the peer's close_notify (or EOF) ending the wait, bounded by the close_notify timeout.
+     * A graceful close sent everything: half-close (the FIN), then wait for the peer's EOF (TLS: its close_notify)
+     * at most the transport's linger timeout, reading and discarding meanwhile; at once if the peer's end came
+     * already or the timeout is zero. The FIN lets the peer read to the end; its EOF means it has, so close(2)
+     * can no longer turn unread bytes into a reset that destroys the response.
      */
-    private void closeDrained() {
-        if (tls != null) {
-            if (inputClosed || tls.inboundDone()) {
-                closeNow(null);
-            } else if (!awaitingCloseNotify) {
-                awaitingCloseNotify = true;
-                halfCloseForLinger();
-                if (!closed) {
-                    tls.awaitCloseNotify();
-                }
-            }
+    private void linger() {
+        if (phase != Phase.CLOSING) {
             return;
         }
-        java.time.Duration linger = config.lingerTimeout();
-        if (inputClosed || linger.isZero()) {
+        Duration wait = transport.lingerTimeout(config);
+        if (in.isInputClosed() || wait.isZero()) {
             closeNow(null);
             return;
         }
-        if (lingerTimer != null || outputShutdown) {
-            return; // lingering already
+        phase = Phase.LINGERING;
+        if (!outputShutdown) {
+            outputShutdown = true;
+            if (LibC.shutdown(fd, LibC.SHUT_WR) != 0) {
+                int err = LibC.errno();
+                closeNow(err == Errno.ENOTCONN ? null // the peer is gone already: nothing to linger for
+                        : new EpollException("shutdown(fd=" + fd + ", SHUT_WR)", err));
+                return;
+            }
         }
-        halfCloseForLinger();
-        if (!closed) {
-            lingerTimer = reactor.schedule(linger, () -> {
+        interestChanged();
+        if (phase == Phase.LINGERING) {
+            lingerTimer = reactor.schedule(wait, () -> {
                 lingerTimer = null;
                 closeNow(null);
             });
         }
     }
 
-    /** The FIN after everything sent: the peer reads to the end, and its EOF (or close_notify) ends the linger. */
-    private void halfCloseForLinger() {
-        outputShutdown = true;
-        if (LibC.shutdown(fd, LibC.SHUT_WR) != 0) {
-            int err = LibC.errno();
-            if (err != Errno.ENOTCONN) {
-                closeNow(new EpollException("shutdown(fd=" + fd + ", SHUT_WR)", err));
-                return;
-            }
-            closeNow(null); // the peer is gone already: nothing to linger for
-            return;
-        }
-        interestChanged();
-    }
-
     private void closeNow(Throwable cause) {
-        if (closed) {
+        if (phase == Phase.CLOSED) {
             return;
         }
-        closed = true;
-        closeCause = cause;
+        phase = Phase.CLOSED; // first: cancelling the registration must not come back here through onClosed
         if (registration != null && registration.isValid()) {
             registration.cancel();
         }
-        finish(true);
+        end(cause, true);
     }
 
-    private void finish(boolean ownsFd) {
+    /** The one end of every path (phase already CLOSED): releases everything, closes the fd if ours, tells the handler. */
+    private void end(Throwable cause, boolean ownsFd) {
+        closeCause = cause;
         out.clear();
-        if (tls != null) {
-            tls.closed();
-        }
+        transport.closed();
         if (idle != null) {
             idle.stop();
         }
@@ -973,6 +816,7 @@ public final class Connection {
         if (ownsFd) {
             LibC.close(fd);
         }
+        ctx.connectionClosed(this); // its byte counts are final now (a connection never opened is not there)
         if (countedOpen) {
             server.connectionClosed(this);
         }
@@ -1012,11 +856,12 @@ public final class Connection {
         }
     }
 
+    /** The one place that decides what a LEVEL registration watches. */
     private void updateInterest() {
         if (registration == null || !registration.isValid()) {
             return;
         }
-        Interest want = connecting ? Interest.WRITE : canRead() ? READ_INTEREST : Interest.NONE;
+        Interest want = phase == Phase.CONNECTING ? Interest.WRITE : in.canRead() ? READ_INTEREST : Interest.NONE;
         if (out.wantsWrite()) {
             want = want.with(Interest.WRITE);
         }
@@ -1055,17 +900,8 @@ public final class Connection {
     }
 
     private void throwIfRejectedWhileOpen() {
-        if (!closed) {
+        if (phase != Phase.CLOSED) {
             throw new ClosedConnectionException("reactor of " + this + " is closed");
-        }
-    }
-
-    /** Closes at once with {@code cause}; for helpers on the loop thread (idle timer, TLS). */
-    void fail(Throwable cause) {
-        if (tls != null && tls.isPeerFailure(cause)) {
-            tlsFailed(cause);
-        } else {
-            closeNow(cause);
         }
     }
 
@@ -1079,21 +915,58 @@ public final class Connection {
         return out.maxWriteCallsPerFlush();
     }
 
-    /** The connection side of {@link Outbound}: its only implementation. */
-    private final class OutboundOwner implements Outbound.Owner {
+    /** The connection side of {@link Inbound} and {@link Outbound}: their only implementation. */
+    private final class Sides implements Inbound.Owner, Outbound.Owner {
         @Override
-        public boolean connecting() {
-            return connecting;
+        public void received(ByteBuffer bytes) throws Exception {
+            transport.received(bytes);
+        }
+
+        @Override
+        public void endOfStream() throws Exception {
+            Connection.this.endOfStream();
         }
 
         @Override
         public boolean closed() {
-            return closed;
+            return phase == Phase.CLOSED;
+        }
+
+        @Override
+        public boolean connecting() {
+            return phase == Phase.CONNECTING;
+        }
+
+        @Override
+        public boolean closing() {
+            return isClosing();
+        }
+
+        @Override
+        public boolean hasBuffered() {
+            return transport.hasBuffered();
+        }
+
+        @Override
+        public void deliverBuffered() throws Exception {
+            transport.deliverBuffered();
+        }
+
+        @Override
+        public void resumed() {
+            if (decodingHandler != null) {
+                decodingHandler.readingResumed(Connection.this); // held frames before anything read from now on
+            }
+        }
+
+        @Override
+        public void hungUp() {
+            closeNow(hangupCause());
         }
 
         @Override
         public boolean selfDriven() {
-            return Connection.this.selfDriven();
+            return in.selfDriven();
         }
 
         @Override
@@ -1103,7 +976,7 @@ public final class Connection {
 
         @Override
         public void fail(Throwable cause) {
-            closeNow(cause);
+            Connection.this.fail(cause);
         }
 
         @Override
@@ -1113,23 +986,21 @@ public final class Connection {
 
         @Override
         public long held() {
-            return tls == null ? 0 : tls.heldBytes();
+            return transport.held();
         }
 
         @Override
         public void refill() {
-            if (tls != null) {
-                try {
-                    tls.pump();
-                } catch (Throwable t) {
-                    closeNow(t);
-                }
+            try {
+                transport.refill();
+            } catch (Throwable t) {
+                Connection.this.fail(t);
             }
         }
 
         @Override
         public void drained() {
-            afterDrain();
+            outputDrained();
         }
 
         @Override
@@ -1142,111 +1013,7 @@ public final class Connection {
         }
     }
 
-    // ------------------------------------------------------------------ TLS callbacks (from Tls, on the loop)
-
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
-    void tlsHandshakeFinished() {
-        if (idle != null) {
-            idle.start(); // onIdle never comes before onOpen
-        }
-        notifyOpen();
-        publish();
-    }
-
-    /**
-     * The TLS engine failed on what the peer sent (a plaintext client, no common protocol, a bad certificate or
-     * record), the handshake timed out, or the peer left mid-handshake: peer trouble, so a connection event (DEBUG,
-     * the server's {@code tlsHandshakeFailures}) rather than a handler failure.
-     */
-    private void tlsFailed(Throwable cause) {
-        if (closed) {
-            return;
-        }
-        if (!tls.handshakeDone() && server != null) {
-            server.tlsHandshakeFailed();
-        }
-        if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
-            LOG.log(System.Logger.Level.DEBUG, "TLS " + (tls.handshakeDone() ? "" : "handshake ") + "with "
-                    + remoteAddress() + " on fd " + fd + " failed: " + cause);
-        }
-        closeNow(cause);
-    }
-
-    /** Decrypted bytes for the handler (none after close(): the connection only waits for close_notify then). */
-    void tlsData(ByteBuffer plain) throws Exception {
-        if (!closing) {
-            handler.onData(this, plain);
-        }
-    }
-
-    /** Whether unwrapping should go on: not paused (a graceful close reads on for close_notify). */
-    boolean tlsWantsData() {
-        return !closed && (readPauses & pausesInEffect()) == 0;
-    }
-
-    /** Ciphertext (handshake, records, alerts) for the socket. */
-    void tlsSend(ByteBuffer cipher) {
-        if (!closed) {
-            out.write(cipher);
-        }
-    }
-
-    /** The peer's close_notify arrived: like a FIN, but authenticated. */
-    void tlsInputClosed() throws Exception {
-        inputClosed = true;
-        interestChanged();
-        if (closing) {
-            if (out.isEmpty() && tls.allWrapped()) {
-                closeNow(null);
-            }
-            return; // the drain closes
-        }
-        handler.onReadHangup(this);
-    }
-
-    void tlsCloseWaitOver() {
-        closeNow(null);
-    }
-
-    /** Everything written went out: run what waited for it (a pending shutdownOutput, a graceful close). */
-    private void afterDrain() {
-        if (closed || (tls != null && !tls.allWrapped())) {
-            return; // held plaintext or close_notify still to go
-        }
-        if (shutdownPending) {
-            doShutdownOutput();
-        }
-        if (closing && !closed) {
-            closeDrained();
-        }
-    }
-
-    /** A pump outside a flush wrapped everything and the socket took it all. */
-    void tlsAllSent() {
-        afterDrain();
-    }
-
-    void tlsLater(Runnable task) {
-        later(task);
-    }
-
-    boolean tlsOutboundEmpty() {
-        return out.isEmpty();
-    }
-
-    /** Held plaintext changed: the watermarks count it. */
-    void tlsHeldChanged() {
-        out.heldChanged();
-    }
-
-    void tlsReadingBlocked() {
-        pauseOnLoop(ReadPause.TLS_TASK);
-    }
-
-    void tlsReadingUnblocked() {
-        resumeOnLoop(ReadPause.TLS_TASK);
-    }
+    // ------------------------------------------------------------------ TLS
 
     /**
      * The TLS session (protocol, cipher suite, peer certificates; on a server, the SNI names the client asked for
@@ -1254,17 +1021,17 @@ public final class Connection {
      * from {@link ConnectionHandler#onOpen} on.
      */
     public javax.net.ssl.SSLSession tlsSession() {
-        return tls == null ? null : tls.engine().getSession();
+        return transport.session();
     }
 
     /** The ALPN protocol agreed in the handshake; {@code null} without TLS or ALPN, empty if the peer had none. */
     public String applicationProtocol() {
-        return tls == null ? null : tls.engine().getApplicationProtocol();
+        return transport.applicationProtocol();
     }
 
     /** Whether this connection runs TLS. */
     public boolean isTls() {
-        return tls != null;
+        return transport instanceof TlsTransport;
     }
 
     ConnectionHandler handler() {
@@ -1290,7 +1057,7 @@ public final class Connection {
 
     /** Whether the connection is not yet closed (it may be closing gracefully). */
     public boolean isOpen() {
-        return !closed;
+        return phase != Phase.CLOSED;
     }
 
     /** Whether queued output is at or below the high watermark (see {@link ConnectionHandler#onWritabilityChanged}). */
@@ -1300,7 +1067,7 @@ public final class Connection {
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return out.queuedBytes() + (tls == null ? 0 : tls.heldBytes());
+        return out.queuedBytes() + transport.held();
     }
 
     /**
@@ -1308,17 +1075,17 @@ public final class Connection {
      * {@link #pauseReading()}).
      */
     public boolean isReadingPaused() {
-        return readPauses != 0;
+        return in.isPaused();
     }
 
     /** Whether {@code reason} is among the reasons reading is paused for. */
     boolean isReadingPausedFor(ReadPause reason) {
-        return (readPauses & reason.bit()) != 0;
+        return in.isPausedFor(reason);
     }
 
     /** Whether the peer's FIN has been read. */
     public boolean isInputClosed() {
-        return inputClosed;
+        return in.isInputClosed();
     }
 
     /** Whether {@link #shutdownOutput()} has taken effect. */
@@ -1328,7 +1095,7 @@ public final class Connection {
 
     /** Bytes read so far. */
     public long bytesRead() {
-        return bytesRead;
+        return in.bytesRead();
     }
 
     /** Bytes the kernel accepted so far. */
@@ -1342,7 +1109,7 @@ public final class Connection {
      */
     public SocketAddress localAddress() {
         SocketAddress a = localAddress;
-        if (a == null && !closed) {
+        if (a == null && phase != Phase.CLOSED) {
             try {
                 a = Sockets.localAddress(fd);
                 localAddress = a;
@@ -1384,6 +1151,6 @@ public final class Connection {
 
     @Override
     public String toString() {
-        return "Connection[fd=" + fd + (closed ? ", closed" : "") + "]";
+        return "Connection[fd=" + fd + (phase == Phase.CLOSED ? ", closed" : "") + "]";
     }
 }

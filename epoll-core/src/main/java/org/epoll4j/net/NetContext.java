@@ -1,24 +1,28 @@
 package org.epoll4j.net;
 
 import org.epoll4j.Reactor;
+import org.epoll4j.internal.IoFigures;
 import org.epoll4j.internal.MsgHdr;
 import org.epoll4j.internal.NativeMemory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Memory shared by every connection of one reactor: the read buffer (so an idle connection holds none), a bounce
  * buffer for heap-buffer writes, the iovec/msghdr area for gathering writes and a small pool of write-queue chunks.
- * Used only on that reactor's thread.
+ * Used only on that reactor's thread, except for the figures it gives the reactor's {@code stats()} (see
+ * {@link #addTo}), which any thread may read.
  */
-final class NetContext {
+final class NetContext implements IoFigures.Source {
     static final int READ_BUFFER_SIZE = 64 * 1024;
     static final int CHUNK_SIZE = 16 * 1024;
     static final int MAX_IOV = 64;
-    private static final int MAX_POOLED_CHUNKS = 256;
+    static final int MAX_POOLED_CHUNKS = 256;
     private static final Map<Reactor, NetContext> CONTEXTS = new WeakHashMap<>();
 
     final ByteBuffer readBuffer = NativeMemory.allocate(READ_BUFFER_SIZE);
@@ -52,8 +56,73 @@ final class NetContext {
 
     static NetContext of(Reactor reactor) {
         synchronized (CONTEXTS) {
-            return CONTEXTS.computeIfAbsent(reactor, r -> new NetContext());
+            NetContext ctx = CONTEXTS.get(reactor);
+            if (ctx == null) {
+                ctx = new NetContext();
+                CONTEXTS.put(reactor, ctx);
+                IoFigures.register(reactor, ctx); // the reactor's stats() asks us for its connection figures
+            }
+            return ctx;
         }
+    }
+
+    /** The reactor's context if it has one yet (observing must not allocate one); any thread. */
+    static NetContext peek(Reactor reactor) {
+        synchronized (CONTEXTS) {
+            return CONTEXTS.get(reactor);
+        }
+    }
+
+    // ------------------------------------------------------------ figures for Reactor.stats() (any thread reads)
+
+    /*
+     * Counted only where connections open and close and where chunks are allocated or dropped: never per read or
+     * write. The loop thread is the only writer (volatile: another thread's snapshot reads them).
+     */
+    /** Open connections on this reactor; a concurrent set because snapshots walk it from any thread. */
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private volatile long closedBytesRead;
+    private volatile long closedBytesWritten;
+    /** Write-queue chunks alive: in connections' queues or in the pool (dropped ones are the GC's). */
+    private volatile int chunks;
+
+    /** A connection became open (idempotent); on the loop thread. */
+    void connectionOpened(Connection c) {
+        connections.add(c);
+    }
+
+    /**
+     * A connection closed (idempotent); on the loop thread, once its byte counts are final. Its bytes move to the
+     * closed totals before it leaves the set, so a snapshot (which walks the set, then reads the totals) never misses
+     * them; at worst it counts them twice, once.
+     */
+    void connectionClosed(Connection c) {
+        if (connections.contains(c)) {
+            closedBytesRead += c.bytesRead();
+            closedBytesWritten += c.bytesWritten();
+            connections.remove(c);
+        }
+    }
+
+    /** Direct memory held: the shared buffers and every chunk alive (queued or pooled). */
+    long directMemoryBytes() {
+        return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE;
+    }
+
+    @Override
+    public void addTo(IoFigures into) {
+        for (Connection c : connections) {
+            into.connections++;
+            if (c.isReadingPaused()) {
+                into.pausedConnections++;
+            }
+            into.queuedBytes += c.queuedBytes();
+            into.bytesRead += c.bytesRead();
+            into.bytesWritten += c.bytesWritten();
+        }
+        into.bytesRead += closedBytesRead;
+        into.bytesWritten += closedBytesWritten;
+        into.directMemoryBytes += directMemoryBytes();
     }
 
     /** The shared plaintext buffer for TLS reads, at least {@code size} bytes (valid until the next unwrap). */
@@ -121,6 +190,7 @@ final class NetContext {
         Chunk c = pool.pollFirst();
         if (c == null) {
             c = new Chunk();
+            chunks++; // only when the pool is empty: next to a 16 KiB allocateDirect, a volatile store is nothing
         }
         c.buffer.clear().limit(0);
         return c;
@@ -129,6 +199,8 @@ final class NetContext {
     void releaseChunk(Chunk c) {
         if (pool.size() < MAX_POOLED_CHUNKS) {
             pool.addFirst(c);
+        } else {
+            chunks--; // left to the GC
         }
     }
 

@@ -179,17 +179,10 @@ final class Outbound {
 
     private void flush() {
         long before = queue.bytes();
-        boolean done;
+        int result;
         try {
-            int result = queue.flush(fd, config.writeBudget());
+            result = queue.flush(fd, config.writeBudget());
             writeCalls += queue.lastCalls();
-            done = result == WriteQueue.DRAINED;
-            if (result == WriteQueue.YIELDED && owner.selfDriven() && !flushScheduled) {
-                // EDGE will not report the socket writable again while it is: continue after other work. (LEVEL
-                // does: the registration watches EPOLLOUT while anything is queued.)
-                flushScheduled = true;
-                owner.later(flushAgain);
-            }
         } catch (IOException e) {
             owner.fail(e);
             return;
@@ -199,6 +192,27 @@ final class Outbound {
         if (sent > 0 && idle != null) {
             idle.wrote();
         }
+        afterFlush(result);
+    }
+
+    /**
+     * The one place that decides what follows a flush (Netty's doWrite makes the same three cases):
+     * <ul>
+     *   <li>the write budget was spent ({@code YIELDED}): under EDGE, which will not report the socket writable
+     *       again while it is, a task continues after other work; LEVEL keeps EPOLLOUT and epoll reports it again;
+     *   <li>the socket is full ({@code FULL}): wait for EPOLLOUT (LEVEL watches it while anything is queued; EDGE
+     *       always does);
+     *   <li>the queue drained ({@code DRAINED}): the transport may refill it (TLS encrypts its next batch); once it
+     *       stays empty, EPOLLOUT goes and what waited for the drain runs.
+     * </ul>
+     * Crossing the low watermark on the way down tells the handler, which may write (or close) from the callback.
+     */
+    private void afterFlush(int result) {
+        if (result == WriteQueue.YIELDED && owner.selfDriven() && !flushScheduled) {
+            flushScheduled = true;
+            owner.later(flushAgain);
+        }
+        boolean done = result == WriteQueue.DRAINED;
         if (done && !owner.closed()) {
             owner.refill();
             done = queue.isEmpty();
@@ -206,8 +220,7 @@ final class Outbound {
         if (!writable && queue.bytes() + owner.held() <= config.lowWatermark()) {
             writable = true;
             owner.writabilityChanged(true);
-            // the handler may have written more (and asked to close) in the callback: `done` is stale now
-            done = queue.isEmpty();
+            done = queue.isEmpty(); // the callback may have written more: `done` is stale now
         }
         if (done && !owner.closed()) {
             owner.interestChanged();

@@ -4,6 +4,7 @@ import org.epoll4j.ClosedReactorException;
 import org.epoll4j.EpollException;
 import org.epoll4j.FdReusedException;
 import org.epoll4j.Reactor;
+import org.epoll4j.internal.IoFigures;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.SockAddr;
 
@@ -12,6 +13,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -66,6 +68,11 @@ public final class TcpServer implements AutoCloseable {
     private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile boolean closed;
+    /** Bytes of this server's connections that closed (several reactor threads add: HANDOFF). */
+    private final LongAdder closedBytesRead = new LongAdder();
+    private final LongAdder closedBytesWritten = new LongAdder();
+    /** The MXBean, if {@link Builder#jmxName} asked for one; unregistered when the listener closes. */
+    private volatile ServerJmx jmx;
 
     private TcpServer(Reactor reactor, ServerSettings settings, ListenSocket listener, boolean ownsListener,
                       Acceptor.Share share, Supplier<Reactor> childReactors) {
@@ -142,6 +149,7 @@ public final class TcpServer implements AutoCloseable {
     public static final class Builder {
         private final Reactor reactor;
         private ServerSettings settings = ServerSettings.DEFAULTS;
+        private String jmxName;
 
         private Builder(Reactor reactor) {
             this.reactor = reactor;
@@ -262,7 +270,39 @@ public final class TcpServer implements AutoCloseable {
          * @throws ClosedReactorException if the reactor is closed (or closes before the registration ran)
          */
         public TcpServer start() throws EpollException {
-            return open(reactor, settings.resolved("TcpServer"), null);
+            TcpServer server = open(reactor, settings.resolved("TcpServer"), null);
+            if (jmxName != null) {
+                server.registerMBean(jmxName);
+            }
+            return server;
+        }
+
+        /**
+         * Registers the server's {@link #stats() statistics} as a {@link TcpServerMXBean} named
+         * {@code org.epoll4j:type=TcpServer,name=NAME} on the platform MBean server when it starts (default: none),
+         * unregistered when its listener closes. {@link #start()} throws {@link IllegalStateException} (and leaves
+         * nothing open) if another MBean has that name.
+         *
+         * @param name a non-empty name, unique among registered servers (quoted if JMX needs it)
+         * @return this builder
+         */
+        public Builder jmxName(String name) {
+            ServerJmx.objectName(Objects.requireNonNull(name, "name")); // a bad name fails here, not at start()
+            this.jmxName = name;
+            return this;
+        }
+    }
+
+    /** Registers the MXBean; if that fails, closes the server and throws. */
+    private void registerMBean(String name) {
+        try {
+            jmx = ServerJmx.register(name, localAddress(), this::stats);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        if (closeFuture.isDone()) {
+            jmx.unregister(); // closed meanwhile (the reactor's end): closeListener may have looked before we set it
         }
     }
 
@@ -403,10 +443,48 @@ public final class TcpServer implements AutoCloseable {
         return offloadResultsDropped.sum();
     }
 
+    /**
+     * On the connection's loop thread, once its byte counts are final. They join the closed totals before it leaves
+     * the set, so a snapshot (which walks the set, then reads the totals) never misses them.
+     */
     void connectionClosed(Connection c) {
-        if (connections.remove(c)) {
-            active.decrementAndGet();
+        if (connections.contains(c)) {
+            closedBytesRead.add(c.bytesRead());
+            closedBytesWritten.add(c.bytesWritten());
+            if (connections.remove(c)) {
+                active.decrementAndGet();
+            }
         }
+    }
+
+    /**
+     * A snapshot of this server's connections and memory: open and paused connections, bytes queued, read and
+     * written, direct memory, and the accept counters. Safe from any thread; computed now by a walk over the open
+     * connections (see {@link ServerStats} for what each value counts and how current it is).
+     *
+     * @return the snapshot
+     */
+    public ServerStats stats() {
+        return ServerStats.of(List.of(this));
+    }
+
+    /** Adds this server's connection figures to {@code io}, and the reactors they run on to {@code reactors}. */
+    void addTo(IoFigures io, Set<Reactor> reactors) {
+        reactors.add(reactor);
+        for (Connection c : connections) {
+            io.connections++;
+            if (c.isReadingPaused()) {
+                io.pausedConnections++;
+            }
+            io.queuedBytes += c.queuedBytes();
+            io.bytesRead += c.bytesRead();
+            io.bytesWritten += c.bytesWritten();
+            if (childReactors != null) {
+                reactors.add(c.reactor());
+            }
+        }
+        io.bytesRead += closedBytesRead.sum();
+        io.bytesWritten += closedBytesWritten.sum();
     }
 
     /**
@@ -571,6 +649,10 @@ public final class TcpServer implements AutoCloseable {
             if (ownsListener) {
                 listener.close(closeFd);
             }
+        }
+        ServerJmx bean = jmx;
+        if (bean != null) {
+            bean.unregister(); // before closeFuture completes: whoever waits for the close finds it gone
         }
         closeFuture.complete(null); // outside the lock: it runs dependants
     }

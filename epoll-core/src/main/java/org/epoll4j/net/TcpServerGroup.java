@@ -70,6 +70,8 @@ public final class TcpServerGroup implements AutoCloseable {
     private final AcceptStrategy strategy;
     private final List<TcpServer> servers;
     private final SocketAddress localAddress;
+    /** The MXBean, if {@link Builder#jmxName} asked for one. */
+    private volatile ServerJmx jmx;
 
     private TcpServerGroup(ReactorGroup group, AcceptStrategy strategy, List<TcpServer> servers, ListenSocket shared) {
         this.group = group;
@@ -102,6 +104,7 @@ public final class TcpServerGroup implements AutoCloseable {
         private ServerSettings settings = ServerSettings.DEFAULTS;
         private AcceptStrategy strategy = AcceptStrategy.REUSEPORT;
         private Function<Reactor, ? extends ConnectionHandler> perReactorFactory;
+        private String jmxName;
 
         private Builder(ReactorGroup group) {
             this.group = group;
@@ -259,14 +262,37 @@ public final class TcpServerGroup implements AutoCloseable {
                 Map<Reactor, ConnectionHandler> handlers = Collections.unmodifiableMap(perReactor);
                 s = s.handlers(() -> handlers.get(Reactor.current()));
             }
+            TcpServerGroup started;
             switch (strategy) {
                 case REUSEPORT:
-                    return startReusePort(s);
+                    started = startReusePort(s);
+                    break;
                 case EXCLUSIVE:
-                    return startExclusive(s);
+                    started = startExclusive(s);
+                    break;
                 default:
-                    return startHandOff(s);
+                    started = startHandOff(s);
             }
+            if (jmxName != null) {
+                started.registerMBean(jmxName);
+            }
+            return started;
+        }
+
+        /**
+         * Registers the group's {@link TcpServerGroup#stats() statistics} (the sum over its servers) as one
+         * {@link TcpServerMXBean} named {@code org.epoll4j:type=TcpServer,name=NAME} when it starts (default: none),
+         * unregistered when every listener has closed; the per-reactor servers are not registered one by one.
+         * {@link #start()} throws {@link IllegalStateException} (and leaves nothing open) if another MBean has that
+         * name.
+         *
+         * @param name a non-empty name, unique among registered servers (quoted if JMX needs it)
+         * @return this builder
+         */
+        public Builder jmxName(String name) {
+            ServerJmx.objectName(Objects.requireNonNull(name, "name")); // a bad name fails here, not at start()
+            this.jmxName = name;
+            return this;
         }
 
         private TcpServerGroup startReusePort(ServerSettings s) throws EpollException {
@@ -389,6 +415,30 @@ public final class TcpServerGroup implements AutoCloseable {
         }
     }
 
+    /** Registers the MXBean; if that fails, closes the group and throws. */
+    private void registerMBean(String name) {
+        ServerJmx bean;
+        try {
+            bean = ServerJmx.register(name, localAddress, this::stats);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        jmx = bean;
+        closeFuture().whenComplete((ok, t) -> bean.unregister()); // however the listeners end (a reactor's close)
+    }
+
+    /**
+     * A snapshot of the group's connections and memory: the sum over its {@link #servers() servers} (each reactor's
+     * direct memory counted once). Safe from any thread; computed now by a walk over the open connections (see
+     * {@link ServerStats}).
+     *
+     * @return the snapshot
+     */
+    public ServerStats stats() {
+        return ServerStats.of(servers);
+    }
+
     /** The strategy this server spreads connections with. */
     public AcceptStrategy strategy() {
         return strategy;
@@ -492,6 +542,14 @@ public final class TcpServerGroup implements AutoCloseable {
         }
         if (group.current() == null) {
             closeFuture().join();
+            unregisterMBean(); // here too, so the caller finds it gone on return (the dependant may run after us)
+        }
+    }
+
+    private void unregisterMBean() {
+        ServerJmx bean = jmx;
+        if (bean != null) {
+            bean.unregister();
         }
     }
 

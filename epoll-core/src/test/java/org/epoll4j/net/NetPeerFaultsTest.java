@@ -211,16 +211,18 @@ class NetPeerFaultsTest {
 
                 Boolean first = producer.writability.poll(WAIT_SECONDS, TimeUnit.SECONDS);
                 assertEquals(Boolean.FALSE, first, "the connection turns unwritable while the peer reads nothing");
-                long[] atStop = loop.call(() -> new long[] {conn.queuedBytes(), producer.produced,
-                        conn.isWritable() ? 1 : 0});
-                assertTrue(atStop[0] > config.highWatermark(), () -> "queued " + atStop[0]);
-                assertEquals(0, atStop[2]);
-                assertTrue(atStop[1] < total, "the producer stopped before the end");
-                // nothing moves while the peer keeps not reading
-                loop.barrier();
-                assertEquals(atStop[1], producer.produced, "the producer stays stopped");
-                assertEquals(atStop[0], (long) loop.call(conn::queuedBytes));
-                assertTrue(producer.writability.isEmpty());
+                // While the peer reads nothing the producer is held back. The kernel may still take a little more
+                // as the peer's window opens (delayed ACKs, autotuning), so writability may come and go once or
+                // twice; what must hold at every moment is the bound: produced minus what the kernel took is the
+                // queue, never above the high watermark plus one chunk, and the producer never reaches the end.
+                for (int i = 0; i < 3; i++) {
+                    long[] s = loop.call(() -> new long[] {conn.queuedBytes(), producer.produced,
+                            conn.bytesWritten()});
+                    assertEquals(s[1] - s[2], s[0], "what was produced and not sent is queued");
+                    assertTrue(s[0] <= config.highWatermark() + chunk, () -> "queued " + s[0]);
+                    assertTrue(s[1] < total, "the producer stays held back");
+                    loop.barrier();
+                }
 
                 // now read everything: writability comes back, the producer resumes, every byte arrives in order
                 assertEquals(total, readToEof(ch, new Verifier(31, "produced stream")));

@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A TLS connection's life around its handshake: it is published to {@link TcpServer#connections()} (and so to
- * broadcasts) only after onOpen, and a peer that fails the handshake is a connection event, not a handler failure.
+ * broadcasts) only once the handshake finished, a peer that fails the handshake is a connection event, not a handler
+ * failure, and a delegated task in flight neither spins the loop nor outlives the connection.
  */
 @Timeout(60)
 @ExtendWith({FdLeakCheck.class, ThreadLeakCheck.class})
@@ -167,6 +168,58 @@ class TlsLifecycleTest {
         } finally {
             pool.shutdown();
             assertTrue(pool.awaitTermination(WAIT_SECONDS, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * LEVEL, with the handshake's delegated task held in the executor: reading is paused (TLS_TASK), so the peer
+     * leaving (a FIN, or a reset, whose EPOLLERR|EPOLLHUP epoll reports whatever the interest) must not make the
+     * loop spin on an event it cannot clear. A reset closes the connection at once; after a FIN it waits quietly
+     * for the task, then fails the handshake. No onOpen, no handler failure either way.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aPeerLeavingWhileADelegatedTaskWaitsDoesNotSpin(boolean reset) throws Exception {
+        java.util.concurrent.BlockingQueue<Runnable> tasks = new java.util.concurrent.LinkedBlockingQueue<>();
+        Tracking h = new Tracking();
+        try (Loop loop = Loop.start("tls-task-hup")) {
+            TcpServer server = TcpServer.builder(loop.reactor)
+                    .config(ConnectionConfig.defaults().withTrigger(org.epoll4j.TriggerMode.LEVEL)).handler(h)
+                    .tls(TlsConfig.server(kit.serverContext()).taskExecutor(tasks::add)).start();
+            InetSocketAddress at = (InetSocketAddress) server.localAddress();
+            Socket plain = new Socket(at.getAddress(), at.getPort());
+            SSLSocket s = (SSLSocket) kit.clientContext().getSocketFactory().createSocket(plain,
+                    at.getHostString(), at.getPort(), false);
+            java.util.concurrent.CompletableFuture<Void> handshake = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> {
+                        try {
+                            s.startHandshake(); // sends the hello; fails once the socket below is closed
+                        } catch (java.io.IOException expected) {
+                            // the test closes the connection mid-handshake
+                        }
+                    });
+            Runnable task = tasks.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull(task, "the handshake's delegated task");
+            if (reset) {
+                plain.setSoLinger(true, 0);
+            }
+            plain.close();
+            handshake.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            loop.barrier();
+            long before = loop.reactor.stats().eventsDispatched();
+            for (int i = 0; i < 20; i++) {
+                loop.barrier();
+            }
+            long dispatched = loop.reactor.stats().eventsDispatched() - before;
+            assertTrue(dispatched <= 2, () -> dispatched + " events dispatched in 20 loop turns: spinning");
+            Thread runner = new Thread(task, "tls-held-task");
+            runner.start();
+            runner.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            NetTestKit.Closed closed = h.nextClose();
+            assertNotNull(closed.cause(), "the handshake did not finish");
+            assertTrue(h.opened.isEmpty(), "never opened");
+            assertEquals(0, loop.reactor.stats().handlerFailures(), "handler failures");
+            server.close();
         }
     }
 }

@@ -12,9 +12,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Drives one connection's {@link SSLEngine} on the reactor thread: ciphertext read from the socket is unwrapped and
- * the plaintext handed to the handler; plaintext written by the handler is wrapped and given to the connection's
- * outbound half. The handshake, post-handshake messages (TLS 1.3 tickets, key updates) and close_notify all go
+ * The TLS {@link Transport}: drives one connection's {@link SSLEngine} on the reactor thread. Ciphertext read from
+ * the socket is unwrapped and the plaintext handed to the handler; plaintext written by the handler is wrapped and
+ * written into the connection's {@link Outbound} queue, the only way ciphertext leaves. The handshake, post-handshake messages (TLS 1.3 tickets, key updates) and close_notify all go
  * through the same two loops, so there is no separate handshake path to get out of step.
  *
  * <p>Buffers: an idle connection holds none (its heap is the engine's state and this object). {@code netIn} is
@@ -24,12 +24,13 @@ import java.util.concurrent.RejectedExecutionException;
  * four per send), which the outbound queue copies what the socket does not take from. Held plaintext is borrowed
  * likewise and given back once wrapped.
  */
-final class Tls {
+final class TlsTransport implements Transport {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
     /** Records wrapped into netOut before it is handed to the socket: one send per ~64 KiB of plaintext. */
     private static final int RECORDS_PER_SEND = 4;
 
     private final Connection conn;
+    private final Outbound out;
     private final SSLEngine engine;
     private final TlsConfig config;
     private final NetContext ctx;
@@ -50,8 +51,9 @@ final class Tls {
     /** The engine's failure on the peer's bytes (or the handshake timeout), to tell it from a handler's exception. */
     private Throwable peerFailure;
 
-    Tls(Connection conn, TlsConfig config, NetContext ctx) {
+    TlsTransport(Connection conn, Outbound out, TlsConfig config, NetContext ctx) {
         this.conn = conn;
+        this.out = out;
         this.config = config;
         this.ctx = ctx;
         this.engine = config.newEngine(conn.remoteAddress());
@@ -61,7 +63,8 @@ final class Tls {
     // ------------------------------------------------------------------ handshake
 
     /** The TCP connection is up: starts the handshake (a client sends its ClientHello now). */
-    void start() throws Exception {
+    @Override
+    public void start() throws Exception {
         if (!config.handshakeTimeout().isZero()) {
             timer = conn.reactor().schedule(config.handshakeTimeout(), () -> {
                 timer = null;
@@ -83,18 +86,20 @@ final class Tls {
         handshakeDone = true;
         refuseRenegotiation = RenegotiationGuard.applies(config, engine);
         cancelTimer();
-        conn.tlsHandshakeFinished();
+        conn.established();
         if (conn.isOpen()) {
             pump();
         }
     }
 
-    boolean handshakeDone() {
+    @Override
+    public boolean established() {
         return handshakeDone;
     }
 
     /** Whether {@code t} is the engine's failure on what the peer sent (or the handshake timeout). */
-    boolean isPeerFailure(Throwable t) {
+    @Override
+    public boolean isPeerFailure(Throwable t) {
         return t != null && t == peerFailure;
     }
 
@@ -105,7 +110,8 @@ final class Tls {
      * are unwrapped straight from {@code src}; a partial record is kept in netIn and completed from the next bytes,
      * so netIn stays one record long unless reading stops (pause, delegated task) with whole records unread.
      */
-    void onNetData(ByteBuffer src) throws Exception {
+    @Override
+    public void received(ByteBuffer src) throws Exception {
         try {
             while (true) {
                 if (netIn == null) {
@@ -152,11 +158,12 @@ final class Tls {
 
     /** Whether unwrapping stopped for another reason than running out of bytes. */
     private boolean stopped() {
-        return taskRunning || inboundDone || !conn.isOpen() || !conn.tlsWantsData();
+        return taskRunning || inboundDone || !conn.isOpen() || !conn.wantsData();
     }
 
     /** Whether a partial record (or unread records, while paused) waits in netIn. */
-    boolean hasBuffered() {
+    @Override
+    public boolean hasBuffered() {
         return netIn != null && netIn.position() > 0;
     }
 
@@ -177,7 +184,7 @@ final class Tls {
                 finished();
                 continue;
             }
-            if (inboundDone || !in.hasRemaining() || !conn.tlsWantsData()) {
+            if (inboundDone || !in.hasRemaining() || !conn.wantsData()) {
                 return;
             }
             if (refuseRenegotiation && RenegotiationGuard.isHandshakeRecord(in)) {
@@ -200,7 +207,7 @@ final class Tls {
                     continue;
                 case CLOSED:
                     inboundDone = true;
-                    conn.tlsInputClosed();
+                    conn.peerEnded();
                     continue; // TLS 1.2 answers with its own close_notify (NEED_WRAP)
                 default:
                     break;
@@ -211,7 +218,7 @@ final class Tls {
                 return; // no progress: wait for more bytes rather than spin
             }
             if (plain.position() > 0 && conn.isOpen()) {
-                conn.tlsData(plain.flip());
+                conn.deliver(plain.flip());
             }
         }
     }
@@ -242,7 +249,7 @@ final class Tls {
             return;
         }
         taskRunning = true;
-        conn.tlsReadingBlocked();
+        conn.pauseReading(ReadPause.TLS_TASK);
         try {
             executor.execute(() -> {
                 Throwable failure = null;
@@ -278,7 +285,7 @@ final class Tls {
             return;
         }
         try {
-            onNetData(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
+            received(EMPTY); // what the task's result lets the engine do now (send, unwrap held records)
             if (conn.isOpen() && !taskRunning) {
                 pump(); // plaintext written while the task ran
             }
@@ -287,26 +294,32 @@ final class Tls {
             return;
         }
         if (conn.isOpen() && !taskRunning) {
-            conn.tlsReadingUnblocked();
+            conn.resumeReading(ReadPause.TLS_TASK);
         }
     }
 
-    boolean taskRunning() {
-        return taskRunning;
+    @Override
+    public void deliverBuffered() throws Exception {
+        received(EMPTY);
     }
 
-    /** The peer's FIN came: a clean end only after its close_notify. */
-    Exception eofCause() {
+    /** The peer's FIN came: a clean end only after its close_notify (the failure is the peer's doing). */
+    @Override
+    public Throwable endOfStream() {
+        if (inboundDone) {
+            return null;
+        }
+        peerFailure = eofCause();
+        return peerFailure;
+    }
+
+    private Exception eofCause() {
         if (!handshakeDone) {
             return new SSLHandshakeException("peer " + conn.remoteAddress() + " closed the connection during the TLS"
                     + " handshake");
         }
         return new TlsTruncationException("peer " + conn.remoteAddress() + " closed the connection without TLS "
                 + "close_notify (possible truncation)");
-    }
-
-    boolean inboundDone() {
-        return inboundDone;
     }
 
     // ------------------------------------------------------------------ outbound
@@ -349,7 +362,8 @@ final class Tls {
     private boolean closeRequested;
 
     /** Plaintext from the handler: wrapped now while the socket takes it, else held. */
-    void write(ByteBuffer src) throws SSLException {
+    @Override
+    public void write(ByteBuffer src) throws SSLException {
         if (canWrapNow() && pending.isEmpty()) {
             wrapWhileTaken(src);
         }
@@ -358,19 +372,38 @@ final class Tls {
         }
     }
 
-    /** Queues a file region behind everything written so far; {@code owned} channels are closed when done. */
-    void addFile(java.nio.channels.FileChannel channel, boolean owned, long position, long count)
-            throws java.io.IOException {
-        pending.add(new FileSource(channel, owned, position, count));
+    /** One unit: wrapped together into as few records as fit. */
+    @Override
+    public void writeAll(ByteBuffer[] srcs) throws SSLException {
+        boolean wasCorked = corked;
+        corked = true;
+        for (ByteBuffer b : srcs) {
+            write(b);
+        }
+        if (!wasCorked) {
+            uncork();
+        }
+    }
+
+    /** TLS cannot use sendfile(2): files are read, encrypted and sent in bounded batches. */
+    @Override
+    public FileRef openFile(java.nio.file.Path path) throws java.io.IOException {
+        return new FileRef(-1, java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.READ), true);
+    }
+
+    /** Queues a file region behind everything written so far; owned channels are closed when done. */
+    @Override
+    public void addFile(FileRef file, long position, long count) throws SSLException {
+        pending.add(new FileSource(file.channel(), file.owned(), position, count));
         held += count;
-        conn.tlsHeldChanged();
+        out.heldChanged();
         pump();
     }
 
     private boolean canWrapNow() {
         // not while a delegated task runs: the engine answers every wrap with NEED_TASK, consuming nothing
         return !corked && handshakeDone && !taskRunning && !closeNotifyQueued && conn.isOpen()
-                && conn.tlsOutboundEmpty();
+                && out.isEmpty();
     }
 
     private void hold(ByteBuffer src) {
@@ -393,7 +426,7 @@ final class Tls {
         int n = src.remaining();
         into.put(src);
         held += n;
-        conn.tlsHeldChanged();
+        out.heldChanged();
     }
 
     /** Wraps held plaintext and file regions while the socket takes them; then close_notify if close() asked. */
@@ -405,7 +438,7 @@ final class Tls {
                     // a fast reader could keep the loop here for a whole file: yield like a flush does
                     if (!pumpScheduled) {
                         pumpScheduled = true;
-                        conn.tlsLater(pumpAgain);
+                        conn.later(pumpAgain);
                     }
                     break;
                 }
@@ -472,9 +505,9 @@ final class Tls {
         } catch (Exception e) {
             throw new SSLException("TLS write of " + conn + " failed: " + e, e);
         }
-        conn.tlsHeldChanged();
-        if (closeNotifyQueued && pending.isEmpty() && conn.isOpen() && conn.tlsOutboundEmpty()) {
-            conn.tlsAllSent();
+        out.heldChanged();
+        if (closeNotifyQueued && pending.isEmpty() && conn.isOpen() && out.isEmpty()) {
+            conn.outputDrained();
         }
     }
 
@@ -488,27 +521,37 @@ final class Tls {
     }
 
     /** Held plaintext and file bytes not yet wrapped. */
-    long heldBytes() {
+    @Override
+    public long held() {
         return held;
     }
 
+    @Override
+    public void refill() throws SSLException {
+        pump();
+    }
+
     /** Whether everything was wrapped and, once close was asked for, close_notify too. */
-    boolean allWrapped() {
+    @Override
+    public boolean allQueued() {
         return pending.isEmpty() && (!closeRequested || closeNotifyQueued || !handshakeDone);
     }
 
-    void cork() {
+    @Override
+    public void cork() {
         corked = true;
     }
 
-    void uncork() throws SSLException {
+    @Override
+    public void uncork() throws SSLException {
         if (corked) {
             corked = false;
             pump();
         }
     }
 
-    boolean isCorked() {
+    @Override
+    public boolean isCorked() {
         return corked;
     }
 
@@ -540,7 +583,7 @@ final class Tls {
             }
         }
         if (netOut.position() > 0) {
-            conn.tlsSend(netOut.flip());
+            send(netOut.flip());
         }
         if (conn.isOpen() && engine.getHandshakeStatus() != HandshakeStatus.NOT_HANDSHAKING) {
             try {
@@ -584,7 +627,7 @@ final class Tls {
         }
         int produced = netOut.position();
         if (produced > 0) {
-            conn.tlsSend(netOut.flip());
+            send(netOut.flip());
         }
         if (finishedNow && conn.isOpen()) {
             finished();
@@ -599,7 +642,7 @@ final class Tls {
                 ByteBuffer netOut = ctx.tlsNetOut(engine.getSession().getPacketBufferSize()).clear();
                 engine.wrap(EMPTY, netOut);
                 if (netOut.position() > 0) {
-                    conn.tlsSend(netOut.flip());
+                    send(netOut.flip());
                 }
             }
         } catch (Exception ignored) {
@@ -607,28 +650,28 @@ final class Tls {
         }
     }
 
-    /** Queues close_notify behind everything written so far (close() and shutdownOutput()); uncorks. */
-    void requestClose() throws SSLException {
-        closeRequested = true;
+    /**
+     * Queues close_notify behind everything written so far (close() and shutdownOutput()); uncorks. During the
+     * handshake there is nothing of the application's to end: the connection half-closes without it.
+     */
+    @Override
+    public void endOutput() throws SSLException {
         corked = false;
+        if (!handshakeDone) {
+            return;
+        }
+        closeRequested = true;
         pump();
     }
 
-    /** After close_notify left: waits for the peer's, at most the configured time. */
-    void awaitCloseNotify() {
-        Runnable giveUp = () -> {
-            timer = null;
-            conn.tlsCloseWaitOver();
-        };
-        cancelTimer();
-        if (config.closeNotifyTimeout().isZero()) {
-            giveUp.run();
-        } else {
-            timer = conn.reactor().schedule(config.closeNotifyTimeout(), giveUp);
-        }
+    /** A graceful close waits this long for the peer's close_notify (or EOF) after sending its own. */
+    @Override
+    public java.time.Duration lingerTimeout(ConnectionConfig connectionConfig) {
+        return config.closeNotifyTimeout();
     }
 
-    void closed() {
+    @Override
+    public void closed() {
         cancelTimer();
         engine.closeOutbound();
         for (Object o : pending) {
@@ -675,7 +718,20 @@ final class Tls {
         }
     }
 
-    SSLEngine engine() {
-        return engine;
+    @Override
+    public javax.net.ssl.SSLSession session() {
+        return engine.getSession();
+    }
+
+    @Override
+    public String applicationProtocol() {
+        return engine.getApplicationProtocol();
+    }
+
+    /** Ciphertext (handshake, records, alerts) into the outbound queue: the one way encrypted bytes leave. */
+    private void send(ByteBuffer cipher) {
+        if (conn.isOpen()) {
+            out.write(cipher);
+        }
     }
 }

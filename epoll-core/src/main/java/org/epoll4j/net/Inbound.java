@@ -1,0 +1,270 @@
+package org.epoll4j.net;
+
+import org.epoll4j.EpollException;
+import org.epoll4j.Ready;
+import org.epoll4j.Registration;
+import org.epoll4j.TriggerMode;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.LibC;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The inbound half of a {@link Connection}, {@link Outbound}'s sibling: the read loop (bounded by the read budget,
+ * continued by a task under EDGE), the reasons reading is paused ({@link ReadPause}), the peer's FIN and hang-up, and
+ * the byte counter. Loop-thread only, except the getters.
+ *
+ * <p>What it needs of its connection goes through {@link Owner}: the bytes it reads go to the connection's transport,
+ * and the lifecycle (closing, epoll interest) stays the connection's.
+ */
+final class Inbound {
+    /** The calls the inbound half makes into its connection; Connection has the one implementation. */
+    interface Owner {
+        /** Bytes were read: to the transport, and through it to the handler. */
+        void received(ByteBuffer bytes) throws Exception;
+
+        /** The peer's FIN was read (or a peer that hung up has nothing more to read). */
+        void endOfStream() throws Exception;
+
+        /** Whether the connection is closed (a callback may have closed it while reading). */
+        boolean closed();
+
+        /** Whether the socket still connects (nothing to read yet). */
+        boolean connecting();
+
+        /** Whether a graceful close runs: it reads (and discards) on, whatever the user paused for. */
+        boolean closing();
+
+        /** Whether the transport holds bytes already read (TLS records left while paused). */
+        boolean hasBuffered();
+
+        /** Delivers what the transport holds. */
+        void deliverBuffered() throws Exception;
+
+        /** Every pause reason is gone: frames a decoder held back go before anything read from now on. */
+        void resumed();
+
+        /** What to watch may have changed (LEVEL: the read interest follows the pauses). */
+        void interestChanged();
+
+        /** Runs {@code task} on the loop after other work. */
+        void later(Runnable task);
+
+        /** Closes at once with {@code cause}. */
+        void fail(Throwable cause);
+
+        /** The peer hung up and its input is read to the end: close (EPIPE if output is lost). */
+        void hungUp();
+    }
+
+    private final Owner owner;
+    private final NetContext ctx;
+    private final int fd;
+    private final ConnectionConfig config;
+    private final IdleTimer idle;
+    private final boolean edge;
+    private final Runnable readAgain = this::readAgain;
+    private Registration registration;
+    /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
+    private boolean hungUp;
+    /** A LEVEL connection switched to EDGE because of a HUP it could not mask (see afterHangup). */
+    private boolean parked;
+    /** Volatile for the getters on other threads; the loop thread is the only writer. */
+    private volatile boolean inputClosed;
+    /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
+    private volatile int pauses;
+    private volatile long bytesRead;
+
+    Inbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
+        this.owner = owner;
+        this.ctx = ctx;
+        this.fd = fd;
+        this.config = config;
+        this.idle = idle;
+        this.edge = config.trigger() == TriggerMode.EDGE;
+    }
+
+    void registered(Registration registration) {
+        this.registration = registration;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /** The read side of an event: notes a hang-up, then reads if the event asks for it and reading may go on. */
+    void onReady(Ready ready) throws Exception {
+        if (ready.isHangup() && !ready.isError()) {
+            hungUp = true;
+        }
+        if ((ready.isReadable() || ready.isReadHangup() || hungUp || ready.isError()) && canRead()) {
+            read(ready.isReadHangup() || hungUp || ready.isError() || ready.isPriority());
+        }
+    }
+
+    /**
+     * Reads until the socket has nothing more (a read shorter than the buffer ends the turn unless {@code drain}: no
+     * extra read just to see EAGAIN), reading stops, or the read budget is spent.
+     */
+    void read(boolean drain) throws Exception {
+        int budget = config.readBudget();
+        ByteBuffer buf = ctx.readBuffer;
+        long addr = ctx.readAddress;
+        int cap = buf.capacity();
+        while (true) {
+            long n = LibC.read(fd, addr, cap);
+            if (n > 0) {
+                bytesRead += n;
+                if (idle != null) {
+                    idle.read();
+                }
+                buf.clear().limit((int) n);
+                owner.received(buf);
+                if (owner.closed() || !canRead()) {
+                    return;
+                }
+                if (n < cap && !drain) {
+                    return;
+                }
+                if (--budget == 0) {
+                    if (selfDriven()) {
+                        owner.later(readAgain); // EDGE will not report the unread rest again
+                    }
+                    return;
+                }
+            } else if (n == 0) {
+                owner.endOfStream();
+                return;
+            } else {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    if (hungUp) {
+                        owner.endOfStream(); // nothing more can come from a peer that hung up
+                    }
+                    return;
+                }
+                if (err != Errno.EINTR) {
+                    owner.fail(new EpollException("read(fd=" + fd + ")", err));
+                    return;
+                }
+            }
+        }
+    }
+
+    private void readAgain() {
+        if (owner.closed() || owner.connecting()) {
+            return;
+        }
+        try {
+            if (canRead() && owner.hasBuffered()) {
+                owner.deliverBuffered();
+            }
+            if (canRead() && !owner.closed()) {
+                read(true);
+            }
+            if (hungUp && !owner.closed()) {
+                afterHangup();
+            }
+        } catch (Throwable t) {
+            owner.fail(t);
+        }
+    }
+
+    /**
+     * After an event that carried EPOLLHUP (without EPOLLERR): both directions are gone, but bytes the peer sent
+     * may still be in the kernel. Once its EOF was read the connection closes; while paused under LEVEL, which
+     * reports a HUP for as long as it lasts and cannot mask it, the registration switches to EDGE (reported once)
+     * until reading resumes, so the loop does not spin.
+     */
+    void afterHangup() {
+        if (inputClosed) {
+            owner.hungUp();
+        } else if (pauses != 0 && !edge && !parked) {
+            try {
+                registration.triggerMode(TriggerMode.EDGE);
+                parked = true;
+            } catch (EpollException e) {
+                owner.fail(e);
+            }
+        }
+    }
+
+    boolean hungUp() {
+        return hungUp;
+    }
+
+    /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
+    boolean selfDriven() {
+        return edge || parked;
+    }
+
+    // ------------------------------------------------------------------ pauses
+
+    /** Whether the connection reads now: input not ended and no pause in effect. */
+    boolean canRead() {
+        return !inputClosed && (pauses & pausesInEffect()) == 0;
+    }
+
+    /** Whether data read may go on to the handler (TLS: unwrapping continues); input may have ended already. */
+    boolean wantsData() {
+        return !owner.closed() && (pauses & pausesInEffect()) == 0;
+    }
+
+    /**
+     * The pause reasons that stop reading now: all of them, except during a graceful close, which reads (and
+     * discards) until the peer's EOF: only a TLS delegated task still stops it then.
+     */
+    private int pausesInEffect() {
+        return owner.closing() ? ReadPause.TLS_TASK.bit() : -1;
+    }
+
+    void pause(ReadPause reason) {
+        int before = pauses;
+        pauses = before | reason.bit();
+        if (before == 0) {
+            owner.interestChanged();
+        }
+    }
+
+    void resume(ReadPause reason) {
+        int before = pauses;
+        if ((before & reason.bit()) == 0) {
+            return;
+        }
+        pauses = before & ~reason.bit();
+        if (pauses != 0 || owner.closed()) {
+            return;
+        }
+        owner.resumed();
+        if (pauses != 0 || owner.closed()) {
+            return; // a held frame paused reading again
+        }
+        if (selfDriven() || owner.hasBuffered()) {
+            owner.later(readAgain); // an edge may have come and gone while paused; TLS may hold whole records
+        }
+        if (!selfDriven()) {
+            owner.interestChanged();
+        }
+    }
+
+    boolean isPaused() {
+        return pauses != 0;
+    }
+
+    boolean isPausedFor(ReadPause reason) {
+        return (pauses & reason.bit()) != 0;
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** The peer's input ended (its FIN, or TLS close_notify): nothing more is read. */
+    void inputEnded() {
+        inputClosed = true;
+    }
+
+    boolean isInputClosed() {
+        return inputClosed;
+    }
+
+    long bytesRead() {
+        return bytesRead;
+    }
+}
