@@ -410,8 +410,6 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(ByteBuffer src) throws IOException {
         checkNotLoop("write");
-        long timeout = writeTimeoutNanos;
-        long left = timeout;
         int done = 0;
         if (direct != null && src.hasRemaining()) {
             int sent = sendDirect(src);
@@ -420,11 +418,21 @@ public final class BlockingConnection implements Closeable {
             }
             done = Math.max(0, sent);
         }
+        stageAndHandOff(src, null, 0, src.remaining(), done);
+    }
+
+    /**
+     * Stages {@code len} bytes, from {@code buf} (its position advances) or else from {@code array} at {@code off},
+     * and hands them to the loop, waiting for room as needed; {@code done} were sent already (for the exceptions).
+     */
+    private void stageAndHandOff(ByteBuffer buf, byte[] array, int off, int len, int done) throws IOException {
+        long timeout = writeTimeoutNanos;
+        long left = timeout;
         while (true) {
             boolean schedule = false;
             lock.lock();
             try {
-                while (src.hasRemaining()) {
+                while (len > 0) {
                     checkWritable("write");
                     int room = stageLimit - outLen;
                     if (directSending) {
@@ -439,10 +447,16 @@ public final class BlockingConnection implements Closeable {
                         left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
                         continue;
                     }
-                    int n = Math.min(room, src.remaining());
+                    int n = Math.min(room, len);
                     stage(n);
-                    src.get(out, outLen, n);
+                    if (buf != null) {
+                        buf.get(out, outLen, n);
+                    } else {
+                        System.arraycopy(array, off, out, outLen, n);
+                        off += n;
+                    }
                     outLen += n;
+                    len -= n;
                     done += n;
                     left = timeout;
                     if (!handOffScheduled) {
@@ -457,7 +471,7 @@ public final class BlockingConnection implements Closeable {
                 // outside the lock: the wake-up is a system call, and the reactor must not wait for it in onData
                 scheduleHandOff("write");
             }
-            if (!src.hasRemaining()) {
+            if (len == 0) {
                 return;
             }
         }
@@ -509,7 +523,12 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        write(ByteBuffer.wrap(b, off, len));
+        if (direct != null) {
+            write(ByteBuffer.wrap(b, off, len)); // DirectSend takes a buffer
+            return;
+        }
+        checkNotLoop("write");
+        stageAndHandOff(null, b, off, len, 0); // no wrapper: nothing allocated per write
     }
 
     /**
@@ -519,7 +538,7 @@ public final class BlockingConnection implements Closeable {
      * @throws IOException as for {@link #write(ByteBuffer)}
      */
     public void write(byte[] b) throws IOException {
-        write(ByteBuffer.wrap(b));
+        write(b, 0, b.length);
     }
 
     /**
