@@ -20,7 +20,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 
@@ -28,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * One 64-byte echo round trip on loopback through a server on its own reactor thread, the client a blocking
  * {@link Socket} on the benchmark thread: the callback API ({@code CALLBACKS}: the reactor echoes in onData) against
  * the blocking facade ({@code BLOCKING}: a {@link BlockingService} handler, on a virtual thread on Java 21+, reads
- * and writes through {@link BlockingConnection}). The difference is the facade's cost per message: the hand-off of
+ * and writes through {@link BlockingConnection}) and the JDK's own sockets on a virtual thread
+ * ({@code JDK_SOCKETS}). The difference is the facade's cost per message: the hand-off of
  * the bytes read to the handler's thread and of its write back to the reactor, and the wake-ups of both. Run with
  * {@code -prof gc} for the allocation per round trip.
  */
@@ -49,15 +52,22 @@ public class BlockingEchoBenchmark {
          * The facade with a direct send from the handler's thread ({@link PrototypeDirectSend}: a benchmark-only
          * stand-in for the hook Connection does not have yet), to measure what the hook would gain.
          */
-        BLOCKING_DIRECT
+        BLOCKING_DIRECT,
+        /**
+         * No epoll4j: the JDK's own {@link ServerSocket}/{@link Socket} with the echo on a virtual thread (Java 21+;
+         * a platform thread on 17), parked and woken by the JDK's poller: the straight-line baseline.
+         */
+        JDK_SOCKETS
     }
 
-    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_DIRECT"})
+    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_DIRECT", "JDK_SOCKETS"})
     public Api api;
 
     private Reactor reactor;
     private Thread loop;
     private TcpServer server;
+    private ServerSocket jdkServer;
+    private Thread jdkHandler;
     private Socket client;
     private OutputStream out;
     private InputStream in;
@@ -66,6 +76,10 @@ public class BlockingEchoBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
+        if (api == Api.JDK_SOCKETS) {
+            setUpJdk();
+            return;
+        }
         reactor = Reactor.open();
         TcpServer.Builder b = TcpServer.builder(reactor).bind(new InetSocketAddress("127.0.0.1", 0));
         if (api == Api.CALLBACKS) {
@@ -95,9 +109,54 @@ public class BlockingEchoBenchmark {
         }
     }
 
+    private void setUpJdk() throws Exception {
+        jdkServer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Runnable echo = () -> {
+            try (Socket s = jdkServer.accept()) {
+                s.setTcpNoDelay(true);
+                InputStream sin = s.getInputStream();
+                OutputStream sout = s.getOutputStream();
+                byte[] buf = new byte[16 * 1024];
+                for (int n; (n = sin.read(buf)) > 0; ) {
+                    sout.write(buf, 0, n);
+                }
+            } catch (IOException closed) {
+                // the trial ended
+            }
+        };
+        jdkHandler = virtualThread(echo);
+        jdkHandler.start();
+        client = new Socket();
+        client.setTcpNoDelay(true);
+        client.connect(jdkServer.getLocalSocketAddress(), 10_000);
+        out = client.getOutputStream();
+        in = client.getInputStream();
+        for (int i = 0; i < 1000; i++) {
+            echo64();
+        }
+    }
+
+    /** A virtual thread on Java 21+ (by reflection: this compiles for 17), else a platform thread. */
+    private static Thread virtualThread(Runnable task) {
+        try {
+            Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+            return (Thread) Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class)
+                    .invoke(builder, task);
+        } catch (ReflectiveOperationException before21) {
+            Thread t = new Thread(task, "jdk-echo");
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         client.close();
+        if (api == Api.JDK_SOCKETS) {
+            jdkServer.close();
+            jdkHandler.join(10_000);
+            return;
+        }
         server.close();
         reactor.close();
         loop.join(10_000);
