@@ -202,7 +202,9 @@ final class Inbound {
                 if (owner.closed() || !canRead()) {
                     return;
                 }
-                if (n < cap && !drain) {
+                // A read that brought fds is short for another reason: the kernel ends a recvmsg at the message
+                // that carried them, with more bytes possibly queued behind it (EDGE would not report them again).
+                if (n < cap && !drain && fds.length == 0) {
                     return;
                 }
                 if (--budget == 0) {
