@@ -65,6 +65,11 @@ public final class LibC {
     // ioctl
     public static final long FIONREAD = 0x541B;
 
+    // --- begin: socket queue ioctls (SocketQueues; wt2-ex) ---
+    /** Bytes in a socket's send queue (TIOCOUTQ's number); on TCP, written but not yet acknowledged by the peer. */
+    public static final long SIOCOUTQ = 0x5411;
+    // --- end: socket queue ioctls ---
+
     // poll
     public static final short POLLIN = 0x001;
     public static final short POLLOUT = 0x004;

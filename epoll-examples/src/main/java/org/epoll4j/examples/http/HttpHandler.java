@@ -20,7 +20,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     private static final byte[] BUILTIN_PLAINTEXT = ascii(BUILTIN + "/plaintext");
     private static final byte[] BUILTIN_ECHO = ascii(BUILTIN + "/echo");
     private static final byte[] ROOT = ascii("/");
-    private static final byte[] BYTES_UNIT = ascii("bytes=");
+    private static final byte[] CRLF = ascii("\r\n");
     private static final String GET_HEAD = "GET, HEAD";
     private static final String[] SCHEMES = {"http://", "https://"};
 
@@ -48,8 +48,8 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     private byte[] logHead;
     /** This reactor's cache of file lookups (made on the first file request). */
     private FileCache fileCache;
-    private long rangeFirst;
-    private long rangeLast;
+    /** The request's Range, read against the file (reused). */
+    private final ByteRanges ranges = new ByteRanges();
 
     HttpHandler(HttpSettings settings) {
         this.settings = settings;
@@ -402,17 +402,21 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         long count = size;
         int status = 200;
         if (r.method == Request.GET && r.rangeStart >= 0 && ifRangeHolds(a, r, etag, lastModified)) {
-            int range = range(a, r.rangeStart, r.rangeEnd, size);
-            if (range == 416) {
+            int range = ranges.parse(a, r.rangeStart, r.rangeEnd, size);
+            if (range == ByteRanges.UNSATISFIABLE) {
                 writer.header("Content-Range", "bytes */" + size);
                 writer.error(c, 416, false, null, conn);
                 return DONE;
             }
-            if (range == 206) {
+            // Several ranges of a gzip-encoded representation: the whole of it, rather than parts of an encoding.
+            if (range == ByteRanges.SATISFIABLE && ranges.count > 1 && !gzip) {
+                return serveParts(c, f, size, lastModified, conn);
+            }
+            if (range == ByteRanges.SATISFIABLE && ranges.count == 1) {
                 status = 206;
-                first = rangeFirst;
-                count = rangeLast - rangeFirst + 1;
-                writer.header("Content-Range", "bytes " + rangeFirst + "-" + rangeLast + "/" + size);
+                first = ranges.first[0];
+                count = ranges.length(0);
+                writer.header("Content-Range", "bytes " + first + "-" + ranges.last[0] + "/" + size);
             }
         }
         writer.header("Accept-Ranges", "bytes");
@@ -438,6 +442,39 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     }
 
     /**
+     * A 206 with a {@code multipart/byteranges} body (RFC 9110 14.6): one part per range in {@link #ranges}, each
+     * with the file's Content-Type and its own Content-Range. A small file's parts are copied from memory; a large
+     * one's are sent with sendFile between the part heads, all queued in order.
+     */
+    private int serveParts(Connection c, StaticFiles.Found f, long size, long lastModified, int conn) {
+        String boundary = ByteRanges.boundary();
+        String type = f.contentType() != null ? f.contentType() : "application/octet-stream";
+        writer.header("Accept-Ranges", "bytes");
+        writer.head(c, 206, "multipart/byteranges; boundary=" + boundary,
+                ranges.multipartLength(boundary, type, size), lastModified, null, conn);
+        byte[] content = f.content();
+        for (int i = 0; i < ranges.count; i++) {
+            byte[] head = ranges.partHead(i, boundary, type, size);
+            writer.body(c, head, 0, head.length);
+            if (content != null) {
+                writer.body(c, content, (int) ranges.first[i], (int) ranges.length(i));
+            } else {
+                writer.flush(c);
+                try {
+                    c.sendFile(f.path(), ranges.first[i], ranges.length(i));
+                } catch (IOException e) {
+                    c.abort();
+                    return ABORTED;
+                }
+            }
+            writer.body(c, CRLF, 0, CRLF.length);
+        }
+        byte[] closing = ByteRanges.closing(boundary);
+        writer.body(c, closing, 0, closing.length);
+        return DONE;
+    }
+
+    /**
      * If-Range (RFC 9110 13.1.5): the Range applies only if the representation is unchanged: an entity-tag must
      * match strongly (a weak one never does), a date must equal Last-Modified.
      */
@@ -454,62 +491,6 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
             return false;
         }
         return HttpDates.parse(a, s, e) == lastModified;
-    }
-
-    /**
-     * Reads a Range value against a representation of {@code size} bytes: one {@code first-last}, {@code first-} or
-     * {@code -suffix} byte range sets {@link #rangeFirst}/{@link #rangeLast} and gives 206; an unsatisfiable one
-     * gives 416; anything else (other units, several ranges, bad syntax) gives 200: the Range is ignored.
-     */
-    private int range(byte[] a, int s, int e, long size) {
-        if (e - s <= BYTES_UNIT.length || !RequestParser.equalsIgnoreCase(a, s, s + BYTES_UNIT.length, "bytes=")) {
-            return 200;
-        }
-        s += BYTES_UNIT.length;
-        if (indexOf(a, (byte) ',', s, e) >= 0) {
-            return 200; // several ranges: the whole file, which RFC 9110 14.2 allows
-        }
-        int dash = indexOf(a, (byte) '-', s, e);
-        if (dash < 0) {
-            return 200;
-        }
-        long first = number(a, s, dash);
-        long last = number(a, dash + 1, e);
-        if (first == -2 || last == -2 || (first == -1 && last == -1)) {
-            return 200;
-        }
-        if (first == -1) { // -suffix: the last N bytes
-            if (last == 0 || size == 0) {
-                return 416;
-            }
-            rangeFirst = Math.max(0, size - last);
-            rangeLast = size - 1;
-            return 206;
-        }
-        if (last != -1 && last < first) {
-            return 200; // invalid: ignored
-        }
-        if (first >= size) {
-            return 416;
-        }
-        rangeFirst = first;
-        rangeLast = last == -1 || last >= size ? size - 1 : last;
-        return 206;
-    }
-
-    /** Decimal digits in {@code a[s, e)}: -1 if empty, -2 if not digits; saturates at Long.MAX_VALUE. */
-    private static long number(byte[] a, int s, int e) {
-        if (s == e) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = s; i < e; i++) {
-            if (a[i] < '0' || a[i] > '9') {
-                return -2;
-            }
-            v = v > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : v * 10 + (a[i] - '0');
-        }
-        return v;
     }
 
     private int notAllowed(Connection c, boolean headOnly, String allow, int conn) {
