@@ -125,14 +125,6 @@ class FdPassingTest {
         return new int[] {b.getInt(0), b.getInt(4)};
     }
 
-    private static int openRead(Path file) throws EpollException {
-        int fd = LibC.open(file.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC);
-        if (fd < 0) {
-            throw new EpollException("open(" + file + ")", LibC.errno());
-        }
-        return fd;
-    }
-
     private static String readFd(int fd, int max) throws EpollException {
         ByteBuffer b = NativeMemory.allocate(max);
         long n = LibC.read(fd, NativeMemory.address(b), max);
@@ -177,7 +169,7 @@ class FdPassingTest {
                     .handler(receiver).start();
             Tracking sender = new Tracking();
             Connection c = connect(loop, server.localAddress(), sender);
-            int fileFd = openRead(file);
+            int fileFd = FileDescriptors.openReadOnly(file);
             int[] pipe = pipe();
             // from the test thread (not the loop): the bytes are copied, the fds duplicated, before this returns
             c.writeWithFileDescriptors(ByteBuffer.wrap("FD".getBytes(StandardCharsets.US_ASCII)), fileFd, pipe[1]);
@@ -189,11 +181,18 @@ class FdPassingTest {
                 for (int fd : a.fds()) {
                     assertTrue(cloexec(fd), "received fds are close-on-exec (MSG_CMSG_CLOEXEC)");
                 }
+                assertEquals("the file's content", Files.readString(FileDescriptors.procPath(a.fds()[0])));
                 assertEquals("the file's content", readFd(a.fds()[0], 100));
                 writeFd(a.fds()[1], "through the pipe");
                 assertEquals("through the pipe", readFd(pipe[0], 100));
-            } finally {
+                FileDescriptors.close(a.fds()[0]);
+                EpollException twice = assertThrows(EpollException.class, () -> FileDescriptors.close(a.fds()[0]));
+                assertEquals(Errno.EBADF, twice.errno());
+                FileDescriptors.close(a.fds()[1]);
+            } catch (Throwable t) {
                 closeAll(a.fds());
+                throw t;
+            } finally {
                 LibC.close(pipe[0]);
             }
             awaitUntil(() -> receiver.received == 2, "the message's bytes");
@@ -273,7 +272,7 @@ class FdPassingTest {
     @Test
     void ignoredOrUnsentFdsLeakNothing() throws Exception {
         Path file = Files.writeString(dir.resolve("f.txt"), "x");
-        int fileFd = openRead(file);
+        int fileFd = FileDescriptors.openReadOnly(file);
         try (Loop loop = Loop.start("fd-leak")) {
             Set<Integer> baseline = FdLeakCheck.openFds().keySet();
             // 1. default onFileDescriptors (closes), 2. no option (the kernel drops them). The second under LEVEL:
@@ -437,6 +436,7 @@ class FdPassingTest {
             assertThrows(IllegalArgumentException.class,
                     () -> u.writeWithFileDescriptors(ByteBuffer.allocate(0), pipe[1]));
             assertThrows(IllegalArgumentException.class, () -> u.writeWithFileDescriptors(ByteBuffer.wrap(new byte[1])));
+            assertThrows(IllegalArgumentException.class, () -> FileDescriptors.openReadOnly(dir));
             EpollException bad = assertThrows(EpollException.class,
                     () -> u.writeWithFileDescriptors(ByteBuffer.wrap(new byte[1]), pipe[1], -1));
             assertEquals(Errno.EBADF, bad.errno());
