@@ -157,6 +157,12 @@ public final class JnaNatives {
 
     // ---- end datagrams ----
 
+    // ---- fd passing (issue 22) ----
+
+    public static native long recvmsg(int fd, long msghdr, int flags);
+
+    // ---- end fd passing ----
+
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {
         return Native.getLastError();

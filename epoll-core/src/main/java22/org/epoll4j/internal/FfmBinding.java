@@ -142,6 +142,12 @@ final class FfmBinding extends Binding {
     private static final MethodHandle SENDMMSG_DONTWAIT = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);
     // ---- end datagrams ----
 
+    // ---- fd passing (issue 22): recvmsg, critical with MSG_DONTWAIT ----
+    private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    /** MSG_DONTWAIT never waits: critical. */
+    private static final MethodHandle RECVMSG_DONTWAIT = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CRITICAL);
+    // ---- end fd passing ----
+
     FfmBinding() {
     }
 
@@ -370,6 +376,20 @@ final class FfmBinding extends Binding {
     }
 
     // ---- end datagrams ----
+
+    // ---- fd passing (issue 22) ----
+
+    @Override
+    long recvmsg(int fd, long msghdr, int flags) {
+        try {
+            return (flags & MSG_DONTWAIT) != 0 ? (long) RECVMSG_DONTWAIT.invokeExact(errnoSlot(), fd, msghdr, flags)
+                    : (long) RECVMSG.invokeExact(errnoSlot(), fd, msghdr, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end fd passing ----
 
     @Override
     long sendfile(int outFd, int inFd, long offsetPtr, long count) {
