@@ -140,6 +140,12 @@ abstract class Binding {
 
     // ---- end: splice ----
 
+    // ---- fd passing (issue 22): recvmsg for SCM_RIGHTS ----
+
+    abstract long recvmsg(int fd, long msghdr, int flags);
+
+    // ---- end fd passing ----
+
     /** The errno of this thread's last call through this binding. */
     abstract int errno();
 

@@ -301,6 +301,15 @@ final class JnaBinding extends Binding {
 
     // ---- end: splice ----
 
+    // ---- fd passing (issue 22) ----
+
+    @Override
+    long recvmsg(int fd, long msghdr, int flags) {
+        return JnaNatives.recvmsg(fd, msghdr, flags);
+    }
+
+    // ---- end fd passing ----
+
     @Override
     int errno() {
         return JnaNatives.errno();

@@ -164,6 +164,12 @@ public final class JnaNatives {
 
     // ---- end: splice ----
 
+    // ---- fd passing (issue 22) ----
+
+    public static native long recvmsg(int fd, long msghdr, int flags);
+
+    // ---- end fd passing ----
+
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {
         return Native.getLastError();

@@ -376,6 +376,23 @@ public final class LibC {
 
     // ---- end: splice ----
 
+    // ---- fd passing over Unix-domain sockets (issue 22): SCM_RIGHTS ----
+    /** {@code cmsg_type} of a control message carrying file descriptors (level {@link #SOL_SOCKET}). */
+    public static final int SCM_RIGHTS = 1;
+    /** recvmsg flag: received fds get FD_CLOEXEC atomically. */
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** fcntl command: duplicate to the lowest free fd at or above {@code arg}, close-on-exec. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
+    /** The kernel's limit of fds in one SCM_RIGHTS message ({@code SCM_MAX_FD}, include/net/scm.h). */
+    public static final int SCM_MAX_FD = 253;
+
+    /** recvmsg(2); with {@code MSG_DONTWAIT} it never waits (critical on FFM). */
+    public static long recvmsg(int fd, long msghdr, int flags) {
+        return IMPL.recvmsg(fd, msghdr, flags);
+    }
+
+    // ---- end fd passing ----
+
     /** The errno of the last failed call on this thread. */
     public static int errno() {
         return IMPL.errno();

@@ -498,6 +498,104 @@ public final class Connection {
         }
     }
 
+    // ------------------------------------------------------------------ fd passing (SCM_RIGHTS)
+
+    /**
+     * Writes {@code data}'s remaining bytes with the file descriptors {@code fds} attached to the first of them
+     * (SCM_RIGHTS over a Unix-domain socket), in order with every other write: straight to the socket (one sendmsg)
+     * when nothing is queued, else behind what is. The peer receives them, as new fds referring to the same open
+     * files, with the read that holds that first byte ({@link ConnectionHandler#onFileDescriptors}, when its
+     * connection enables {@link ConnectionConfig#withFileDescriptorPassing}).
+     *
+     * <p>The caller keeps its own fds: the library duplicates them here (F_DUPFD_CLOEXEC) and closes its copies
+     * once sent or when the connection closes, so the caller may close its fds as soon as this returns. Safe from
+     * any thread, like {@link #write(ByteBuffer)}; {@code data} is fully consumed on return.
+     *
+     * @param data at least one byte (the kernel passes fds only with data)
+     * @param fds  1 to {@value org.epoll4j.internal.LibC#SCM_MAX_FD} open file descriptors (the kernel's
+     *             SCM_MAX_FD)
+     * @throws IllegalArgumentException  if {@code data} is empty, or there are no fds or more than 253
+     * @throws IllegalStateException     on a TLS connection (fds cannot travel inside TLS records) or a socket that
+     *                                   is not AF_UNIX (only Unix-domain sockets carry fds)
+     * @throws EpollException            if an fd cannot be duplicated (EBADF: not an open fd; EMFILE)
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void writeWithFileDescriptors(ByteBuffer data, int... fds) throws EpollException {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(fds, "fds");
+        if (!data.hasRemaining()) {
+            throw new IllegalArgumentException("writeWithFileDescriptors: no data; the kernel passes fds only with at "
+                    + "least one byte");
+        }
+        if (fds.length == 0 || fds.length > LibC.SCM_MAX_FD) {
+            throw new IllegalArgumentException("writeWithFileDescriptors: " + fds.length + " fds; one message carries "
+                    + "1 to " + LibC.SCM_MAX_FD + " (the kernel's SCM_MAX_FD)");
+        }
+        checkWritable("writeWithFileDescriptors");
+        if (isTls()) {
+            throw new IllegalStateException("writeWithFileDescriptors on TLS " + this + ": file descriptors cannot "
+                    + "travel inside TLS records");
+        }
+        int domain = domain();
+        if (domain != LibC.AF_UNIX) {
+            throw new IllegalStateException("writeWithFileDescriptors on " + this + ": an "
+                    + Sockets.familyName(domain) + " socket cannot pass file descriptors (SCM_RIGHTS needs AF_UNIX)");
+        }
+        int[] dups = new int[fds.length];
+        for (int i = 0; i < fds.length; i++) {
+            int d = LibC.fcntl(fds[i], LibC.F_DUPFD_CLOEXEC, 0);
+            if (d < 0) {
+                int err = LibC.errno();
+                for (int j = 0; j < i; j++) {
+                    LibC.close(dups[j]);
+                }
+                throw new EpollException("writeWithFileDescriptors: fcntl(fds[" + i + "]=" + fds[i]
+                        + ", F_DUPFD_CLOEXEC)", err);
+            }
+            dups[i] = d;
+        }
+        ByteBuffer src = data;
+        if (!reactor.inEventLoop()) {
+            byte[] copy = new byte[data.remaining()];
+            data.get(copy);
+            src = ByteBuffer.wrap(copy);
+        }
+        ByteBuffer message = src;
+        Runnable send = () -> {
+            if (outputEnded()) {
+                for (int d : dups) {
+                    LibC.close(d);
+                }
+                return;
+            }
+            try {
+                transport.writeWithRights(message, dups); // the dups are the transport's from here on
+            } catch (Throwable t) {
+                fail(t);
+            }
+        };
+        if (!tryOnLoop(send)) {
+            for (int d : dups) {
+                LibC.close(d); // the task will never run: the dups are still ours
+            }
+            throwIfRejectedWhileOpen();
+        }
+    }
+
+    /** The socket's address family (SO_DOMAIN), asked once. */
+    private int domain() throws EpollException {
+        int d = domain;
+        if (d == 0) {
+            d = Sockets.getIntOption(fd, LibC.SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
+            domain = d;
+        }
+        return d;
+    }
+
+    private static final int SO_DOMAIN = 39;
+    /** The address family, once asked; 0 until then. */
+    private volatile int domain;
+
     /**
      * Holds writes back: until {@link #uncork()}, {@link #write} and {@code sendFile} only queue (copying into the
      * connection's pooled chunks), so that a response written in many parts leaves in one gathering send. Like
@@ -929,6 +1027,17 @@ public final class Connection {
         @Override
         public void received(ByteBuffer bytes) throws Exception {
             transport.received(bytes);
+        }
+
+        @Override
+        public void receivedFds(int[] fds) throws Exception {
+            if (phase == Phase.OPEN) {
+                handler.onFileDescriptors(Connection.this, fds); // the handler's from here on, even if it throws
+            } else {
+                for (int f : fds) {
+                    LibC.close(f); // a graceful close discards what arrives, fds included
+                }
+            }
         }
 
         @Override

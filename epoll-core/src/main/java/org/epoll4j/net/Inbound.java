@@ -23,6 +23,9 @@ final class Inbound {
         /** Bytes were read: to the transport, and through it to the handler. */
         void received(ByteBuffer bytes) throws Exception;
 
+        /** File descriptors came with the bytes about to be {@link #received}: the handler's, or closed. */
+        void receivedFds(int[] fds) throws Exception;
+
         /** The peer's FIN was read (or a peer that hung up has nothing more to read). */
         void endOfStream() throws Exception;
 
@@ -63,6 +66,8 @@ final class Inbound {
     private final ConnectionConfig config;
     private final IdleTimer idle;
     private final boolean edge;
+    /** Reads are recvmsg calls that take fds (ConnectionConfig.withFileDescriptorPassing); chosen once. */
+    private final boolean fdPassing;
     private final Runnable readAgain = this::readAgain;
     private Registration registration;
     /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
@@ -84,6 +89,7 @@ final class Inbound {
         this.config = config;
         this.idle = idle;
         this.edge = config.trigger() == TriggerMode.EDGE;
+        this.fdPassing = config.fileDescriptorPassing();
     }
 
     void driver(SocketDriver driver) {
@@ -111,6 +117,15 @@ final class Inbound {
      * extra read just to see EAGAIN), reading stops, or the read budget is spent.
      */
     void read(boolean drain) throws Exception {
+        if (fdPassing) {
+            readWithFds(drain);
+        } else {
+            readPlain(drain);
+        }
+    }
+
+    /** The common path: read(2) into the shared buffer. */
+    private void readPlain(boolean drain) throws Exception {
         int budget = config.readBudget();
         ByteBuffer buf = ctx.readBuffer;
         long addr = ctx.readAddress;
@@ -156,6 +171,74 @@ final class Inbound {
                 }
                 if (err != Errno.EINTR) {
                     owner.fail(new EpollException((d == null ? "read" : "splice") + "(fd=" + fd + ")", err));
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #readPlain}'s loop with recvmsg(MSG_CMSG_CLOEXEC) into the same shared buffer plus the reactor's
+     * control buffer: fds that came with the bytes go to the owner first. A truncated control message (MSG_CTRUNC)
+     * closes what did arrive and fails the connection: the fds that did not fit are lost, and with them the meaning
+     * of the stream.
+     */
+    private void readWithFds(boolean drain) throws Exception {
+        int budget = config.readBudget();
+        ByteBuffer buf = ctx.readBuffer;
+        int cap = buf.capacity();
+        while (true) {
+            long n = LibC.recvmsg(fd, ctx.rightsInMsghdr(), LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT);
+            if (n > 0) {
+                bytesRead += n;
+                if (idle != null) {
+                    idle.read();
+                }
+                int[] fds = ctx.receivedRights();
+                if ((ctx.rightsInFlags() & LibC.MSG_CTRUNC) != 0) {
+                    for (int f : fds) {
+                        LibC.close(f);
+                    }
+                    owner.fail(new java.io.IOException("recvmsg(fd=" + fd + "): MSG_CTRUNC: the file descriptors "
+                            + "passed did not fit the control buffer (" + fds.length + " arrived and were closed, the "
+                            + "rest were lost)"));
+                    return;
+                }
+                if (fds.length > 0) {
+                    owner.receivedFds(fds);
+                    if (owner.closed()) {
+                        return;
+                    }
+                }
+                buf.clear().limit((int) n);
+                owner.received(buf);
+                if (owner.closed() || !canRead()) {
+                    return;
+                }
+                // A read that brought fds is short for another reason: the kernel ends a recvmsg at the message
+                // that carried them, with more bytes possibly queued behind it (EDGE would not report them again).
+                if (n < cap && !drain && fds.length == 0) {
+                    return;
+                }
+                if (--budget == 0) {
+                    if (selfDriven()) {
+                        owner.later(readAgain);
+                    }
+                    return;
+                }
+            } else if (n == 0) {
+                owner.endOfStream();
+                return;
+            } else {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    if (hungUp) {
+                        owner.endOfStream();
+                    }
+                    return;
+                }
+                if (err != Errno.EINTR) {
+                    owner.fail(new EpollException("recvmsg(fd=" + fd + ")", err));
                     return;
                 }
             }

@@ -87,6 +87,12 @@ public final class Splice {
                         + "records the kernel cannot move without decrypting them");
             }
         }
+        for (Connection c : new Connection[] {a, b}) {
+            if (c.config().fileDescriptorPassing()) {
+                throw new IllegalArgumentException("splice cannot pass file descriptors: " + c + " reads them "
+                        + "(ConnectionConfig.withFileDescriptorPassing), and a pipe would drop them");
+            }
+        }
         if (a == b) {
             throw new IllegalArgumentException("splice between a connection and itself: " + a);
         }

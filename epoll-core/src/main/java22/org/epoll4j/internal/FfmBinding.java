@@ -146,6 +146,12 @@ final class FfmBinding extends Binding {
     // ---- end: splice ----
     // ---- end datagrams ----
 
+    // ---- fd passing (issue 22): recvmsg, critical with MSG_DONTWAIT ----
+    private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    /** MSG_DONTWAIT never waits: critical. */
+    private static final MethodHandle RECVMSG_DONTWAIT = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CRITICAL);
+    // ---- end fd passing ----
+
     FfmBinding() {
     }
 
@@ -381,12 +387,22 @@ final class FfmBinding extends Binding {
     long splice(int fdIn, int fdOut, long len, int flags) {
         try {
             return (long) SPLICE.invokeExact(errnoSlot(), fdIn, 0L, fdOut, 0L, len, flags);
+
+    // ---- fd passing (issue 22) ----
+
+    @Override
+    long recvmsg(int fd, long msghdr, int flags) {
+        try {
+            return (flags & MSG_DONTWAIT) != 0 ? (long) RECVMSG_DONTWAIT.invokeExact(errnoSlot(), fd, msghdr, flags)
+                    : (long) RECVMSG.invokeExact(errnoSlot(), fd, msghdr, flags);
         } catch (Throwable t) {
             throw unexpected(t);
         }
     }
 
     // ---- end: splice ----
+
+    // ---- end fd passing ----
 
     @Override
     long sendfile(int outFd, int inFd, long offsetPtr, long count) {

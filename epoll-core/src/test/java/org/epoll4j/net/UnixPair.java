@@ -69,6 +69,28 @@ final class UnixPair implements AutoCloseable {
         return out;
     }
 
+    /**
+     * One recvmsg(MSG_CMSG_CLOEXEC) of what is there now, at most 64 KiB, with room for SCM_MAX_FD fds: the bytes in
+     * {@code into} (appended), the fds received returned (the caller closes them).
+     */
+    int[] receiveWithFds(java.io.ByteArrayOutputStream into) {
+        ByteBuffer m = org.epoll4j.internal.NativeMemory.allocate(org.epoll4j.internal.MsgHdr.SIZE
+                + org.epoll4j.internal.MsgHdr.IOVEC_SIZE + org.epoll4j.internal.MsgHdr.RIGHTS_CONTROL_MAX);
+        long base = org.epoll4j.internal.NativeMemory.address(m);
+        int iov = org.epoll4j.internal.MsgHdr.SIZE;
+        int control = iov + org.epoll4j.internal.MsgHdr.IOVEC_SIZE;
+        m.putLong(iov, scratchAddress).putLong(iov + org.epoll4j.internal.MsgHdr.IOV_LEN, scratch.capacity());
+        m.putLong(org.epoll4j.internal.MsgHdr.MSG_IOV, base + iov).putLong(org.epoll4j.internal.MsgHdr.MSG_IOVLEN, 1)
+                .putLong(org.epoll4j.internal.MsgHdr.MSG_CONTROL, base + control)
+                .putLong(org.epoll4j.internal.MsgHdr.MSG_CONTROLLEN, org.epoll4j.internal.MsgHdr.RIGHTS_CONTROL_MAX);
+        long n = check(LibC.recvmsg(reader, base, LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT), "recvmsg");
+        byte[] got = new byte[(int) n];
+        scratch.get(0, got);
+        into.write(got, 0, got.length);
+        int len = (int) m.getLong(org.epoll4j.internal.MsgHdr.MSG_CONTROLLEN);
+        return org.epoll4j.internal.MsgHdr.rights(m.slice(control, len).order(m.order()), len);
+    }
+
     /** Reads everything there is now. */
     byte[] readAll() {
         return read(Integer.MAX_VALUE);

@@ -6,6 +6,7 @@ import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.MsgHdr;
 import org.epoll4j.testutil.FdLeakCheck;
+import org.epoll4j.testutil.Fds;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -157,6 +158,70 @@ class WriteQueueTest {
             assertEquals(1, openRegionFds(), "the owned fd is closed once its region is sent");
             assertArrayEquals(concat(head, Arrays.copyOfRange(fileBytes, 1000, 6000), tail,
                     Arrays.copyOfRange(fileBytes, 7, 3007)), pair.readAll());
+        }
+    }
+
+    /**
+     * A {@code Rights} entry waits behind the bytes queued before it, then its fds leave with one sendmsg together with
+     * the chunks behind it (the message's and what was written after it); the queue's dup is closed once sent.
+     */
+    @Test
+    @Timeout(10)
+    void fdsLeaveWithTheFirstByteOfTheirMessageBehindEarlierBytes() throws IOException {
+        try (UnixPair pair = new UnixPair()) {
+            int[] pipe = Fds.pipe();
+            try {
+                int dup = LibC.fcntl(pipe[1], LibC.F_DUPFD_CLOEXEC, 0);
+                assertTrue(dup >= 0);
+                WriteQueue queue = newQueue();
+                byte[] head = random(300, 11);
+                queue.add(ByteBuffer.wrap(head));
+                queue.addWithRights(ByteBuffer.wrap(new byte[] {'M'}), new int[] {dup});
+                queue.add(ByteBuffer.wrap(new byte[] {'t'}));
+                assertEquals(302, queue.bytes());
+
+                assertEquals(WriteQueue.DRAINED, queue.flush(pair.writer, 16));
+                assertEquals(2, queue.lastCalls(), "the head's send, then one sendmsg with the fds");
+                assertEquals(-1, LibC.fcntl(dup, LibC.F_GETFD, 0), "the queue closed its dup once sent");
+                java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                int[] fds = new int[0];
+                while (got.size() < 302) {
+                    int[] more = pair.receiveWithFds(got);
+                    if (more.length > 0) {
+                        assertEquals(0, fds.length, "fds came once");
+                        fds = more;
+                        assertTrue(got.size() > 300, "fds came with the read holding 'M', at " + got.size());
+                    }
+                }
+                assertEquals(1, fds.length);
+                assertArrayEquals(concat(head, new byte[] {'M', 't'}), got.toByteArray());
+                Fds.close(fds[0]);
+            } finally {
+                Fds.close(pipe[0], pipe[1]);
+            }
+        }
+    }
+
+    /** A full socket keeps a {@code Rights} entry (and its fds) whole; {@code clear()} closes its fds. */
+    @Test
+    @Timeout(10)
+    void aRightsEntryWaitsOnAFullSocketAndClearClosesItsFds() throws IOException {
+        try (UnixPair pair = new UnixPair(4096)) {
+            int[] pipe = Fds.pipe();
+            try {
+                int dup = LibC.fcntl(pipe[1], LibC.F_DUPFD_CLOEXEC, 0);
+                long filler = pair.fill();
+                WriteQueue queue = newQueue();
+                queue.addWithRights(ByteBuffer.wrap(new byte[] {'M'}), new int[] {dup});
+                assertEquals(WriteQueue.FULL, queue.flush(pair.writer, 16));
+                assertEquals(1, queue.bytes());
+                assertTrue(LibC.fcntl(dup, LibC.F_GETFD, 0) >= 0, "still the queue's, still open");
+                queue.clear();
+                assertEquals(-1, LibC.fcntl(dup, LibC.F_GETFD, 0), "clear() closed it");
+                pair.skip(filler);
+            } finally {
+                Fds.close(pipe[0], pipe[1]);
+            }
         }
     }
 
