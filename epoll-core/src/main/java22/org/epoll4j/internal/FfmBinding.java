@@ -140,11 +140,11 @@ final class FfmBinding extends Binding {
     private static final MethodHandle SENDMMSG = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT));
     /** MSG_DONTWAIT never waits: critical. */
     private static final MethodHandle SENDMMSG_DONTWAIT = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);
+    // ---- end datagrams ----
 
     // ---- begin: splice (issue 22; wt2-splice) ----
     private static final MethodHandle SPLICE = downcall("splice", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     // ---- end: splice ----
-    // ---- end datagrams ----
 
     // ---- fd passing (issue 22): recvmsg, critical with MSG_DONTWAIT ----
     private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
@@ -387,6 +387,12 @@ final class FfmBinding extends Binding {
     long splice(int fdIn, int fdOut, long len, int flags) {
         try {
             return (long) SPLICE.invokeExact(errnoSlot(), fdIn, 0L, fdOut, 0L, len, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end: splice ----
 
     // ---- fd passing (issue 22) ----
 
@@ -399,8 +405,6 @@ final class FfmBinding extends Binding {
             throw unexpected(t);
         }
     }
-
-    // ---- end: splice ----
 
     // ---- end fd passing ----
 
