@@ -38,6 +38,8 @@ class SocketQueuesTest {
                 try {
                     TcpServer server = TcpServer.builder(reactor)
                             .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                            // small buffers both ends: loopback autotuning could otherwise take all of TOTAL
+                            .childOptions(SockOpts.empty().with(SockOpt.SO_SNDBUF, 64 * 1024))
                             .handler(new ConnectionHandler() {
                                 @Override
                                 public void onOpen(Connection c) {
@@ -78,7 +80,9 @@ class SocketQueuesTest {
                     bound.completeExceptionally(e);
                 }
             });
-            try (SocketChannel client = SocketChannel.open(bound.get(20, TimeUnit.SECONDS))) {
+            try (SocketChannel client = SocketChannel.open()) {
+                client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 64 * 1024);
+                client.connect(bound.get(20, TimeUnit.SECONDS));
                 long[] stalled = whileStalled.get(20, TimeUnit.SECONDS);
                 long unsent = stalled[0];
                 long queued = stalled[1];
