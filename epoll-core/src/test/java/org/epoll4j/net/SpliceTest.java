@@ -68,7 +68,7 @@ class SpliceTest {
             s2.connect(server.localAddress());
             s2.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
             c2 = handler.nextOpen();
-            splice = loop.call(() -> Splice.start(c1, c2, pipeSize, copy));
+            splice = pipeSize == 0 ? null : loop.call(() -> Splice.start(c1, c2, pipeSize, copy)); // 0: not spliced
         }
 
         @Override
@@ -338,6 +338,19 @@ class SpliceTest {
         java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
                 () -> loop.call(action));
         return e.getCause();
+    }
+
+    /** A connection that reads passed fds cannot be spliced: the pipe would drop them. */
+    @Test
+    void fdPassingConnectionsAreRefused() throws Exception {
+        try (Loop loop = Loop.start("splice-fds");
+             Pair p = new Pair(loop, config(Mode.EDGE).withFileDescriptorPassing(true), 0, false, 0)) {
+            long pipesBefore = pipes();
+            Throwable e = failure(loop, () -> Splice.between(p.c1, p.c2));
+            assertTrue(e instanceof IllegalArgumentException && e.getMessage().contains("file descriptors"),
+                    e.toString());
+            assertEquals(pipesBefore, pipes(), "no pipe made");
+        }
     }
 
     @Test
