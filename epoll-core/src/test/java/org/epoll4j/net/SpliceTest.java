@@ -276,6 +276,42 @@ class SpliceTest {
         }
     }
 
+    /**
+     * s2 resets while the pipe toward c2 is full: c2 closes with the error, what the pipe held is dropped, both pipes
+     * close (the one from c2 was empty), and c1's input goes back to its handler, which reads the rest of s1's stream.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aResetOnOneSideDropsItsPipeAndHandsTheOtherInputBack(Mode mode) throws Exception {
+        long pipesBefore = pipes();
+        try (Loop loop = Loop.start("splice-reset"); Pair p = new Pair(loop, config(mode), 64 * 1024, mode == Mode.COPY, 4096)) {
+            long total = 4L * 1024 * 1024;
+            CompletableFuture<Long> sent = send(p.s1, 5, total, true);
+            awaitUntil(() -> {
+                try {
+                    return loop.call(() -> p.c1.isReadingPausedFor(ReadPause.SPLICE));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "pipe full");
+            p.s2.setSoLinger(true, 0);
+            p.s2.close(); // a reset
+            NetTestKit.Closed closed = p.handler.nextClose();
+            assertSame(p.c2, closed.connection());
+            assertNotNull(closed.cause(), "closed by the reset");
+            assertEquals(total, get(sent), "c1 reads the rest itself (its handler discards it)");
+            awaitUntil(() -> p.c1.isInputClosed() && p.c1.bytesRead() == total, "c1 read everything");
+            assertFalse(loop.call(() -> p.c1.isReadingPausedFor(ReadPause.SPLICE)));
+            assertEquals(pipesBefore, pipes(), "both pipes closed: nothing goes to c2, and nothing more comes from it");
+            loop.call(() -> {
+                p.c1.close();
+                return null;
+            });
+            p.handler.nextClose();
+        }
+        assertEquals(pipesBefore, pipes(), "every pipe closed");
+    }
+
     @Test
     void tlsConnectionsAreRefused() throws Exception {
         TlsTestKit kit = TlsTestKit.get();
