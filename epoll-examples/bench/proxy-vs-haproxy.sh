@@ -7,7 +7,9 @@
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
-#            [-a "extra proxy args"]
+#            [-a "extra proxy args"] [-S]
+# -S: both proxies splice: epoll4j's with --splice (a pipe per direction, splice(2)), HAProxy with
+#    "option splice-auto"; without it neither does (-a --splice splices epoll4j's alone).
 # -B echo (default): c-echo (../shared/bench) behind the proxies, the C loadgen as the client; LOADS are
 #    CONNSxDEPTHxSIZE (default 50x1x64,200x8x128,4x4x65536); -T MIB: one transfer of MIB MiB through one connection
 #    and back (default 100; 0 skips it).
@@ -21,13 +23,13 @@
 set -euo pipefail
 
 BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=100 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
-BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS=""
-while getopts "B:r:s:w:L:T:n:P:U:C:p:a:" o; do
+BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0
+while getopts "B:r:s:w:L:T:n:P:U:C:p:a:S" o; do
   case $o in
     B) BACKEND=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SECS=$OPTARG ;; w) WARM=$OPTARG ;; L) LOADS=$OPTARG ;;
     T) MIB=$OPTARG ;; n) REQUESTS=$OPTARG ;; P) PROXY_CPU=$OPTARG ;; U) UPSTREAM_CPU=$OPTARG ;;
-    C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;;
+    *) sed -n '2,24p' "$0"; exit 2 ;;
   esac
 done
 case $BACKEND in
@@ -36,6 +38,11 @@ case $BACKEND in
   resp) : "${LOADS:=get:1,set:1,get:16,set:16}"; MIB=0 ;;
   *) echo "-B must be echo, http or resp: $BACKEND" >&2; exit 2 ;;
 esac
+HAPROXY_SPLICE=""
+if [ "$SPLICE" = 1 ]; then
+  PROXY_ARGS="--splice $PROXY_ARGS"
+  HAPROXY_SPLICE="    option splice-auto"
+fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JAR=$ROOT/epoll-examples/target/epoll-examples.jar
 BENCH=${BENCH_OUT:-/tmp/epoll4j-bench}
@@ -90,6 +97,7 @@ global
     maxconn 4000
 defaults
     mode tcp
+$HAPROXY_SPLICE
     timeout connect 5s
     timeout client 300s
     timeout server 300s
@@ -219,6 +227,7 @@ esac
 echo "proxies on CPU $PROXY_CPU (one thread each); $what, on CPU $UPSTREAM_CPU and $CLIENT_CPU;"
 echo "median of $ROUNDS rounds; $(haproxy -v | head -1 | cut -d' ' -f1-3), $(java -version 2>&1 | head -1);"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "splice: $([ "$SPLICE" = 1 ] && echo "both (epoll4j --splice, HAProxy option splice-auto)" || echo "HAProxy off")"
 echo
 echo "| $lhead | HAProxy $unit | epoll4j $unit | epoll4j / HAProxy | MB/s each way (H / e) | p50 µs (H / e) | p99 µs (H / e) | proxy CPU µs/request (H / e) | errors (H / e) |"
 echo "|---|---|---|---|---|---|---|---|---|"

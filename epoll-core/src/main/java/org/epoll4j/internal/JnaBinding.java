@@ -292,6 +292,15 @@ final class JnaBinding extends Binding {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    @Override
+    long splice(int fdIn, int fdOut, long len, int flags) {
+        return JnaNatives.splice(fdIn, 0L, fdOut, 0L, len, flags);
+    }
+
+    // ---- end: splice ----
+
     // ---- fd passing (issue 22) ----
 
     @Override

@@ -157,6 +157,13 @@ public final class JnaNatives {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    /** splice(2); the offset pointers are NULL (0) between pipes and sockets. */
+    public static native long splice(int fdIn, long offIn, int fdOut, long offOut, long len, int flags);
+
+    // ---- end: splice ----
+
     // ---- fd passing (issue 22) ----
 
     public static native long recvmsg(int fd, long msghdr, int flags);

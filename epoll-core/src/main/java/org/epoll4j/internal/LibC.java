@@ -360,6 +360,22 @@ public final class LibC {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice): constants and calls; x86_64 and asm-generic agree ----
+    public static final int SPLICE_F_MOVE = 1;
+    public static final int SPLICE_F_NONBLOCK = 2;
+    public static final int F_SETPIPE_SZ = 1031;
+    public static final int F_GETPIPE_SZ = 1032;
+
+    /**
+     * splice(2) between a pipe and a pipe or socket, without offsets: returns the bytes moved, 0 at the input's end,
+     * -1 with errno (EAGAIN: nothing to move now, or no room; EINVAL: an end that cannot splice).
+     */
+    public static long splice(int fdIn, int fdOut, long len, int flags) {
+        return IMPL.splice(fdIn, fdOut, len, flags);
+    }
+
+    // ---- end: splice ----
+
     // ---- fd passing over Unix-domain sockets (issue 22): SCM_RIGHTS ----
     /** {@code cmsg_type} of a control message carrying file descriptors (level {@link #SOL_SOCKET}). */
     public static final int SCM_RIGHTS = 1;

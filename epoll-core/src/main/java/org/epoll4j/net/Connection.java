@@ -110,6 +110,8 @@ public final class Connection {
     DecodingHandler decodingHandler;
     /** The connection's offload, if any: outstanding results delay a graceful close (Offload.closeGracefully). */
     Offload offload;
+    /** Moves this socket's bytes itself while set (a Splice); see the "driver hook" section. */
+    private SocketDriver driver;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                        SocketAddress remote, long remoteInet4, TlsConfig tlsConfig, Phase phase) {
@@ -261,6 +263,7 @@ public final class Connection {
             }
             if (ready.isWritable()) {
                 out.onWritable();
+                driverWritable();
             }
             if (phase == Phase.CLOSED) {
                 return;
@@ -306,8 +309,8 @@ public final class Connection {
 
     /** null when nothing is lost; EPIPE when queued bytes cannot reach a peer that hung up. */
     private EpollException hangupCause() {
-        return out.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
-                + out.queuedBytes() + " bytes unsent", Errno.EPIPE);
+        return queuedBytes() == 0 ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
+                + queuedBytes() + " bytes unsent", Errno.EPIPE);
     }
 
     /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
@@ -845,11 +848,11 @@ public final class Connection {
 
     /** Whether everything written has left: the transport holds nothing and the queue is empty. */
     private boolean drained() {
-        return out.isEmpty() && transport.allQueued();
+        return out.isEmpty() && transport.allQueued() && (driver == null || driver.heldForOutput() == 0);
     }
 
     /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
-    private boolean outputEnded() {
+    boolean outputEnded() {
         return phase == Phase.CLOSED || isClosing() || outputShutdown || shutdownPending;
     }
 
@@ -903,6 +906,12 @@ public final class Connection {
         closeCause = cause;
         out.clear();
         transport.closed();
+        if (driver != null) {
+            SocketDriver d = driver;
+            driver = null;
+            in.driver(null);
+            d.closed();
+        }
         if (idle != null) {
             idle.stop();
         }
@@ -960,7 +969,7 @@ public final class Connection {
             return;
         }
         Interest want = phase == Phase.CONNECTING ? Interest.WRITE : in.canRead() ? READ_INTEREST : Interest.NONE;
-        if (out.wantsWrite()) {
+        if (out.wantsWrite() || driver != null && driver.heldForOutput() > 0) {
             want = want.with(Interest.WRITE);
         }
         try {
@@ -1095,7 +1104,7 @@ public final class Connection {
 
         @Override
         public long held() {
-            return transport.held();
+            return transport.held() + (driver == null ? 0 : driver.heldForOutput());
         }
 
         @Override
@@ -1109,6 +1118,7 @@ public final class Connection {
 
         @Override
         public void drained() {
+            driverWritable();
             outputDrained();
         }
 
@@ -1119,6 +1129,56 @@ public final class Connection {
             } catch (Throwable t) {
                 closeNow(t);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ driver hook (Splice; see SocketDriver)
+
+    /**
+     * Hands this socket's input and output to {@code d} ({@code null}: back to read(2) and the queue). Loop thread.
+     *
+     * @throws IllegalStateException on a TLS connection (the kernel cannot move records it does not decrypt), or when
+     *                               another driver is set
+     */
+    void drive(SocketDriver d) {
+        if (d != null && (isTls() || driver != null)) {
+            throw new IllegalStateException((isTls() ? "a TLS connection cannot be driven by splice: "
+                    : "already spliced: ") + this);
+        }
+        driver = d;
+        in.driver(d);
+        interestChanged();
+    }
+
+    /** Gives the input back to read(2) and the handler; the driver keeps the output side. Loop thread. */
+    void undriveInput() {
+        in.driver(null);
+    }
+
+    /** Whether a driver may write to the socket now: connected, not closed, output not shut, own queue empty. */
+    boolean driverMayWrite() {
+        Phase p = phase;
+        return p != Phase.CONNECTING && p != Phase.CLOSED && !outputShutdown && out.isEmpty();
+    }
+
+    /** The driver wrote {@code n} bytes to the socket: the byte counter and the idle timer. */
+    void driverWrote(long n) {
+        out.wroteByDriver(n);
+    }
+
+    /** What the driver holds for the socket changed: watermarks, EPOLLOUT interest, and what waited for the drain. */
+    void driverHeldChanged() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        out.heldChanged();
+        interestChanged();
+        outputDrained();
+    }
+
+    private void driverWritable() {
+        if (driver != null && phase != Phase.CLOSED && out.isEmpty()) {
+            driver.onWritable();
         }
     }
 
@@ -1176,7 +1236,8 @@ public final class Connection {
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return out.queuedBytes() + transport.held();
+        SocketDriver d = driver;
+        return out.queuedBytes() + transport.held() + (d == null ? 0 : d.heldForOutput());
     }
 
     /**

@@ -79,6 +79,8 @@ final class Inbound {
     /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
     private volatile int pauses;
     private volatile long bytesRead;
+    /** Moves the bytes instead of read(2) while set (splice: {@link SocketDriver}); loop thread only. */
+    private SocketDriver driver;
 
     Inbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
         this.owner = owner;
@@ -88,6 +90,10 @@ final class Inbound {
         this.idle = idle;
         this.edge = config.trigger() == TriggerMode.EDGE;
         this.fdPassing = config.fileDescriptorPassing();
+    }
+
+    void driver(SocketDriver driver) {
+        this.driver = driver;
     }
 
     void registered(Registration registration) {
@@ -124,19 +130,26 @@ final class Inbound {
         ByteBuffer buf = ctx.readBuffer;
         long addr = ctx.readAddress;
         int cap = buf.capacity();
+        SocketDriver d = owner.closing() ? null : driver; // a graceful close reads to discard, driver or not
         while (true) {
-            long n = LibC.read(fd, addr, cap);
+            long n = d == null ? LibC.read(fd, addr, cap) : d.read(cap);
+            if (n == SocketDriver.DECLINE) {
+                driver = d = null; // the driver gave the input back: read(2) and the handler from here on
+                continue;
+            }
             if (n > 0) {
                 bytesRead += n;
                 if (idle != null) {
                     idle.read();
                 }
-                buf.clear().limit((int) n);
-                owner.received(buf);
+                if (d == null) {
+                    buf.clear().limit((int) n);
+                    owner.received(buf);
+                }
                 if (owner.closed() || !canRead()) {
                     return;
                 }
-                if (n < cap && !drain) {
+                if (n < cap && !drain && d == null) { // splice stops short at a full pipe: read on to EAGAIN
                     return;
                 }
                 if (--budget == 0) {
@@ -149,15 +162,15 @@ final class Inbound {
                 owner.endOfStream();
                 return;
             } else {
-                int err = LibC.errno();
+                int err = d == null ? LibC.errno() : (int) -n;
                 if (err == Errno.EAGAIN) {
-                    if (hungUp) {
+                    if (hungUp && canRead()) { // (a driver's full pipe pauses: the peer's bytes are not all read)
                         owner.endOfStream(); // nothing more can come from a peer that hung up
                     }
                     return;
                 }
                 if (err != Errno.EINTR) {
-                    owner.fail(new EpollException("read(fd=" + fd + ")", err));
+                    owner.fail(new EpollException((d == null ? "read" : "splice") + "(fd=" + fd + ")", err));
                     return;
                 }
             }

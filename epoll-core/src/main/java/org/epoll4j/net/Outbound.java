@@ -327,6 +327,15 @@ final class Outbound {
         }
     }
 
+    /** A {@link SocketDriver} wrote {@code n} bytes to the socket itself (splice): counted as if sent from here. */
+    void wroteByDriver(long n) {
+        writeCalls++;
+        bytesWritten += n;
+        if (idle != null) {
+            idle.wrote();
+        }
+    }
+
     // ------------------------------------------------------------------ cork
 
     /** Holds writes back; with bytes queued, EPOLLOUT goes too (LEVEL would report it while nothing may go). */

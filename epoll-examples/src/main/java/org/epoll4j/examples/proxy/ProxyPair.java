@@ -5,6 +5,7 @@ import org.epoll4j.net.ConnectionHandler;
 import org.epoll4j.net.IdleState;
 import org.epoll4j.net.IdleTimeoutException;
 import org.epoll4j.net.RateLimiter;
+import org.epoll4j.net.Splice;
 import org.epoll4j.net.TcpClient;
 
 import java.nio.ByteBuffer;
@@ -17,6 +18,11 @@ import java.nio.ByteBuffer;
  *
  * <p>A FIN is passed on as a FIN ({@link Connection#shutdownOutput()} after the queued bytes): the other direction
  * stays open until its own FIN. A side that closes makes the other close gracefully (queued bytes delivered first).
+ *
+ * <p>With {@code --splice} the two connections are joined by a {@link Splice} once the upstream is open: the bytes
+ * move socket → pipe → socket in the kernel and {@code onData} is never called; the pipe's size bounds each direction
+ * (the reading side pauses while the pipe is full), the FIN is passed on by the splice after the pipe drained, and
+ * the handlers below still see the hang-ups, idle checks and closes.
  */
 final class ProxyPair {
     private final ProxySettings settings;
@@ -70,6 +76,15 @@ final class ProxyPair {
             return;
         }
         upstream.relaying();
+        if (settings.splicePipeSize() > 0) {
+            try {
+                Splice.between(c, u, settings.splicePipeSize()); // before resuming: no byte goes through onData
+            } catch (Exception e) {
+                c.closeWith(e); // no pipe (fd limit): the pair cannot relay
+                u.closeWith(e);
+                return;
+            }
+        }
         c.resumeReading();
     }
 

@@ -72,6 +72,16 @@ public final class ProxyServer implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     int socketBuffer;
 
+    @Option(names = "--splice",
+            description = "move each pair's bytes with splice(2) through a pipe per direction, never copying them "
+                    + "into the JVM (backpressure: the pipe's size instead of --watermark; not with --rate-limit)")
+    boolean splice;
+
+    @Option(names = "--pipe-size", paramLabel = "BYTES", defaultValue = "65536",
+            description = "with --splice, each direction's pipe size (the kernel rounds it up to a power of two of "
+                    + "pages; at most /proc/sys/fs/pipe-max-size; default: ${DEFAULT-VALUE})")
+    int pipeSize;
+
     @Spec
     CommandSpec spec;
 
@@ -105,6 +115,13 @@ public final class ProxyServer implements Callable<Integer> {
         if (socketBuffer < 0) {
             throw new ParameterException(spec.commandLine(), "--socket-buffer must be >= 0: " + socketBuffer);
         }
+        if (splice && rateLimit > 0) {
+            throw new ParameterException(spec.commandLine(), "--splice and --rate-limit cannot be combined: "
+                    + "spliced bytes never reach the JVM, where the limiter counts them");
+        }
+        if (pipeSize < 4096 || pipeSize > 1 << 30) {
+            throw new ParameterException(spec.commandLine(), "--pipe-size must be 4096..1073741824: " + pipeSize);
+        }
         SockOpts sockets = SockOpts.empty().with(SockOpt.TCP_NODELAY, true);
         if (socketBuffer > 0) {
             sockets = sockets.with(SockOpt.SO_SNDBUF, socketBuffer).with(SockOpt.SO_RCVBUF, socketBuffer);
@@ -122,7 +139,8 @@ public final class ProxyServer implements Callable<Integer> {
         ConnectionConfig config = options.config().withWriteWatermarks(watermark / 2, watermark)
                 .withIdleTimeouts(Duration.ZERO, Duration.ZERO, idle);
         ProxySettings settings = new ProxySettings(upstream.host(), upstream.port(), Resolver.system(),
-                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit, socketOptions);
+                Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit, socketOptions,
+                splice ? pipeSize : 0);
         ProxyStats counters = new ProxyStats();
         stats = counters;
         return ServerRunner.serve("proxy", options, DEFAULT_PORT,

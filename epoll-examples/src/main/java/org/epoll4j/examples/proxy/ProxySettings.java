@@ -19,8 +19,10 @@ import java.time.Duration;
  * @param maxConnections most client connections relayed at once
  * @param rateLimit      each direction of each pair is read at most this fast, or {@code null} for no limit
  * @param upstreamOptions the socket options of upstream connections
+ * @param splicePipeSize with {@code --splice}, each direction's pipe size (the pair's bytes move with splice(2)),
+ *                       else 0 (copied through the write queues)
  */
 record ProxySettings(String upstreamHost, int upstreamPort, Resolver resolver, Duration connectTimeout,
                      ConnectionConfig config, Duration idleTimeout, int maxConnections, RateLimit rateLimit,
-                     SockOpts upstreamOptions) {
+                     SockOpts upstreamOptions, int splicePipeSize) {
 }

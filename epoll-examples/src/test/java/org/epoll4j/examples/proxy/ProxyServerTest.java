@@ -181,17 +181,19 @@ class ProxyServerTest {
         assertTrue(help.startsWith("Usage: java -jar epoll-examples.jar proxy"), help);
         for (String option : List.of("--to=HOST:PORT", "--connect-timeout-ms=MS", "--idle-timeout-ms=MS",
                 "--max-connections=N", "--watermark=BYTES", "--rate-limit=BYTES", "--socket-buffer=BYTES",
-                "--reactors=N")) {
+                "--reactors=N", "--splice", "--pipe-size=BYTES")) {
             assertTrue(help.contains(option), option + " in " + help);
         }
         String[][] bad = {{}, {"--to", "nohost"}, {"--to", "::1:80"}, {"--to", "h:0"},
                 {"--to", "h:1", "--watermark", "1"}, {"--to", "h:1", "--max-connections", "0"},
                 {"--to", "h:1", "--connect-timeout-ms", "0"}, {"--to", "h:1", "--rate-limit", "-1"},
-                {"--to", "h:1", "--socket-buffer", "-1"}};
+                {"--to", "h:1", "--socket-buffer", "-1"}, {"--to", "h:1", "--splice", "--rate-limit", "1000"},
+                {"--to", "h:1", "--splice", "--pipe-size", "100"}};
         String[] says = {"Missing required option: '--to=HOST:PORT'", "--to must be HOST:PORT",
                 "--to must be HOST:PORT", "--to must be HOST:PORT", "--watermark must be 2..1073741824: 1",
                 "--max-connections must be at least 1: 0", "--connect-timeout-ms must be 1..600000: 0",
-                "--rate-limit must be >= 0: -1", "--socket-buffer must be >= 0: -1"};
+                "--rate-limit must be >= 0: -1", "--socket-buffer must be >= 0: -1",
+                "--splice and --rate-limit cannot be combined", "--pipe-size must be 4096..1073741824: 100"};
         for (int i = 0; i < bad.length; i++) {
             String[] args = Stream.concat(Stream.of("proxy"), Arrays.stream(bad[i])).toArray(String[]::new);
             ByteArrayOutputStream o = new ByteArrayOutputStream();
@@ -287,6 +289,103 @@ class ProxyServerTest {
             awaitUntil(() -> proxy.stats().active() == 0, () -> "the pair closed");
             assertEquals(greeting, proxy.stats().bytesDown());
             assertEquals(reply, proxy.stats().bytesUp());
+        }
+    }
+
+    // ------------------------------------------------------------------ --splice
+
+    /** With --splice the proxy is still the identity to an echo upstream, FINs passed on both ways. */
+    @Test
+    void splicedTransfersComeBackByteExact() throws Exception {
+        try (Running proxy = start("--to", "127.0.0.1:" + echo.port(), "--splice", "--reactors", "2")) {
+            qt().withExamples(8).forAll(integers().between(0, 3_000_000), longs().all(),
+                    integers().between(1, 100_000)).checkAssert((size, seed, maxChunk) -> {
+                try {
+                    assertEquals("ok", roundTrip(proxy.port(), size, seed, maxChunk));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            awaitUntil(() -> proxy.stats().active() == 0, () -> "every pair closed");
+            assertEquals(0, proxy.stats().peakQueued(), "no byte went through a write queue");
+        }
+    }
+
+    /** With --splice, the upstream's FIN reaches the client after its bytes, and the client's direction goes on. */
+    @Test
+    void splicedUpstreamFinLeavesTheOtherDirectionOpen() throws Exception {
+        int greeting = 300_000;
+        int reply = 500_000;
+        try (TestUpstream greeter = new TestUpstream(s -> {
+            OutputStream out = s.getOutputStream();
+            byte[] g = new byte[greeting];
+            for (int i = 0; i < greeting; i++) {
+                g[i] = pattern(i);
+            }
+            out.write(g);
+            s.shutdownOutput();
+            return s.getInputStream().readAllBytes().length;
+        }); Running proxy = start("--to", "127.0.0.1:" + greeter.port(), "--splice")) {
+            try (Socket s = connect(proxy.port())) {
+                byte[] got = s.getInputStream().readAllBytes();
+                assertEquals(greeting, got.length);
+                for (int i = 0; i < greeting; i++) {
+                    assertEquals(pattern(i), got[i], "byte " + i);
+                }
+                s.getOutputStream().write(new byte[reply]);
+                s.shutdownOutput();
+                assertEquals(reply, greeter.results.poll(30, TimeUnit.SECONDS));
+                assertEquals(-1, s.getInputStream().read());
+            }
+            awaitUntil(() -> proxy.stats().active() == 0, () -> "the pair closed");
+            assertEquals(greeting, proxy.stats().bytesDown());
+            assertEquals(reply, proxy.stats().bytesUp());
+        }
+    }
+
+    /**
+     * With --splice, a slow client holds the upstream back: at every read, what the upstream has sent beyond what the
+     * client got fits in the socket buffers on the way (64 KiB each, doubled by Linux) plus the pipe.
+     */
+    @Test
+    void aSlowClientHoldsASplicedUpstreamBack() throws Exception {
+        long total = 8L << 20;
+        AtomicLong sent = new AtomicLong();
+        try (TestUpstream source = new TestUpstream(s -> {
+            s.setSendBufferSize(64 * 1024);
+            OutputStream out = s.getOutputStream();
+            byte[] chunk = new byte[64 * 1024];
+            for (long off = 0; off < total; off += chunk.length) {
+                for (int i = 0; i < chunk.length; i++) {
+                    chunk[i] = pattern(off + i);
+                }
+                out.write(chunk);
+                sent.addAndGet(chunk.length);
+            }
+            return total;
+        }); Running proxy = start("--to", "127.0.0.1:" + source.port(), "--splice", "--pipe-size", "65536",
+                "--socket-buffer", "65536")) {
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(4096);
+                s.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 10_000);
+                s.setSoTimeout(30_000);
+                InputStream in = s.getInputStream();
+                byte[] buf = new byte[4096];
+                long got = 0;
+                long worst = 0;
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    for (int i = 0; i < n; i++) {
+                        if (buf[i] != pattern(got + i)) {
+                            fail("byte " + (got + i) + " differs");
+                        }
+                    }
+                    got += n;
+                    worst = Math.max(worst, sent.get() - got);
+                }
+                assertEquals(total, got);
+                assertTrue(worst <= 2 << 20, "the upstream ran " + worst + " bytes ahead of the client");
+            }
+            assertEquals(total, source.results.poll(30, TimeUnit.SECONDS));
         }
     }
 
