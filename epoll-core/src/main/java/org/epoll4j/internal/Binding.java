@@ -134,6 +134,18 @@ abstract class Binding {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    abstract long splice(int fdIn, int fdOut, long len, int flags);
+
+    // ---- end: splice ----
+
+    // ---- fd passing (issue 22): recvmsg for SCM_RIGHTS ----
+
+    abstract long recvmsg(int fd, long msghdr, int flags);
+
+    // ---- end fd passing ----
+
     /** The errno of this thread's last call through this binding. */
     abstract int errno();
 

@@ -292,6 +292,24 @@ final class JnaBinding extends Binding {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    @Override
+    long splice(int fdIn, int fdOut, long len, int flags) {
+        return JnaNatives.splice(fdIn, 0L, fdOut, 0L, len, flags);
+    }
+
+    // ---- end: splice ----
+
+    // ---- fd passing (issue 22) ----
+
+    @Override
+    long recvmsg(int fd, long msghdr, int flags) {
+        return JnaNatives.recvmsg(fd, msghdr, flags);
+    }
+
+    // ---- end fd passing ----
+
     @Override
     int errno() {
         return JnaNatives.errno();

@@ -157,6 +157,19 @@ public final class JnaNatives {
 
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    /** splice(2); the offset pointers are NULL (0) between pipes and sockets. */
+    public static native long splice(int fdIn, long offIn, int fdOut, long offOut, long len, int flags);
+
+    // ---- end: splice ----
+
+    // ---- fd passing (issue 22) ----
+
+    public static native long recvmsg(int fd, long msghdr, int flags);
+
+    // ---- end fd passing ----
+
     /** The errno JNA saved after this thread's last call. */
     public static int errno() {
         return Native.getLastError();

@@ -65,6 +65,11 @@ public final class LibC {
     // ioctl
     public static final long FIONREAD = 0x541B;
 
+    // --- begin: socket queue ioctls (SocketQueues; wt2-ex) ---
+    /** Bytes in a socket's send queue (TIOCOUTQ's number); on TCP, written but not yet acknowledged by the peer. */
+    public static final long SIOCOUTQ = 0x5411;
+    // --- end: socket queue ioctls ---
+
     // poll
     public static final short POLLIN = 0x001;
     public static final short POLLOUT = 0x004;
@@ -354,6 +359,39 @@ public final class LibC {
     }
 
     // ---- end datagrams ----
+
+    // ---- begin: splice (issue 22; wt2-splice): constants and calls; x86_64 and asm-generic agree ----
+    public static final int SPLICE_F_MOVE = 1;
+    public static final int SPLICE_F_NONBLOCK = 2;
+    public static final int F_SETPIPE_SZ = 1031;
+    public static final int F_GETPIPE_SZ = 1032;
+
+    /**
+     * splice(2) between a pipe and a pipe or socket, without offsets: returns the bytes moved, 0 at the input's end,
+     * -1 with errno (EAGAIN: nothing to move now, or no room; EINVAL: an end that cannot splice).
+     */
+    public static long splice(int fdIn, int fdOut, long len, int flags) {
+        return IMPL.splice(fdIn, fdOut, len, flags);
+    }
+
+    // ---- end: splice ----
+
+    // ---- fd passing over Unix-domain sockets (issue 22): SCM_RIGHTS ----
+    /** {@code cmsg_type} of a control message carrying file descriptors (level {@link #SOL_SOCKET}). */
+    public static final int SCM_RIGHTS = 1;
+    /** recvmsg flag: received fds get FD_CLOEXEC atomically. */
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** fcntl command: duplicate to the lowest free fd at or above {@code arg}, close-on-exec. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
+    /** The kernel's limit of fds in one SCM_RIGHTS message ({@code SCM_MAX_FD}, include/net/scm.h). */
+    public static final int SCM_MAX_FD = 253;
+
+    /** recvmsg(2); with {@code MSG_DONTWAIT} it never waits (critical on FFM). */
+    public static long recvmsg(int fd, long msghdr, int flags) {
+        return IMPL.recvmsg(fd, msghdr, flags);
+    }
+
+    // ---- end fd passing ----
 
     /** The errno of the last failed call on this thread. */
     public static int errno() {

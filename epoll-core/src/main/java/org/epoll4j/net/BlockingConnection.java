@@ -12,6 +12,7 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
@@ -68,8 +69,17 @@ public final class BlockingConnection implements Closeable {
     private static final long POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /**
+     * Where views get their connection's {@link DirectSend}: none until {@link Connection} provides one (then this
+     * becomes {@code Connection::directSend} or similar), so every write is handed to the loop. Package-private: a
+     * wiring seam, not a setting.
+     */
+    static volatile java.util.function.Function<Connection, DirectSend> directSends = c -> null;
+
     private final Connection connection;
     private final Reactor reactor;
+    /** The connection's direct send, or null: every write goes through the loop. */
+    private final DirectSend direct;
     private final int inboundLimit;
     private final int stageLimit;
 
@@ -100,6 +110,8 @@ public final class BlockingConnection implements Closeable {
     private boolean handOffScheduled;
     /** The reactor is sending a staged buffer without the lock (flush must not see an empty queue then). */
     private boolean handingOff;
+    /** A writer is in {@link DirectSend#trySend} (without the lock): nothing may be staged or handed off meanwhile. */
+    private boolean directSending;
     /** The connection's queue is above its high watermark (from onWritabilityChanged). */
     private boolean unwritable;
     private int flushWaiters;
@@ -111,6 +123,9 @@ public final class BlockingConnection implements Closeable {
     private InputStream inputStream;
     private OutputStream outputStream;
 
+    /** Loop-only: the wrapper handOff sends a staging buffer through (kept: one allocation less per hand-off). */
+    private ByteBuffer sending;
+
     private final Runnable handOff = this::handOff;
     private final Runnable resumeIfDrained = this::resumeIfDrained;
     private final Runnable drainPoll = this::drainPoll;
@@ -120,6 +135,7 @@ public final class BlockingConnection implements Closeable {
         this.reactor = connection.reactor();
         this.inboundLimit = inboundLimit;
         this.stageLimit = Math.max(1, connection.config().highWatermark());
+        this.direct = connection.isTls() ? null : directSends.apply(connection);
         this.readTimeoutNanos = nanos(readTimeout);
         this.writeTimeoutNanos = nanos(writeTimeout);
     }
@@ -394,16 +410,36 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(ByteBuffer src) throws IOException {
         checkNotLoop("write");
+        int done = 0;
+        if (direct != null && src.hasRemaining()) {
+            int sent = sendDirect(src);
+            if (!src.hasRemaining()) {
+                return;
+            }
+            done = Math.max(0, sent);
+        }
+        stageAndHandOff(src, null, 0, src.remaining(), done);
+    }
+
+    /**
+     * Stages {@code len} bytes, from {@code buf} (its position advances) or else from {@code array} at {@code off},
+     * and hands them to the loop, waiting for room as needed; {@code done} were sent already (for the exceptions).
+     */
+    private void stageAndHandOff(ByteBuffer buf, byte[] array, int off, int len, int done) throws IOException {
         long timeout = writeTimeoutNanos;
         long left = timeout;
-        int done = 0;
         while (true) {
             boolean schedule = false;
             lock.lock();
             try {
-                while (src.hasRemaining()) {
+                while (len > 0) {
                     checkWritable("write");
                     int room = stageLimit - outLen;
+                    if (directSending) {
+                        // another writer sends directly: staging now could let the loop send before it
+                        left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
+                        continue;
+                    }
                     if (unwritable || room <= 0) {
                         if (schedule) {
                             break; // hand the staged bytes over (outside the lock) before waiting for room
@@ -411,10 +447,16 @@ public final class BlockingConnection implements Closeable {
                         left = await(writable, timeout, left, "write", ConnectionTimeoutException.Kind.WRITE, done);
                         continue;
                     }
-                    int n = Math.min(room, src.remaining());
+                    int n = Math.min(room, len);
                     stage(n);
-                    src.get(out, outLen, n);
+                    if (buf != null) {
+                        buf.get(out, outLen, n);
+                    } else {
+                        System.arraycopy(array, off, out, outLen, n);
+                        off += n;
+                    }
                     outLen += n;
+                    len -= n;
                     done += n;
                     left = timeout;
                     if (!handOffScheduled) {
@@ -429,10 +471,46 @@ public final class BlockingConnection implements Closeable {
                 // outside the lock: the wake-up is a system call, and the reactor must not wait for it in onData
                 scheduleHandOff("write");
             }
-            if (!src.hasRemaining()) {
+            if (len == 0) {
                 return;
             }
         }
+    }
+
+    /**
+     * Tries to send {@code src} straight from the calling thread, saving the loop a wake-up and the bytes a copy: only
+     * when this view has nothing staged, no hand-off scheduled or running and no other direct send (the rule that
+     * keeps one writer's bytes in order with what the loop sends for it), and {@link DirectSend#trySend} then checks
+     * the connection's side (queue empty, open, not corked). Returns the bytes sent, or -1 if it did not try or the
+     * connection refused; the caller stages what is left.
+     */
+    private int sendDirect(ByteBuffer src) throws IOException {
+        lock.lock();
+        try {
+            checkWritable("write");
+            if (directSending || outLen > 0 || handOffScheduled || handingOff || unwritable) {
+                return -1;
+            }
+            directSending = true;
+        } finally {
+            lock.unlock();
+        }
+        int sent = -1;
+        try {
+            sent = direct.trySend(src);
+        } finally {
+            lock.lock();
+            try {
+                directSending = false;
+                writable.signalAll(); // writers that waited for it stage now
+                if (flushWaiters > 0) {
+                    drained.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        return sent;
     }
 
     /**
@@ -445,7 +523,12 @@ public final class BlockingConnection implements Closeable {
      */
     public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        write(ByteBuffer.wrap(b, off, len));
+        if (direct != null) {
+            write(ByteBuffer.wrap(b, off, len)); // DirectSend takes a buffer
+            return;
+        }
+        checkNotLoop("write");
+        stageAndHandOff(null, b, off, len, 0); // no wrapper: nothing allocated per write
     }
 
     /**
@@ -455,7 +538,101 @@ public final class BlockingConnection implements Closeable {
      * @throws IOException as for {@link #write(ByteBuffer)}
      */
     public void write(byte[] b) throws IOException {
-        write(ByteBuffer.wrap(b));
+        write(b, 0, b.length);
+    }
+
+    /**
+     * Sends {@code count} bytes of the file at {@code path} from {@code position} after every byte written so far,
+     * with sendfile(2) on plain TCP (see {@link Connection#sendFile(Path, long, long)}; under TLS read and encrypted
+     * by the reactor). Waits for room as {@link #write(ByteBuffer)} does, then one task on the reactor hands the
+     * staged bytes over and queues the file behind them, and this call returns once that task ran: the file is
+     * queued (not yet sent: {@link #flush()} waits for that), and the connection's queue may now be far above its
+     * high watermark, so the next write waits until most of the file has gone.
+     *
+     * @param path     a regular file
+     * @param position the first byte to send
+     * @param count    how many bytes
+     * @throws IllegalArgumentException   if {@code position} or {@code count} is negative, or {@code path} is not a
+     *                                    regular file
+     * @throws java.nio.file.NoSuchFileException if there is no file at {@code path}
+     * @throws ConnectionTimeoutException of kind {@code WRITE} if the wait for room exceeded the write timeout
+     * @throws InterruptedIOException     if the thread was interrupted while waiting (if it was waiting for the
+     *                                    reactor's task, the file may still be sent)
+     * @throws IOException                if the file cannot be opened; as for {@link #write(ByteBuffer)}
+     */
+    public void sendFile(Path path, long position, long count) throws IOException {
+        Objects.requireNonNull(path, "path");
+        if (position < 0 || count < 0) {
+            throw new IllegalArgumentException("sendFile: position and count must be >= 0: position=" + position
+                    + ", count=" + count);
+        }
+        checkNotLoop("sendFile");
+        // Checked here, on the caller's thread, so that a missing file is an IOException of this call; the
+        // connection checks again on the loop (a FIFO or device could block it in open(2)).
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            if (!java.nio.file.Files.exists(path)) {
+                throw new java.nio.file.NoSuchFileException(path.toString(), null, "sendFile: no such file");
+            }
+            throw new IllegalArgumentException("sendFile: " + path + " is not a regular file");
+        }
+        long timeout = writeTimeoutNanos;
+        long left = timeout;
+        lock.lock();
+        try {
+            checkWritable("sendFile");
+            while (unwritable) {
+                left = await(writable, timeout, left, "sendFile", ConnectionTimeoutException.Kind.WRITE, 0);
+                checkWritable("sendFile");
+            }
+        } finally {
+            lock.unlock();
+        }
+        CompletableFuture<Void> queued = new CompletableFuture<>();
+        try {
+            reactor.execute(() -> {
+                try {
+                    handOff(); // the bytes staged before this call go first
+                    if (!connection.isOpen() || connection.isOutputShutdown()) {
+                        throw endedException("sendFile");
+                    }
+                    connection.sendFile(path, position, count);
+                    queued.complete(null);
+                } catch (Throwable t) {
+                    queued.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            SocketException failure = new SocketException("sendFile: the reactor is closed");
+            failure.initCause(e);
+            throw failure;
+        }
+        try {
+            queued.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("sendFile: interrupted; " + connection + " stays open");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re && !(cause instanceof ClosedConnectionException)) {
+                throw re; // IllegalArgumentException: not a regular file
+            }
+            lock.lock();
+            try {
+                if (closedHere) {
+                    throw closedException("sendFile");
+                }
+                IOException failure = endedException("sendFile");
+                if (failure.getCause() == null) {
+                    failure.initCause(cause);
+                }
+                throw failure;
+            } finally {
+                lock.unlock();
+            }
+        }
     }
 
     /**
@@ -475,14 +652,14 @@ public final class BlockingConnection implements Closeable {
             }
             long timeout = writeTimeoutNanos;
             long left = timeout;
-            while (outLen > 0 || handOffScheduled || handingOff || connection.queuedBytes() > 0) {
+            while (outLen > 0 || handOffScheduled || handingOff || directSending || connection.queuedBytes() > 0) {
                 if (closedHere) {
                     throw closedException("flush");
                 }
                 if (ended) {
                     throw endedException("flush");
                 }
-                if (outLen == 0 && !handOffScheduled && !handingOff && !drainPollScheduled) {
+                if (outLen == 0 && !handOffScheduled && !handingOff && !directSending && !drainPollScheduled) {
                     // the rest sits in the connection's queue: no callback reports "empty", so look again soon
                     drainPollScheduled = true;
                     drainPollNanos = POLL_MIN_NANOS;
@@ -572,7 +749,11 @@ public final class BlockingConnection implements Closeable {
         }
         if (len > 0) {
             try {
-                connection.write(ByteBuffer.wrap(bytes, 0, len)); // sent now, or copied into the connection's queue
+                if (sending == null || sending.array() != bytes) {
+                    sending = ByteBuffer.wrap(bytes); // the staging buffers come back: a new wrapper only when one grew
+                }
+                sending.limit(len).position(0);
+                connection.write(sending); // sent now, or copied into the connection's queue
             } catch (ClosedConnectionException e) {
                 // closing: the bytes cannot go anywhere, and onClose reports why
             }
@@ -580,6 +761,9 @@ public final class BlockingConnection implements Closeable {
         lock.lock();
         try {
             handingOff = false;
+            if (bytes.length > KEEP_BUFFER && sending != null && sending.array() == bytes) {
+                sending = null; // a big staging buffer is dropped: its wrapper must not keep it
+            }
             if (bytes.length <= KEEP_BUFFER && bytes.length > 0) {
                 if (out.length == 0 && outLen == 0) {
                     out = bytes;
@@ -955,6 +1139,35 @@ public final class BlockingConnection implements Closeable {
         public void close() {
             BlockingConnection.this.close();
         }
+    }
+
+    /**
+     * The connection's side of a direct send: a writer's thread sends with one non-blocking send(2) of its own
+     * instead of handing the bytes to the loop (one loop wake-up and one copy less per write). {@link Connection}
+     * does not provide one yet ({@link #directSends}); the contract it must meet:
+     * <ul>
+     *   <li>Called on a thread that is not the loop, by a view that keeps its rule: nothing of the view is staged or
+     *       being handed off, and no other direct send of the view runs.</li>
+     *   <li>Sends a prefix of {@code src} with {@code send(fd, ..., MSG_NOSIGNAL | MSG_DONTWAIT)} if, and only if,
+     *       checked atomically with respect to the loop's writes: plain TCP (no TLS), open and not closing, output not
+     *       shut down, not corked, and the outbound queue empty (nothing the loop still has to send). While it runs
+     *       the loop queues any write of its own instead of sending it, and does not close the fd (a close waits for
+     *       it or leaves the close(2) to it), so the fd cannot be reused under it.</li>
+     *   <li>Counts what it sent in {@code bytesWritten} (and reports it as a loop write would, for metrics and the
+     *       write-idle timeout).</li>
+     *   <li>Returns the bytes sent ({@code src}'s position advanced by as many), 0 if the socket took nothing
+     *       (EAGAIN), or -1 if a condition failed or send(2) failed otherwise; the view then hands the rest to the
+     *       loop, which sends it in order after the prefix, or meets the error and closes.</li>
+     * </ul>
+     */
+    interface DirectSend {
+        /**
+         * Sends a prefix of {@code src} now, or nothing.
+         *
+         * @param src the bytes (heap or direct)
+         * @return bytes sent, 0 on EAGAIN, -1 if not possible now
+         */
+        int trySend(ByteBuffer src);
     }
 
     /** The callbacks that feed a view; one per connection. */

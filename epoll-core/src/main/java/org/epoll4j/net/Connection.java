@@ -110,6 +110,8 @@ public final class Connection {
     DecodingHandler decodingHandler;
     /** The connection's offload, if any: outstanding results delay a graceful close (Offload.closeGracefully). */
     Offload offload;
+    /** Moves this socket's bytes itself while set (a Splice); see the "driver hook" section. */
+    private SocketDriver driver;
 
     private Connection(Reactor reactor, int fd, ConnectionConfig config, ConnectionHandler handler, TcpServer server,
                        SocketAddress remote, long remoteInet4, TlsConfig tlsConfig, Phase phase) {
@@ -261,6 +263,7 @@ public final class Connection {
             }
             if (ready.isWritable()) {
                 out.onWritable();
+                driverWritable();
             }
             if (phase == Phase.CLOSED) {
                 return;
@@ -306,8 +309,8 @@ public final class Connection {
 
     /** null when nothing is lost; EPIPE when queued bytes cannot reach a peer that hung up. */
     private EpollException hangupCause() {
-        return out.isEmpty() ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
-                + out.queuedBytes() + " bytes unsent", Errno.EPIPE);
+        return queuedBytes() == 0 ? null : new EpollException("send(fd=" + fd + "): peer hung up with "
+                + queuedBytes() + " bytes unsent", Errno.EPIPE);
     }
 
     /** Queues a continuation on the loop; a closing reactor refuses it, and then ends the connection anyway. */
@@ -494,6 +497,104 @@ public final class Connection {
             fail(t);
         }
     }
+
+    // ------------------------------------------------------------------ fd passing (SCM_RIGHTS)
+
+    /**
+     * Writes {@code data}'s remaining bytes with the file descriptors {@code fds} attached to the first of them
+     * (SCM_RIGHTS over a Unix-domain socket), in order with every other write: straight to the socket (one sendmsg)
+     * when nothing is queued, else behind what is. The peer receives them, as new fds referring to the same open
+     * files, with the read that holds that first byte ({@link ConnectionHandler#onFileDescriptors}, when its
+     * connection enables {@link ConnectionConfig#withFileDescriptorPassing}).
+     *
+     * <p>The caller keeps its own fds: the library duplicates them here (F_DUPFD_CLOEXEC) and closes its copies
+     * once sent or when the connection closes, so the caller may close its fds as soon as this returns. Safe from
+     * any thread, like {@link #write(ByteBuffer)}; {@code data} is fully consumed on return.
+     *
+     * @param data at least one byte (the kernel passes fds only with data)
+     * @param fds  1 to {@value org.epoll4j.internal.LibC#SCM_MAX_FD} open file descriptors (the kernel's
+     *             SCM_MAX_FD)
+     * @throws IllegalArgumentException  if {@code data} is empty, or there are no fds or more than 253
+     * @throws IllegalStateException     on a TLS connection (fds cannot travel inside TLS records) or a socket that
+     *                                   is not AF_UNIX (only Unix-domain sockets carry fds)
+     * @throws EpollException            if an fd cannot be duplicated (EBADF: not an open fd; EMFILE)
+     * @throws ClosedConnectionException as for {@link #write(ByteBuffer)}
+     */
+    public void writeWithFileDescriptors(ByteBuffer data, int... fds) throws EpollException {
+        java.util.Objects.requireNonNull(data, "data");
+        java.util.Objects.requireNonNull(fds, "fds");
+        if (!data.hasRemaining()) {
+            throw new IllegalArgumentException("writeWithFileDescriptors: no data; the kernel passes fds only with at "
+                    + "least one byte");
+        }
+        if (fds.length == 0 || fds.length > LibC.SCM_MAX_FD) {
+            throw new IllegalArgumentException("writeWithFileDescriptors: " + fds.length + " fds; one message carries "
+                    + "1 to " + LibC.SCM_MAX_FD + " (the kernel's SCM_MAX_FD)");
+        }
+        checkWritable("writeWithFileDescriptors");
+        if (isTls()) {
+            throw new IllegalStateException("writeWithFileDescriptors on TLS " + this + ": file descriptors cannot "
+                    + "travel inside TLS records");
+        }
+        int domain = domain();
+        if (domain != LibC.AF_UNIX) {
+            throw new IllegalStateException("writeWithFileDescriptors on " + this + ": an "
+                    + Sockets.familyName(domain) + " socket cannot pass file descriptors (SCM_RIGHTS needs AF_UNIX)");
+        }
+        int[] dups = new int[fds.length];
+        for (int i = 0; i < fds.length; i++) {
+            int d = LibC.fcntl(fds[i], LibC.F_DUPFD_CLOEXEC, 0);
+            if (d < 0) {
+                int err = LibC.errno();
+                for (int j = 0; j < i; j++) {
+                    LibC.close(dups[j]);
+                }
+                throw new EpollException("writeWithFileDescriptors: fcntl(fds[" + i + "]=" + fds[i]
+                        + ", F_DUPFD_CLOEXEC)", err);
+            }
+            dups[i] = d;
+        }
+        ByteBuffer src = data;
+        if (!reactor.inEventLoop()) {
+            byte[] copy = new byte[data.remaining()];
+            data.get(copy);
+            src = ByteBuffer.wrap(copy);
+        }
+        ByteBuffer message = src;
+        Runnable send = () -> {
+            if (outputEnded()) {
+                for (int d : dups) {
+                    LibC.close(d);
+                }
+                return;
+            }
+            try {
+                transport.writeWithRights(message, dups); // the dups are the transport's from here on
+            } catch (Throwable t) {
+                fail(t);
+            }
+        };
+        if (!tryOnLoop(send)) {
+            for (int d : dups) {
+                LibC.close(d); // the task will never run: the dups are still ours
+            }
+            throwIfRejectedWhileOpen();
+        }
+    }
+
+    /** The socket's address family (SO_DOMAIN), asked once. */
+    private int domain() throws EpollException {
+        int d = domain;
+        if (d == 0) {
+            d = Sockets.getIntOption(fd, LibC.SOL_SOCKET, SO_DOMAIN, "SO_DOMAIN");
+            domain = d;
+        }
+        return d;
+    }
+
+    private static final int SO_DOMAIN = 39;
+    /** The address family, once asked; 0 until then. */
+    private volatile int domain;
 
     /**
      * Holds writes back: until {@link #uncork()}, {@link #write} and {@code sendFile} only queue (copying into the
@@ -747,11 +848,11 @@ public final class Connection {
 
     /** Whether everything written has left: the transport holds nothing and the queue is empty. */
     private boolean drained() {
-        return out.isEmpty() && transport.allQueued();
+        return out.isEmpty() && transport.allQueued() && (driver == null || driver.heldForOutput() == 0);
     }
 
     /** Whether writes are refused: closed, closing gracefully, or output shut down (or about to be). */
-    private boolean outputEnded() {
+    boolean outputEnded() {
         return phase == Phase.CLOSED || isClosing() || outputShutdown || shutdownPending;
     }
 
@@ -805,6 +906,12 @@ public final class Connection {
         closeCause = cause;
         out.clear();
         transport.closed();
+        if (driver != null) {
+            SocketDriver d = driver;
+            driver = null;
+            in.driver(null);
+            d.closed();
+        }
         if (idle != null) {
             idle.stop();
         }
@@ -862,7 +969,7 @@ public final class Connection {
             return;
         }
         Interest want = phase == Phase.CONNECTING ? Interest.WRITE : in.canRead() ? READ_INTEREST : Interest.NONE;
-        if (out.wantsWrite()) {
+        if (out.wantsWrite() || driver != null && driver.heldForOutput() > 0) {
             want = want.with(Interest.WRITE);
         }
         try {
@@ -920,6 +1027,17 @@ public final class Connection {
         @Override
         public void received(ByteBuffer bytes) throws Exception {
             transport.received(bytes);
+        }
+
+        @Override
+        public void receivedFds(int[] fds) throws Exception {
+            if (phase == Phase.OPEN) {
+                handler.onFileDescriptors(Connection.this, fds); // the handler's from here on, even if it throws
+            } else {
+                for (int f : fds) {
+                    LibC.close(f); // a graceful close discards what arrives, fds included
+                }
+            }
         }
 
         @Override
@@ -986,7 +1104,7 @@ public final class Connection {
 
         @Override
         public long held() {
-            return transport.held();
+            return transport.held() + (driver == null ? 0 : driver.heldForOutput());
         }
 
         @Override
@@ -1000,6 +1118,7 @@ public final class Connection {
 
         @Override
         public void drained() {
+            driverWritable();
             outputDrained();
         }
 
@@ -1010,6 +1129,56 @@ public final class Connection {
             } catch (Throwable t) {
                 closeNow(t);
             }
+        }
+    }
+
+    // ------------------------------------------------------------------ driver hook (Splice; see SocketDriver)
+
+    /**
+     * Hands this socket's input and output to {@code d} ({@code null}: back to read(2) and the queue). Loop thread.
+     *
+     * @throws IllegalStateException on a TLS connection (the kernel cannot move records it does not decrypt), or when
+     *                               another driver is set
+     */
+    void drive(SocketDriver d) {
+        if (d != null && (isTls() || driver != null)) {
+            throw new IllegalStateException((isTls() ? "a TLS connection cannot be driven by splice: "
+                    : "already spliced: ") + this);
+        }
+        driver = d;
+        in.driver(d);
+        interestChanged();
+    }
+
+    /** Gives the input back to read(2) and the handler; the driver keeps the output side. Loop thread. */
+    void undriveInput() {
+        in.driver(null);
+    }
+
+    /** Whether a driver may write to the socket now: connected, not closed, output not shut, own queue empty. */
+    boolean driverMayWrite() {
+        Phase p = phase;
+        return p != Phase.CONNECTING && p != Phase.CLOSED && !outputShutdown && out.isEmpty();
+    }
+
+    /** The driver wrote {@code n} bytes to the socket: the byte counter and the idle timer. */
+    void driverWrote(long n) {
+        out.wroteByDriver(n);
+    }
+
+    /** What the driver holds for the socket changed: watermarks, EPOLLOUT interest, and what waited for the drain. */
+    void driverHeldChanged() {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        out.heldChanged();
+        interestChanged();
+        outputDrained();
+    }
+
+    private void driverWritable() {
+        if (driver != null && phase != Phase.CLOSED && out.isEmpty()) {
+            driver.onWritable();
         }
     }
 
@@ -1067,7 +1236,8 @@ public final class Connection {
 
     /** Bytes queued for sending (not yet accepted by the kernel); from another thread, a recent value. */
     public long queuedBytes() {
-        return out.queuedBytes() + transport.held();
+        SocketDriver d = driver;
+        return out.queuedBytes() + transport.held() + (d == null ? 0 : d.heldForOutput());
     }
 
     /**

@@ -6,13 +6,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Per-connection behaviour: trigger mode, write watermarks, read and write budgets, idle timeouts and the linger
- * of a graceful close. Immutable; each
+ * Per-connection behaviour: trigger mode, write watermarks, read and write budgets, idle timeouts, the linger
+ * of a graceful close and whether reads take passed file descriptors. Immutable; each
  * {@code withX} returns a copy.
  */
 public final class ConnectionConfig {
     private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.EDGE, 32 * 1024, 64 * 1024,
-            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2));
+            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2), false);
 
     private final TriggerMode trigger;
     private final int lowWatermark;
@@ -23,9 +23,11 @@ public final class ConnectionConfig {
     private final Duration writeIdle;
     private final Duration allIdle;
     private final Duration linger;
+    private final boolean fdPassing;
 
     private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, int writeBudget,
-                             Duration readIdle, Duration writeIdle, Duration allIdle, Duration linger) {
+                             Duration readIdle, Duration writeIdle, Duration allIdle, Duration linger,
+                             boolean fdPassing) {
         this.trigger = trigger;
         this.lowWatermark = low;
         this.highWatermark = high;
@@ -35,6 +37,7 @@ public final class ConnectionConfig {
         this.writeIdle = writeIdle;
         this.allIdle = allIdle;
         this.linger = linger;
+        this.fdPassing = fdPassing;
     }
 
     /**
@@ -53,7 +56,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withTrigger(TriggerMode mode) {
         return new ConnectionConfig(Objects.requireNonNull(mode, "trigger"), lowWatermark, highWatermark, readBudget,
-                writeBudget, readIdle, writeIdle, allIdle, linger);
+                writeBudget, readIdle, writeIdle, allIdle, linger, fdPassing);
     }
 
     /**
@@ -69,7 +72,8 @@ public final class ConnectionConfig {
         if (low < 0 || high <= low) {
             throw new IllegalArgumentException("write watermarks need 0 <= low < high: low=" + low + ", high=" + high);
         }
-        return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle, linger);
+        return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle, linger,
+                fdPassing);
     }
 
     /**
@@ -83,7 +87,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("read budget must be >= 1: " + reads);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, writeBudget, readIdle, writeIdle,
-                allIdle, linger);
+                allIdle, linger, fdPassing);
     }
 
     /**
@@ -99,7 +103,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("write budget must be >= 1: " + writes);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writes, readIdle, writeIdle,
-                allIdle, linger);
+                allIdle, linger, fdPassing);
     }
 
     /**
@@ -115,7 +119,7 @@ public final class ConnectionConfig {
     public ConnectionConfig withIdleTimeouts(Duration readIdle, Duration writeIdle, Duration allIdle) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget,
                 nonNegative(readIdle, "readIdle"),
-                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"), linger);
+                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"), linger, fdPassing);
     }
 
     /**
@@ -129,7 +133,22 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withLingerTimeout(Duration linger) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
-                writeIdle, allIdle, nonNegative(linger, "linger"));
+                writeIdle, allIdle, nonNegative(linger, "linger"), fdPassing);
+    }
+
+    /**
+     * Receiving file descriptors (SCM_RIGHTS) on a Unix-domain connection: every read becomes a recvmsg with room
+     * for up to {@value org.epoll4j.internal.LibC#SCM_MAX_FD} fds, and what arrives goes to
+     * {@link ConnectionHandler#onFileDescriptors} before the bytes it came with. Off by default (reads stay plain
+     * read(2) calls); sending ({@link Connection#writeWithFileDescriptors}) needs no option. Without it, fds a peer
+     * sends are closed by the kernel on arrival (the bytes still come).
+     *
+     * @param enabled whether reads take file descriptors
+     * @return a copy with that setting
+     */
+    public ConnectionConfig withFileDescriptorPassing(boolean enabled) {
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
+                writeIdle, allIdle, linger, enabled);
     }
 
     private static Duration nonNegative(Duration d, String what) {
@@ -185,6 +204,11 @@ public final class ConnectionConfig {
         return linger;
     }
 
+    /** Whether reads take file descriptors ({@link #withFileDescriptorPassing}). */
+    public boolean fileDescriptorPassing() {
+        return fdPassing;
+    }
+
     boolean hasIdleTimeouts() {
         return !readIdle.isZero() || !writeIdle.isZero() || !allIdle.isZero();
     }
@@ -193,6 +217,6 @@ public final class ConnectionConfig {
     public String toString() {
         return "ConnectionConfig[" + trigger + ", watermarks=" + lowWatermark + "/" + highWatermark + ", readBudget="
                 + readBudget + ", writeBudget=" + writeBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle
-                + "/" + allIdle + ", linger=" + linger + "]";
+                + "/" + allIdle + ", linger=" + linger + (fdPassing ? ", fd passing" : "") + "]";
     }
 }

@@ -33,6 +33,26 @@ public interface ConnectionHandler {
     void onData(Connection connection, ByteBuffer data) throws Exception;
 
     /**
+     * File descriptors arrived (SCM_RIGHTS over a Unix-domain socket), on a connection whose config enables
+     * {@link ConnectionConfig#withFileDescriptorPassing(boolean)}. Called right before {@link #onData} for the bytes
+     * read with them: the fds were sent with one byte of that data (the first byte of the sender's
+     * {@link Connection#writeWithFileDescriptors} message), which may follow bytes written before it, so a protocol
+     * that passes fds frames its messages as usual. Each fd is close-on-exec.
+     *
+     * <p>The fds are this method's to keep or close; the default closes them, so a handler that ignores them leaks
+     * nothing. (During a graceful close, and before {@link #onOpen}, the connection closes them itself.)
+     *
+     * @param connection the connection
+     * @param fds        the received descriptors, in the order the sender passed them
+     * @throws Exception any failure closes the connection (the fds stay the handler's)
+     */
+    default void onFileDescriptors(Connection connection, int[] fds) throws Exception {
+        for (int fd : fds) {
+            org.epoll4j.internal.LibC.close(fd);
+        }
+    }
+
+    /**
      * The connection's queued output crossed a watermark: {@code false} above the high watermark (stop writing,
      * e.g. pause reading from whatever produces the data), {@code true} once it drained to the low watermark.
      *

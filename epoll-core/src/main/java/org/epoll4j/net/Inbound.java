@@ -23,6 +23,9 @@ final class Inbound {
         /** Bytes were read: to the transport, and through it to the handler. */
         void received(ByteBuffer bytes) throws Exception;
 
+        /** File descriptors came with the bytes about to be {@link #received}: the handler's, or closed. */
+        void receivedFds(int[] fds) throws Exception;
+
         /** The peer's FIN was read (or a peer that hung up has nothing more to read). */
         void endOfStream() throws Exception;
 
@@ -63,6 +66,8 @@ final class Inbound {
     private final ConnectionConfig config;
     private final IdleTimer idle;
     private final boolean edge;
+    /** Reads are recvmsg calls that take fds (ConnectionConfig.withFileDescriptorPassing); chosen once. */
+    private final boolean fdPassing;
     private final Runnable readAgain = this::readAgain;
     private Registration registration;
     /** EPOLLHUP seen: the peer is gone; what it sent is read to the end, then the connection closes. */
@@ -74,6 +79,8 @@ final class Inbound {
     /** The {@link ReadPause} reasons in effect, one bit each; reading is paused while any is set. */
     private volatile int pauses;
     private volatile long bytesRead;
+    /** Moves the bytes instead of read(2) while set (splice: {@link SocketDriver}); loop thread only. */
+    private SocketDriver driver;
 
     Inbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
         this.owner = owner;
@@ -82,6 +89,11 @@ final class Inbound {
         this.config = config;
         this.idle = idle;
         this.edge = config.trigger() == TriggerMode.EDGE;
+        this.fdPassing = config.fileDescriptorPassing();
+    }
+
+    void driver(SocketDriver driver) {
+        this.driver = driver;
     }
 
     void registered(Registration registration) {
@@ -105,23 +117,39 @@ final class Inbound {
      * extra read just to see EAGAIN), reading stops, or the read budget is spent.
      */
     void read(boolean drain) throws Exception {
+        if (fdPassing) {
+            readWithFds(drain);
+        } else {
+            readPlain(drain);
+        }
+    }
+
+    /** The common path: read(2) into the shared buffer. */
+    private void readPlain(boolean drain) throws Exception {
         int budget = config.readBudget();
         ByteBuffer buf = ctx.readBuffer;
         long addr = ctx.readAddress;
         int cap = buf.capacity();
+        SocketDriver d = owner.closing() ? null : driver; // a graceful close reads to discard, driver or not
         while (true) {
-            long n = LibC.read(fd, addr, cap);
+            long n = d == null ? LibC.read(fd, addr, cap) : d.read(cap);
+            if (n == SocketDriver.DECLINE) {
+                driver = d = null; // the driver gave the input back: read(2) and the handler from here on
+                continue;
+            }
             if (n > 0) {
                 bytesRead += n;
                 if (idle != null) {
                     idle.read();
                 }
-                buf.clear().limit((int) n);
-                owner.received(buf);
+                if (d == null) {
+                    buf.clear().limit((int) n);
+                    owner.received(buf);
+                }
                 if (owner.closed() || !canRead()) {
                     return;
                 }
-                if (n < cap && !drain) {
+                if (n < cap && !drain && d == null) { // splice stops short at a full pipe: read on to EAGAIN
                     return;
                 }
                 if (--budget == 0) {
@@ -134,15 +162,83 @@ final class Inbound {
                 owner.endOfStream();
                 return;
             } else {
-                int err = LibC.errno();
+                int err = d == null ? LibC.errno() : (int) -n;
                 if (err == Errno.EAGAIN) {
-                    if (hungUp) {
+                    if (hungUp && canRead()) { // (a driver's full pipe pauses: the peer's bytes are not all read)
                         owner.endOfStream(); // nothing more can come from a peer that hung up
                     }
                     return;
                 }
                 if (err != Errno.EINTR) {
-                    owner.fail(new EpollException("read(fd=" + fd + ")", err));
+                    owner.fail(new EpollException((d == null ? "read" : "splice") + "(fd=" + fd + ")", err));
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #readPlain}'s loop with recvmsg(MSG_CMSG_CLOEXEC) into the same shared buffer plus the reactor's
+     * control buffer: fds that came with the bytes go to the owner first. A truncated control message (MSG_CTRUNC)
+     * closes what did arrive and fails the connection: the fds that did not fit are lost, and with them the meaning
+     * of the stream.
+     */
+    private void readWithFds(boolean drain) throws Exception {
+        int budget = config.readBudget();
+        ByteBuffer buf = ctx.readBuffer;
+        int cap = buf.capacity();
+        while (true) {
+            long n = LibC.recvmsg(fd, ctx.rightsInMsghdr(), LibC.MSG_CMSG_CLOEXEC | LibC.MSG_DONTWAIT);
+            if (n > 0) {
+                bytesRead += n;
+                if (idle != null) {
+                    idle.read();
+                }
+                int[] fds = ctx.receivedRights();
+                if ((ctx.rightsInFlags() & LibC.MSG_CTRUNC) != 0) {
+                    for (int f : fds) {
+                        LibC.close(f);
+                    }
+                    owner.fail(new java.io.IOException("recvmsg(fd=" + fd + "): MSG_CTRUNC: the file descriptors "
+                            + "passed did not fit the control buffer (" + fds.length + " arrived and were closed, the "
+                            + "rest were lost)"));
+                    return;
+                }
+                if (fds.length > 0) {
+                    owner.receivedFds(fds);
+                    if (owner.closed()) {
+                        return;
+                    }
+                }
+                buf.clear().limit((int) n);
+                owner.received(buf);
+                if (owner.closed() || !canRead()) {
+                    return;
+                }
+                // A read that brought fds is short for another reason: the kernel ends a recvmsg at the message
+                // that carried them, with more bytes possibly queued behind it (EDGE would not report them again).
+                if (n < cap && !drain && fds.length == 0) {
+                    return;
+                }
+                if (--budget == 0) {
+                    if (selfDriven()) {
+                        owner.later(readAgain);
+                    }
+                    return;
+                }
+            } else if (n == 0) {
+                owner.endOfStream();
+                return;
+            } else {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    if (hungUp) {
+                        owner.endOfStream();
+                    }
+                    return;
+                }
+                if (err != Errno.EINTR) {
+                    owner.fail(new EpollException("recvmsg(fd=" + fd + ")", err));
                     return;
                 }
             }

@@ -111,7 +111,8 @@ final class NetContext implements IoFigures.Source {
 
     /** Direct memory held: the shared buffers and every chunk alive (queued or pooled). */
     long directMemoryBytes() {
-        return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE;
+        return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE
+                + (rightsOut != null ? rightsOut.capacity() : 0) + (rightsIn != null ? rightsIn.capacity() : 0);
     }
 
     @Override
@@ -171,6 +172,80 @@ final class NetContext implements IoFigures.Source {
         if (b.capacity() == TLS_BUFFER_SIZE && tlsPool.size() < MAX_POOLED_TLS_BUFFERS) {
             tlsPool.addFirst(b);
         }
+    }
+
+    // ------------------------------------------------------------ fd passing (SCM_RIGHTS), allocated on first use
+
+    /** Control buffer for sends with fds: one SCM_RIGHTS message, pointed at by the shared msghdr while sending. */
+    private ByteBuffer rightsOut;
+    private long rightsOutAddress;
+    /**
+     * For reads with fd passing: one iovec over the shared read buffer, a msghdr, then the control buffer; its own
+     * msghdr, so a handler that sends fds from onData (through the shared one) never disturbs it.
+     */
+    private ByteBuffer rightsIn;
+    private long rightsInAddress;
+    private static final int IN_MSGHDR_AT = MsgHdr.IOVEC_SIZE;
+    private static final int IN_CONTROL_AT = IN_MSGHDR_AT + MsgHdr.SIZE;
+    private int rightsInControl = MsgHdr.RIGHTS_CONTROL_MAX;
+
+    /**
+     * Points the shared msghdr's msg_control at one SCM_RIGHTS message carrying {@code fds}, for the next sendmsg;
+     * {@link #noRights()} undoes it right after that call.
+     */
+    void rights(int[] fds) {
+        if (rightsOut == null) {
+            rightsOut = NativeMemory.allocate(MsgHdr.RIGHTS_CONTROL_MAX);
+            rightsOutAddress = NativeMemory.address(rightsOut);
+        }
+        int len = MsgHdr.putRights(rightsOut, fds);
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_CONTROL, rightsOutAddress);
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_CONTROLLEN, len);
+    }
+
+    /** The shared msghdr carries no control message again (every other sendmsg relies on it). */
+    void noRights() {
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_CONTROL, 0);
+        iov.putLong(MSGHDR_AT + MsgHdr.MSG_CONTROLLEN, 0);
+    }
+
+    /**
+     * The msghdr for one recvmsg into the shared read buffer with room for fds, reset for the call (the kernel
+     * overwrites msg_controllen and msg_flags).
+     */
+    long rightsInMsghdr() {
+        if (rightsIn == null) {
+            rightsIn = NativeMemory.allocate(IN_CONTROL_AT + MsgHdr.RIGHTS_CONTROL_MAX);
+            rightsInAddress = NativeMemory.address(rightsIn);
+            rightsIn.putLong(0, readAddress).putLong(MsgHdr.IOV_LEN, READ_BUFFER_SIZE);
+            rightsIn.putLong(IN_MSGHDR_AT + MsgHdr.MSG_IOV, rightsInAddress);
+            rightsIn.putLong(IN_MSGHDR_AT + MsgHdr.MSG_IOVLEN, 1);
+            rightsIn.putLong(IN_MSGHDR_AT + MsgHdr.MSG_CONTROL, rightsInAddress + IN_CONTROL_AT);
+        }
+        rightsIn.putLong(IN_MSGHDR_AT + MsgHdr.MSG_CONTROLLEN, rightsInControl);
+        rightsIn.putInt(IN_MSGHDR_AT + MsgHdr.MSG_FLAGS, 0);
+        return rightsInAddress + IN_MSGHDR_AT;
+    }
+
+    /** The msg_flags the last recvmsg through {@link #rightsInMsghdr()} returned. */
+    int rightsInFlags() {
+        return rightsIn.getInt(IN_MSGHDR_AT + MsgHdr.MSG_FLAGS);
+    }
+
+    /** The fds the last recvmsg through {@link #rightsInMsghdr()} received (an empty array if none). */
+    int[] receivedRights() {
+        int len = (int) rightsIn.getLong(IN_MSGHDR_AT + MsgHdr.MSG_CONTROLLEN);
+        return len == 0 ? NO_FDS : MsgHdr.rights(rightsIn.slice(IN_CONTROL_AT, len).order(rightsIn.order()), len);
+    }
+
+    private static final int[] NO_FDS = new int[0];
+
+    /**
+     * Shrinks the receive control buffer (tests only): a real sender cannot overflow the full-size one, so this is
+     * the only way to drive the MSG_CTRUNC path.
+     */
+    void rightsInControlForTest(int bytes) {
+        rightsInControl = bytes;
     }
 
     /** Sets msg_iovlen before a sendmsg over the first {@code count} iovecs. */

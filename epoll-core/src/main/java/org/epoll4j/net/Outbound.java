@@ -120,6 +120,80 @@ final class Outbound {
         checkHighWatermark();
     }
 
+    /**
+     * Sends {@code src}'s remaining bytes (at least one) with {@code fds} attached to the first: with one sendmsg now
+     * when nothing is queued (what the kernel does not take of the bytes queues; the fds went with the first byte),
+     * else queued behind everything written before. The fds (the library's dups) are closed once sent, or when the
+     * connection closes.
+     */
+    void writeWithRights(ByteBuffer src, int[] fds) {
+        if (queue.isEmpty() && !owner.connecting() && !corked) {
+            int r = sendRightsNow(src, fds);
+            if (r == FAILED) {
+                closeAll(fds);
+                return; // closed with the cause
+            }
+            if (r == SENT) {
+                closeAll(fds);
+                write(src); // the rest is ordinary bytes: straight on while the socket takes them, then queued
+                return;
+            }
+        }
+        queue.addWithRights(src, fds);
+        owner.interestChanged();
+        checkHighWatermark();
+    }
+
+    private static final int SENT = 0;
+    private static final int AGAIN = 1;
+    private static final int FAILED = 2;
+
+    /** One sendmsg of (the first 64 KiB of) {@code src} with an SCM_RIGHTS message: SENT, AGAIN (nothing) or FAILED. */
+    private int sendRightsNow(ByteBuffer src, int[] fds) {
+        long addr;
+        int len;
+        if (src.isDirect()) {
+            addr = ctx.address(src) + src.position();
+            len = src.remaining();
+        } else {
+            len = Math.min(src.remaining(), ctx.bounce.capacity());
+            ctx.bounce.put(0, src, src.position(), len);
+            addr = ctx.bounceAddress;
+        }
+        ctx.iov(0, addr, len);
+        ctx.iovCount(1);
+        while (true) {
+            ctx.rights(fds);
+            long n = LibC.sendmsg(fd, ctx.msghdrAddress, LibC.MSG_NOSIGNAL);
+            ctx.noRights();
+            writeCalls++;
+            if (n < 0) {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return AGAIN;
+                }
+                if (err == Errno.EINTR) {
+                    continue;
+                }
+                owner.fail(new EpollException("sendmsg(fd=" + fd + ", " + len + " bytes, SCM_RIGHTS with "
+                        + fds.length + " fds)", err));
+                return FAILED;
+            }
+            src.position(src.position() + (int) n);
+            bytesWritten += n;
+            if (idle != null) {
+                idle.wrote();
+            }
+            return SENT;
+        }
+    }
+
+    private static void closeAll(int[] fds) {
+        for (int f : fds) {
+            LibC.close(f);
+        }
+    }
+
     /** Sends what the socket takes now; false if the connection failed (and was closed). */
     private boolean sendNow(ByteBuffer src) {
         while (src.hasRemaining()) {
@@ -250,6 +324,15 @@ final class Outbound {
             owner.writabilityChanged(true);
         } else {
             checkHighWatermark();
+        }
+    }
+
+    /** A {@link SocketDriver} wrote {@code n} bytes to the socket itself (splice): counted as if sent from here. */
+    void wroteByDriver(long n) {
+        writeCalls++;
+        bytesWritten += n;
+        if (idle != null) {
+            idle.wrote();
         }
     }
 

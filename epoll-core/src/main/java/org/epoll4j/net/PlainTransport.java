@@ -60,6 +60,11 @@ final class PlainTransport implements Transport {
     }
 
     @Override
+    public void writeWithRights(ByteBuffer src, int[] fds) {
+        out.writeWithRights(src, fds);
+    }
+
+    @Override
     public FileRef openFile(Path path) throws IOException {
         // O_NONBLOCK too, in case the path was swapped for a FIFO since the caller's check; sendfile(2) then fails
         // cleanly instead of blocking the loop.

@@ -17,7 +17,9 @@ enum ReadPause {
     /** A rate limiter withholds reads. */
     RATE_LIMIT,
     /** A {@link BlockingConnection}'s inbound buffer is full: its reader has not yet taken what arrived. */
-    BLOCKING_READER;
+    BLOCKING_READER,
+    /** A {@link Splice}'s pipe out of this connection is full: the other connection has not taken its bytes yet. */
+    SPLICE;
 
     /** This reason's bit in a set of reasons. */
     int bit() {

@@ -46,6 +46,19 @@ interface Transport {
     /** Several buffers as one unit (leaving together where the socket takes them). */
     void writeAll(ByteBuffer[] srcs) throws Exception;
 
+    /**
+     * The handler's bytes with file descriptors attached to the first of them (SCM_RIGHTS), in order with every
+     * other write; {@code fds} are the library's dups, the transport's to close once sent or dropped. Only a plain
+     * transport can: fds cannot travel inside TLS records, so the default refuses (and closes them).
+     */
+    default void writeWithRights(ByteBuffer src, int[] fds) throws Exception {
+        for (int fd : fds) {
+            org.epoll4j.internal.LibC.close(fd);
+        }
+        throw new IllegalStateException("file descriptors cannot be passed on a TLS connection: they would have to "
+                + "travel outside the encrypted records");
+    }
+
     /** Opens {@code path} the way this transport sends files (plain: an fd for sendfile(2); TLS: a channel). */
     FileRef openFile(Path path) throws IOException;
 

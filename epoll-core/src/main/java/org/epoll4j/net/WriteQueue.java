@@ -10,9 +10,10 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayDeque;
 
 /**
- * Bytes a connection could not send at once: pooled direct chunks, flushed with one gathering sendmsg, and file
+ * Bytes a connection could not send at once: pooled direct chunks, flushed with one gathering sendmsg, file
  * regions, sent with sendfile(2) (from a path) or read into the reactor's bounce buffer and sent (from a
- * FileChannel). A flush makes at most a budget of write calls. Loop-thread only.
+ * FileChannel), and file descriptors to pass (SCM_RIGHTS), which go with the first byte of the chunks behind them.
+ * A flush makes at most a budget of write calls. Loop-thread only.
  */
 final class WriteQueue {
     static final int DRAINED = 0;
@@ -68,6 +69,16 @@ final class WriteQueue {
     }
 
     /**
+     * Queues {@code src}'s remaining bytes (at least one) with {@code fds} attached to the first of them. The fds are
+     * the queue's from here on: closed once sent, or by {@link #clear()}.
+     */
+    void addWithRights(ByteBuffer src, int[] fds) {
+        entries.addLast(new Rights(fds));
+        tail = null; // the message's bytes start a chunk of their own, right behind the marker
+        add(src);
+    }
+
+    /**
      * Sends as much as the socket takes, in at most {@code budget} write calls.
      *
      * @return {@link #DRAINED}, {@link #FULL} (the socket took less than offered) or {@link #YIELDED} (budget spent)
@@ -96,6 +107,13 @@ final class WriteQueue {
                 }
                 entries.pollFirst();
                 region.release();
+                continue;
+            }
+            if (head instanceof Rights rights) {
+                int r = sendRights(fd, rights);
+                if (r != DRAINED) {
+                    return r;
+                }
                 continue;
             }
             int count = 0;
@@ -134,6 +152,54 @@ final class WriteQueue {
             }
         }
         return DRAINED;
+    }
+
+    /**
+     * Sends the chunks behind a {@link Rights} marker at the head with one sendmsg carrying its fds. Once the kernel
+     * took any byte the fds went with the first one: the marker goes (its fds closed) and the rest of the bytes are
+     * ordinary chunks.
+     *
+     * @return {@link #DRAINED} when the marker is gone and the socket took everything offered (go on), else
+     *         {@link #FULL}
+     */
+    private int sendRights(int fd, Rights rights) throws EpollException {
+        int count = 0;
+        long total = 0;
+        boolean first = true;
+        for (Object e : entries) {
+            if (first) {
+                first = false;
+                continue; // the marker itself
+            }
+            if (!(e instanceof NetContext.Chunk c) || count == NetContext.MAX_IOV) {
+                break;
+            }
+            ByteBuffer b = c.buffer;
+            ctx.iov(count++, c.address + b.position(), b.remaining());
+            total += b.remaining();
+        }
+        while (true) {
+            calls++;
+            ctx.iovCount(count);
+            ctx.rights(rights.fds);
+            long n = LibC.sendmsg(fd, ctx.msghdrAddress, LibC.MSG_NOSIGNAL);
+            ctx.noRights();
+            if (n < 0) {
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return FULL;
+                }
+                if (err == Errno.EINTR) {
+                    continue;
+                }
+                throw new EpollException("sendmsg(fd=" + fd + ", " + total + " bytes, SCM_RIGHTS with "
+                        + rights.fds.length + " fds)", err);
+            }
+            entries.pollFirst();
+            rights.release();
+            consume(n);
+            return n < total ? FULL : DRAINED;
+        }
     }
 
     /** Write calls the last flush made. */
@@ -209,6 +275,8 @@ final class WriteQueue {
         for (Object e : entries) {
             if (e instanceof NetContext.Chunk c) {
                 ctx.releaseChunk(c);
+            } else if (e instanceof Rights r) {
+                r.release();
             } else {
                 ((FileRegion) e).release();
             }
@@ -233,6 +301,21 @@ final class WriteQueue {
 
         void release() {
             if (fd >= 0) {
+                LibC.close(fd);
+            }
+        }
+    }
+
+    /** File descriptors to pass with the first byte of the chunks right behind this marker: our dups, ours to close. */
+    private static final class Rights {
+        final int[] fds;
+
+        Rights(int[] fds) {
+            this.fds = fds;
+        }
+
+        void release() {
+            for (int fd : fds) {
                 LibC.close(fd);
             }
         }

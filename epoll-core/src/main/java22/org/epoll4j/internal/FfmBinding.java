@@ -142,6 +142,16 @@ final class FfmBinding extends Binding {
     private static final MethodHandle SENDMMSG_DONTWAIT = downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT), CRITICAL);
     // ---- end datagrams ----
 
+    // ---- begin: splice (issue 22; wt2-splice) ----
+    private static final MethodHandle SPLICE = downcall("splice", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    // ---- end: splice ----
+
+    // ---- fd passing (issue 22): recvmsg, critical with MSG_DONTWAIT ----
+    private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    /** MSG_DONTWAIT never waits: critical. */
+    private static final MethodHandle RECVMSG_DONTWAIT = downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), CRITICAL);
+    // ---- end fd passing ----
+
     FfmBinding() {
     }
 
@@ -370,6 +380,33 @@ final class FfmBinding extends Binding {
     }
 
     // ---- end datagrams ----
+
+    // ---- begin: splice (issue 22; wt2-splice) ----
+
+    @Override
+    long splice(int fdIn, int fdOut, long len, int flags) {
+        try {
+            return (long) SPLICE.invokeExact(errnoSlot(), fdIn, 0L, fdOut, 0L, len, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end: splice ----
+
+    // ---- fd passing (issue 22) ----
+
+    @Override
+    long recvmsg(int fd, long msghdr, int flags) {
+        try {
+            return (flags & MSG_DONTWAIT) != 0 ? (long) RECVMSG_DONTWAIT.invokeExact(errnoSlot(), fd, msghdr, flags)
+                    : (long) RECVMSG.invokeExact(errnoSlot(), fd, msghdr, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // ---- end fd passing ----
 
     @Override
     long sendfile(int outFd, int inFd, long offsetPtr, long count) {

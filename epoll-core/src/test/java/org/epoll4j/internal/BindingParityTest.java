@@ -55,6 +55,7 @@ class BindingParityTest {
         String wrong = MsgHdr.check(b, 8, MsgHdr.MSG_IOVLEN);
         assertNotNull(wrong);
         assertTrue(wrong.contains("EFAULT"), wrong);
+        assertNull(MsgHdr.checkRights(b)); // sendmsg + recvmsg with SCM_RIGHTS through this binding
     }
 
     @ParameterizedTest(name = "{0}")

@@ -22,6 +22,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -151,6 +152,45 @@ class BlockingConnectionTest {
         await(writer);
         assertEquals(total, got);
         assertTrue(reads > total / 7001, "reads return what is there, up to the buffer: " + reads);
+    }
+
+    @Test
+    void sendFileGoesAfterTheStagedBytesAndBeforeLaterOnes() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("blocking-sendfile", ".bin");
+        try {
+            int size = 2 << 20;
+            java.nio.file.Files.write(file, bytes(SEED, 0, size));
+            CompletableFuture<Void> handler = new CompletableFuture<>();
+            TcpServer server = serve(BlockingService.of(c -> {
+                try {
+                    c.write("head|".getBytes(StandardCharsets.US_ASCII)); // staged: must go first
+                    c.sendFile(file, 1000, size - 1000);
+                    c.write("|tail".getBytes(StandardCharsets.US_ASCII)); // waits until most of the file went
+                    IOException missing = assertThrows(java.nio.file.NoSuchFileException.class,
+                            () -> c.sendFile(file.resolveSibling("no-such-file-" + SEED), 0, 1));
+                    assertTrue(missing.getMessage().contains("no-such-file"), missing.getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> c.sendFile(file, -1, 1));
+                    assertThrows(IllegalArgumentException.class, () -> c.sendFile(file.getParent(), 0, 1),
+                            "a directory");
+                    c.flush();
+                    handler.complete(null);
+                } catch (Throwable t) {
+                    handler.completeExceptionally(t);
+                    throw t;
+                }
+            }), ConnectionConfig.defaults().withWriteWatermarks(8192, 65536));
+            BlockingConnection c = connect(server);
+            ByteBuffer all = ByteBuffer.allocate(5 + size - 1000 + 5);
+            c.readFully(all);
+            assertEquals(-1, c.read(ByteBuffer.allocate(1)), "the handler returned: the connection closed");
+            byte[] got = all.array();
+            assertEquals("head|", new String(got, 0, 5, StandardCharsets.US_ASCII));
+            assertArrayEquals(bytes(SEED, 1000, size - 1000), Arrays.copyOfRange(got, 5, 5 + size - 1000));
+            assertEquals("|tail", new String(got, got.length - 5, 5, StandardCharsets.US_ASCII));
+            await(handler);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
     }
 
     @Test

@@ -75,10 +75,11 @@ public final class FdLeakCheck implements BeforeAllCallback, AfterAllCallback {
      * Descriptors the JVM and its native libraries open once and keep for the life of the process: jars and shared
      * libraries (class loading), the JDK's own files, the entropy devices (SecureRandom seeding), libffi's deleted
      * trampoline file (JNA callbacks), the directory handle of this very listing, and the JVM's container support
-     * reading cgroup and proc files (its own, opened and closed on the JVM's schedule, e.g. memory.stat).
+     * reading cgroup and proc files (its own, opened and closed on the JVM's schedule, e.g. memory.stat). A jar may
+     * be deleted under the JVM (surefire's booter jar, once the fork started), which the link shows as "(deleted)".
      */
     private static boolean isIgnored(String target) {
-        return target.endsWith(".jar") || target.endsWith(".so") || target.contains(".so.")
+        return target.endsWith(".jar") || target.endsWith(".jar (deleted)") || target.endsWith(".so") || target.contains(".so.")
                 || target.startsWith(System.getProperty("java.home")) || target.matches("/proc/\\d+/fd")
                 || target.matches("/dev/u?random") || target.matches(".*/ffi\\w+ \\(deleted\\)")
                 || target.startsWith("/sys/fs/cgroup/") || target.startsWith("/proc/");

@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
         description = "Example programs built on epoll4j.",
         subcommands = {EchoServer.class, org.epoll4j.examples.chat.ChatServer.class,
                 org.epoll4j.examples.http.HttpServer.class, org.epoll4j.examples.resp.RespServer.class,
-                org.epoll4j.examples.loadgen.LoadGen.class, org.epoll4j.examples.statsd.StatsdServer.class})
+                org.epoll4j.examples.loadgen.LoadGen.class, org.epoll4j.examples.statsd.StatsdServer.class,
+                org.epoll4j.examples.proxy.ProxyServer.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -41,6 +41,52 @@ public final class ServerRunner {
     public static int serve(String program, ServerOptions options, int port,
                      Consumer<TcpServerGroup.Builder> configure, Supplier<String> summary,
                      PrintWriter out, PrintWriter err, CountDownLatch stop) throws InterruptedException {
+        return run(program, options, port, "listen on", (group, address) -> {
+            TcpServerGroup.Builder b = TcpServerGroup.builder(group)
+                    .bind(address)
+                    .accept(options.accept)
+                    .config(options.config());
+            configure.accept(b);
+            TcpServerGroup server = b.start();
+            // The server stops listening and closes its connections gracefully (queued bytes are sent first).
+            return new Listening((InetSocketAddress) server.localAddress(), "", () -> {
+                group.shutdownGracefully(QUIET, GRACE).join();
+                group.awaitTermination(GRACE); // the loops have returned; let their threads end too
+            });
+        }, summary, out, err, stop);
+    }
+
+    /**
+     * What a program listens on, once its listeners are open.
+     *
+     * @param bound  the address the listening line shows
+     * @param suffix appended to the listening line (e.g. {@code " (udp)"})
+     * @param stop   stops serving and ends the group's threads (bounded)
+     */
+    record Listening(InetSocketAddress bound, String suffix, Stop stop) {
+    }
+
+    /** Stops what {@link Serve} opened. */
+    @FunctionalInterface
+    interface Stop {
+        void run() throws InterruptedException;
+    }
+
+    /** Opens a program's listeners on a started group; a failure closes the group. */
+    @FunctionalInterface
+    interface Serve {
+        Listening open(ReactorGroup group, InetSocketAddress address) throws Exception;
+    }
+
+    /**
+     * The harness every example shares: start the reactors, open the listeners with {@code serve}, print the
+     * listening line, wait for SIGINT/SIGTERM or {@code stop}, stop, print the summary.
+     *
+     * @param failing the verb of the "cannot ... HOST:PORT" message when {@code serve} fails
+     */
+    static int run(String program, ServerOptions options, int port, String failing, Serve serve,
+                   Supplier<String> summary, PrintWriter out, PrintWriter err, CountDownLatch stop)
+            throws InterruptedException {
         port = options.port(port);
         options.applyLogging();
         ReactorGroup group;
@@ -51,22 +97,17 @@ public final class ServerRunner {
             err.println(program + ": cannot start " + options.reactors + " reactors: " + e.getMessage());
             return 1;
         }
-        TcpServerGroup server;
-        InetSocketAddress bound;
+        Listening listening;
         try {
-            TcpServerGroup.Builder b = TcpServerGroup.builder(group)
-                    .bind(new InetSocketAddress(InetAddress.getByName(options.host), port))
-                    .accept(options.accept)
-                    .config(options.config());
-            configure.accept(b);
-            server = b.start();
-            bound = (InetSocketAddress) server.localAddress();
+            listening = serve.open(group, new InetSocketAddress(InetAddress.getByName(options.host), port));
         } catch (Exception e) {
             group.close();
-            err.println(program + ": cannot listen on " + options.host + ":" + port + ": " + e.getMessage());
+            err.println(program + ": cannot " + failing + " " + options.host + ":" + port + ": " + e.getMessage());
             return 1;
         }
-        out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort());
+        InetSocketAddress bound = listening.bound();
+        out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort()
+                + listening.suffix());
         out.flush();
 
         CountDownLatch stopped = new CountDownLatch(1);
@@ -93,9 +134,7 @@ public final class ServerRunner {
             watcher.start();
         }
         stopped.await();
-        // The server stops listening and closes its connections gracefully (queued bytes are sent first).
-        group.shutdownGracefully(QUIET, GRACE).join();
-        group.awaitTermination(GRACE); // the loops have returned; let their threads end too
+        listening.stop().run();
         out.println(program + ": stopped; " + summary.get());
         out.flush();
         if (stop != null) {

@@ -1,20 +1,20 @@
 package org.epoll4j.examples;
 
-import org.epoll4j.ReactorGroup;
 import org.epoll4j.net.DatagramConfig;
 import org.epoll4j.net.DatagramEndpoint;
 import org.epoll4j.net.DatagramHandler;
 
 import java.io.PrintWriter;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Runs a UDP example the way {@link ServerRunner} runs a TCP one: one {@link DatagramEndpoint} per reactor (all on
+ * Runs a UDP example with {@link ServerRunner}'s harness: one {@link DatagramEndpoint} per reactor (all on
  * the same port, {@code SO_REUSEPORT}), the {@code listening on HOST:PORT (udp)} line first, then serving until
  * SIGINT/SIGTERM (or {@code stop}), then a one-line summary.
  */
@@ -40,74 +40,22 @@ public final class UdpRunner {
      */
     public static int serve(String program, ServerOptions options, int port, DatagramConfig config,
                             Function<Integer, DatagramHandler> handlers,
-                            java.util.function.Consumer<List<DatagramEndpoint>> started, Supplier<String> summary,
+                            Consumer<List<DatagramEndpoint>> started, Supplier<String> summary,
                             PrintWriter out, PrintWriter err, CountDownLatch stop) throws InterruptedException {
-        port = options.port(port);
-        options.applyLogging();
-        ReactorGroup group;
-        try {
-            group = ReactorGroup.builder().size(options.reactors).name(program)
-                    .reactorSettings(options::reactorSettings).build();
-        } catch (Exception e) {
-            err.println(program + ": cannot start " + options.reactors + " reactors: " + e.getMessage());
-            return 1;
-        }
-        List<DatagramEndpoint> endpoints;
-        InetSocketAddress bound;
-        try {
+        return ServerRunner.run(program, options, port, "bind udp", (group, address) -> {
             int[] next = {0};
-            endpoints = DatagramEndpoint.openOnEach(group,
-                    new InetSocketAddress(InetAddress.getByName(options.host), port), config,
+            List<DatagramEndpoint> endpoints = DatagramEndpoint.openOnEach(group, address, config,
                     () -> handlers.apply(next[0]++));
-            bound = (InetSocketAddress) localAddress(endpoints.get(0));
+            InetSocketAddress bound = (InetSocketAddress) localAddress(endpoints.get(0));
             if (started != null) {
                 started.accept(endpoints);
             }
-        } catch (Exception e) {
-            group.close();
-            err.println(program + ": cannot bind udp " + options.host + ":" + port + ": " + e.getMessage());
-            return 1;
-        }
-        out.println("listening on " + bound.getAddress().getHostAddress() + ":" + bound.getPort() + " (udp)");
-        out.flush();
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Thread main = Thread.currentThread();
-        Thread hook = new Thread(() -> {
-            stopped.countDown();
-            try {
-                main.join(5000); // let main print the summary before the JVM exits
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, program + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        if (stop != null) {
-            Thread watcher = new Thread(() -> {
-                try {
-                    stop.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                stopped.countDown();
-            }, program + "-stop");
-            watcher.setDaemon(true);
-            watcher.start();
-        }
-        stopped.await();
-        endpoints.forEach(DatagramEndpoint::close);
-        group.close();
-        group.awaitTermination(java.time.Duration.ofSeconds(3));
-        out.println(program + ": stopped; " + summary.get());
-        out.flush();
-        if (stop != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting anyway
-            }
-        }
-        return 0;
+            return new ServerRunner.Listening(bound, " (udp)", () -> {
+                endpoints.forEach(DatagramEndpoint::close);
+                group.close();
+                group.awaitTermination(Duration.ofSeconds(3));
+            });
+        }, summary, out, err, stop);
     }
 
     /** The endpoint's local address, read on its reactor's thread. */

@@ -171,16 +171,19 @@ class EchoServerTest {
                 hog.configureBlocking(false);
                 java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(64 * 1024);
                 long sent = 0;
-                int stalls = 0;
-                while (stalls < 100 && sent < (256L << 20)) {
-                    chunk.clear();
-                    int n = hog.write(chunk);
-                    sent += n;
-                    if (n == 0) {
-                        stalls++;
-                        Thread.sleep(2);
-                    } else {
-                        stalls = 0;
+                // Write until the socket stays full: a second with no room means the server stopped reading.
+                try (java.nio.channels.Selector writable = java.nio.channels.Selector.open()) {
+                    hog.register(writable, java.nio.channels.SelectionKey.OP_WRITE);
+                    while (sent < (256L << 20)) {
+                        chunk.clear();
+                        int n = hog.write(chunk);
+                        sent += n;
+                        if (n == 0) {
+                            if (writable.select(1000) == 0) {
+                                break;
+                            }
+                            writable.selectedKeys().clear();
+                        }
                     }
                 }
                 assertTrue(sent < (256L << 20), "the server kept reading from a client that never reads: " + sent);

@@ -5,9 +5,13 @@ import picocli.CommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.Writer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,6 +28,8 @@ public final class ServerUnderTest {
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final Thread thread;
+    /** Texts a test waits for, each completed by the write that brings it into the output (guarded by out). */
+    private final List<Map.Entry<String, CompletableFuture<String>>> awaited = new ArrayList<>();
 
     private ServerUnderTest(Object command, CountDownLatch stop, String... args) {
         this.stop = stop;
@@ -76,6 +82,29 @@ public final class ServerUnderTest {
         }
     }
 
+    /**
+     * Waits up to 60 s for {@code expected} to appear in the standard output (e.g. a periodic flush's line) and
+     * returns the output then; the write that brings it completes the wait, nothing polls.
+     */
+    public String awaitOutput(String expected) throws Exception {
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        synchronized (out) {
+            if (out.toString().contains(expected)) {
+                return out.toString();
+            }
+            awaited.add(Map.entry(expected, seen));
+        }
+        try {
+            return seen.get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("no '" + expected + "' in output:\n" + output() + "\nerrors:\n" + errors());
+        } finally {
+            synchronized (out) {
+                awaited.removeIf(w -> w.getValue() == seen);
+            }
+        }
+    }
+
     /** Everything the server printed to its standard error so far. */
     public String errors() {
         return err.toString();
@@ -90,6 +119,11 @@ public final class ServerUnderTest {
                 Matcher m = LISTENING.matcher(out.toString());
                 if (m.find() && out.toString().indexOf('\n', m.end()) >= 0) {
                     port.complete(Integer.parseInt(m.group(2)));
+                }
+                for (Map.Entry<String, CompletableFuture<String>> w : awaited) {
+                    if (out.toString().contains(w.getKey())) {
+                        w.getValue().complete(out.toString());
+                    }
                 }
             }
         }

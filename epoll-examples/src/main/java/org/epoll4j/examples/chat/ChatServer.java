@@ -105,10 +105,10 @@ public final class ChatServer implements Callable<Integer> {
         // High watermark = the bound (crossing it disconnects); the low one only matters for resuming, never here.
         var config = options.config().withWriteWatermarks(maxQueue / 2, maxQueue)
                 .withIdleTimeouts(settings.idleTimeout(), Duration.ZERO, Duration.ZERO);
-        // The kernel's send buffer counts too: unbounded, it autotunes up to megabytes on loopback and a client
-        // that does not read gets all that before the queue bound trips. Linux doubles the value set.
-        // TCP_NOTSENT_LOWAT then caps the unsent part of that buffer whatever its size: with a peer that does not
-        // read, nothing is in flight, so the kernel holds at most this much more than our queue.
+        // The kernel's send buffer counts too: ChatSession adds its unsent bytes (SIOCOUTQ) to the queue once the
+        // queue is in use. Until then the kernel holds at most its buffer, so that buffer stays within the bound:
+        // unbounded, it autotunes up to megabytes on loopback. Linux doubles the value set. TCP_NOTSENT_LOWAT
+        // caps the unsent part of that buffer whatever its size.
         SockOpts child = SockOpts.empty().with(SockOpt.TCP_NODELAY, true)
                 .with(SockOpt.SO_SNDBUF, Math.max(maxQueue / 2, 1))
                 .with(SockOpt.TCP_NOTSENT_LOWAT, Math.max(maxQueue / 4, 1));

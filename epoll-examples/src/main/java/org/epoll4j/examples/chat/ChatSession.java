@@ -3,7 +3,9 @@ package org.epoll4j.examples.chat;
 import org.epoll4j.net.ClosedConnectionException;
 import org.epoll4j.net.Connection;
 import org.epoll4j.net.ConnectionHandler;
+import org.epoll4j.EpollException;
 import org.epoll4j.net.IdleState;
+import org.epoll4j.net.SocketQueues;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,7 +20,8 @@ import java.util.concurrent.RejectedExecutionException;
  * with an error, and the session goes on at the next line), paces them with a token bucket (a flooder's reading is
  * paused until its budget refills, and it is told), runs commands, and receives other users' lines on its own
  * reactor thread. A user whose unsent output passes the queue bound (the high write watermark) is cut off, so one
- * reader that stopped reading never makes the others wait or the server grow.
+ * reader that stopped reading never makes the others wait or the server grow; the bound counts what the kernel holds
+ * for the user too ({@link SocketQueues#unsentBytes}), not only what waits in the connection's queue.
  */
 final class ChatSession implements ConnectionHandler {
     /** How long a turned-away user (room full) may go on sending before the connection is closed anyway. */
@@ -38,6 +41,8 @@ final class ChatSession implements ConnectionHandler {
     private boolean skipping;
     /** Turned away (room full): input is drained until the linger close. */
     private boolean rejected;
+    /** Cut off for not reading. */
+    private boolean cut;
     /** Input read but not yet processed while the flood pause lasts (reading is paused meanwhile). */
     private ByteBuffer held;
     private double tokens;
@@ -266,16 +271,38 @@ final class ChatSession implements ConnectionHandler {
             c.write(ByteBuffer.wrap(line)); // past the high watermark this calls onWritabilityChanged(false)
         } catch (ClosedConnectionException closing) {
             // closing after /quit or an error: the line is not for it any more
+            return;
         }
+        // Something stayed queued: the kernel's buffer is full, so count what it holds into the bound. Until then
+        // the kernel holds at most its send buffer, which ChatServer sizes within the bound, and no ioctl is paid.
+        if (!cut && c.isOpen() && c.queuedBytes() > 0) {
+            long held = held(c);
+            if (held > c.config().highWatermark()) {
+                cutOff(c, held);
+            }
+        }
+    }
+
+    /** What this user has not taken: the connection's queue and the kernel's send queue. */
+    private static long held(Connection c) {
+        try {
+            return c.queuedBytes() + SocketQueues.unsentBytes(c);
+        } catch (EpollException e) {
+            return c.queuedBytes(); // the socket is going (e.g. reset): the queue alone is what is left
+        }
+    }
+
+    private void cutOff(Connection c, long held) {
+        cut = true;
+        room.slowDropped();
+        room.leave(this, "was disconnected: not reading (over " + c.config().highWatermark() + " bytes queued)");
+        c.closeWith(new SlowClientException(held, c.config().highWatermark()));
     }
 
     @Override
     public void onWritabilityChanged(Connection c, boolean writable) {
-        if (!writable) {
-            room.slowDropped();
-            room.leave(this, "was disconnected: not reading (over " + c.config().highWatermark()
-                    + " bytes queued)");
-            c.closeWith(new SlowClientException(c.queuedBytes(), c.config().highWatermark()));
+        if (!writable && !cut) {
+            cutOff(c, held(c));
         }
     }
 
@@ -309,8 +336,8 @@ final class ChatSession implements ConnectionHandler {
     static final class SlowClientException extends IOException {
         private static final long serialVersionUID = 1L;
 
-        SlowClientException(long queued, int bound) {
-            super(queued + " bytes queued, over the bound of " + bound);
+        SlowClientException(long queued, int bound) { // queued: the connection's queue plus the kernel's
+            super(queued + " bytes held (queued and in the kernel's send queue), over the bound of " + bound);
         }
     }
 }

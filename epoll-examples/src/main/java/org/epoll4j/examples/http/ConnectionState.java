@@ -3,6 +3,9 @@ package org.epoll4j.examples.http;
 import org.epoll4j.Timeout;
 import org.epoll4j.net.Connection;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
@@ -10,9 +13,9 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * One connection's protocol state: the partial request head it keeps between reads (grown only as bytes arrive,
  * never past the header limit), the body still to read, and the one timer that enforces the header deadline, the
- * idle timeout and the lingering close. Loop-thread only.
+ * idle timeout and the lingering close; the sink its responses go to. Loop-thread only.
  */
-final class ConnectionState {
+final class ConnectionState implements ResponseWriter.Sink {
     /** Waiting for (the rest of) a request head; deadline: {@link #since} + header timeout. */
     static final int HEADER = 0;
     /** Between requests; closed when a whole idle period passes without progress. */
@@ -206,6 +209,26 @@ final class ConnectionState {
         seenRead = r;
         seenWritten = w;
         return moved;
+    }
+
+    @Override
+    public void write(ByteBuffer bytes) {
+        connection.write(bytes);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    @Override
+    public void sendFile(Path path, long position, long count) throws IOException {
+        connection.sendFile(path, position, count);
+    }
+
+    @Override
+    public void abort() {
+        connection.abort();
     }
 
     /** The capacity of the partial-head buffer (tests: it must stay within the header limit). */

@@ -3,7 +3,6 @@ package org.epoll4j.examples.http;
 import org.epoll4j.net.Connection;
 import org.epoll4j.net.ConnectionHandler;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -14,25 +13,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     /** The prefix of the built-in routes, so that they never hide a file of --root. */
-    static final String BUILTIN = "/_epoll4j";
-    private static final byte[] PLAINTEXT = ascii("/plaintext");
-    private static final byte[] ECHO = ascii("/echo");
-    private static final byte[] BUILTIN_PLAINTEXT = ascii(BUILTIN + "/plaintext");
-    private static final byte[] BUILTIN_ECHO = ascii(BUILTIN + "/echo");
-    private static final byte[] ROOT = ascii("/");
-    private static final byte[] BYTES_UNIT = ascii("bytes=");
-    private static final String GET_HEAD = "GET, HEAD";
-    private static final String[] SCHEMES = {"http://", "https://"};
-
-    // What respond() did: answered; answered with a head whose body is the request's (echo); the target was bad
-    // (400); the connection was aborted.
-    private static final int DONE = 0;
-    private static final int ECHOING = 1;
-    private static final int FAILED = 2;
-    private static final int ABORTED = 3;
+    static final String BUILTIN = Router.BUILTIN;
 
     private final HttpSettings settings;
-    private final ResponseWriter writer = new ResponseWriter();
+    private final ResponseWriter writer = new ResponseWriter(64 * 1024, true);
+    private final Router router;
     private final Request request = new Request();
     private byte[] in = new byte[64 * 1024];
 
@@ -40,19 +25,14 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     long requests;
     long errors;
     private int largestHeaderBuffer;
-    /** Set by respond(): an {@code Expect: 100-continue} body the target does not take; the connection closes. */
-    private boolean refusedBody;
     /** Where {@link #data} sends decoded chunks: the connection echoing them, or null to discard. */
-    private Connection echoTo;
+    private ResponseWriter.Sink echoTo;
     /** The head the access log line is about (null outside request()). */
     private byte[] logHead;
-    /** This reactor's cache of file lookups (made on the first file request). */
-    private FileCache fileCache;
-    private long rangeFirst;
-    private long rangeLast;
 
     HttpHandler(HttpSettings settings) {
         this.settings = settings;
+        this.router = new Router(settings, writer);
     }
 
     @Override
@@ -78,7 +58,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         writer.tick();
         s.lastActive = System.nanoTime();
         process(s, c, in, 0, n);
-        writer.flush(c);
+        writer.flush(s);
         s.writtenAtActive = c.bytesWritten();
         s.afterBatch();
         if (settings.accessLog() != null) {
@@ -109,7 +89,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         while (p < end) {
             if (s.inChunked) {
                 ChunkedDecoder d = s.chunked;
-                echoTo = s.echoBody ? c : null;
+                echoTo = s.echoBody ? s : null;
                 p = d.consume(a, p, end, this);
                 if (d.active()) {
                     return; // everything was taken
@@ -120,7 +100,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
                     return;
                 }
                 if (s.echoBody) {
-                    writer.chunk(c, a, 0, 0);
+                    writer.chunk(s, a, 0, 0);
                 }
                 if (s.closeAfterBody) {
                     drain(s, c);
@@ -131,7 +111,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
             if (s.bodyRemaining > 0) {
                 int take = (int) Math.min(s.bodyRemaining, end - p);
                 if (s.echoBody) {
-                    writer.body(c, a, p, take);
+                    writer.body(s, a, p, take);
                 }
                 s.bodyRemaining -= take;
                 p += take;
@@ -194,7 +174,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         while (from + 1 < to && a[from] == '\r' && a[from + 1] == '\n') {
             from += 2;
         }
-        return indexOf(a, (byte) '\n', from, Math.min(to, from + settings.maxHeaderBytes())) < 0 ? 414 : 431;
+        return Router.indexOf(a, (byte) '\n', from, Math.min(to, from + settings.maxHeaderBytes())) < 0 ? 414 : 431;
     }
 
     /** Handles one complete head; false when the connection is done (closing). */
@@ -227,28 +207,28 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
             int conn = !keep ? ResponseWriter.CLOSE
                     : r.minor == 0 ? ResponseWriter.KEEP_ALIVE : ResponseWriter.PERSISTENT;
             boolean bodyComing = length > 0 || r.chunked;
-            refusedBody = false;
-            int outcome = respond(c, r, a, conn, bodyComing);
-            if (outcome == FAILED) {
+            router.refusedBody = false;
+            int outcome = router.respond(s, r, a, conn, bodyComing);
+            if (outcome == Router.FAILED) {
                 fail(s, c, 400, headOnly);
                 return false;
             }
-            if (outcome == ABORTED) {
+            if (outcome == Router.ABORTED) {
                 return false;
             }
             log(s);
-            if (refusedBody) {
+            if (router.refusedBody) {
                 drain(s, c); // answered without 100 Continue: the client need not send the body; we close
                 return false;
             }
-            s.echoBody = outcome == ECHOING;
+            s.echoBody = outcome == Router.ECHOING;
             s.closeAfterBody = !keep;
             if (r.chunked) {
                 s.startChunked(settings.maxBodyBytes(), settings.maxHeaderBytes());
             } else {
                 s.bodyRemaining = length;
             }
-            if (!keep && (outcome != ECHOING || !bodyComing)) {
+            if (!keep && (outcome != Router.ECHOING || !bodyComing)) {
                 drain(s, c);
                 return false;
             }
@@ -274,7 +254,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
     private void bodyFailed(ConnectionState s, Connection c) {
         errors++;
         if (s.echoBody) {
-            writer.flush(c);
+            writer.flush(s);
             s.phase = ConnectionState.CLOSING;
             c.abort();
         } else {
@@ -282,256 +262,11 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         }
     }
 
-    /** Routes a well-formed request and writes its response head (and body unless it comes from the stream). */
-    private int respond(Connection c, Request r, byte[] a, int conn, boolean bodyComing) {
-        boolean headOnly = r.method == Request.HEAD;
-        boolean getOrHead = r.method == Request.GET || headOnly;
-        int ts = r.targetStart;
-        int te = r.targetEnd;
-        byte[] pa = a;
-        int ps = ts;
-        if (a[ts] != '/') {
-            // absolute-form (RFC 9112 3.2.2): http://authority/path; the authority is not used to pick a root
-            int after = schemeEnd(a, ts, te);
-            if (after < 0) {
-                return FAILED; // authority-form, asterisk-form, or garbage
-            }
-            ps = indexOf(a, (byte) '/', after, te);
-            if (ps < 0) {
-                pa = ROOT;
-                ps = 0;
-                te = 1;
-            }
-        }
-        int pe = indexOf(pa, (byte) '?', ps, te);
-        if (pe < 0) {
-            pe = te;
-        }
-        if (indexOf(pa, (byte) '#', ps, te) >= 0) {
-            return FAILED; // fragments are never sent to servers
-        }
-        StaticFiles files = settings.files();
-        boolean plain = equals(pa, ps, pe, BUILTIN_PLAINTEXT) || files == null && equals(pa, ps, pe, PLAINTEXT);
-        boolean echo = equals(pa, ps, pe, BUILTIN_ECHO) || files == null && equals(pa, ps, pe, ECHO);
-        if (bodyComing && r.expectContinue && r.minor == 1) {
-            if (echo && r.method == Request.POST) {
-                writer.sendContinue(c);
-            } else {
-                conn = ResponseWriter.CLOSE; // RFC 9110 10.1.1: the final status instead of 100, then close
-                refusedBody = true;
-            }
-        }
-        if (plain) {
-            if (!getOrHead) {
-                return notAllowed(c, headOnly, GET_HEAD, conn);
-            }
-            hello(c, headOnly, conn);
-            return DONE;
-        }
-        if (echo) {
-            if (r.method != Request.POST) {
-                return notAllowed(c, headOnly, "POST", conn);
-            }
-            writer.head(c, 200, "application/octet-stream",
-                    r.chunked ? ResponseWriter.CHUNKED : Math.max(0, r.contentLength), -1, null, conn);
-            return ECHOING;
-        }
-        if (!getOrHead) {
-            return notAllowed(c, headOnly, GET_HEAD, conn);
-        }
-        if (files == null) {
-            if (equals(pa, ps, pe, ROOT)) {
-                hello(c, headOnly, conn);
-            } else {
-                writer.error(c, 404, headOnly, null, conn);
-            }
-            return DONE;
-        }
-        return serveFile(c, r, a, files, pa, ps, pe, te, conn);
-    }
-
-    /** A file (or its .gz sibling) with validators, conditionals and ranges; or the lookup's error status. */
-    private int serveFile(Connection c, Request r, byte[] a, StaticFiles files, byte[] pa, int ps, int pe, int te,
-                          int conn) {
-        boolean headOnly = r.method == Request.HEAD;
-        if (fileCache == null) {
-            fileCache = new FileCache(files);
-        }
-        StaticFiles.Found f = fileCache.lookup(pa, ps, pe);
-        if (f.status() == 400) {
-            return FAILED;
-        }
-        if (f.status() == 301) {
-            // The path as the client spelled it (still percent-encoded) plus the slash, then the query if any.
-            String path = new String(pa, ps, pe - ps, StandardCharsets.ISO_8859_1);
-            String query = new String(pa, pe, te - pe, StandardCharsets.ISO_8859_1);
-            writer.header("Location", path + "/" + query);
-            writer.error(c, 301, headOnly, null, conn);
-            return DONE;
-        }
-        if (f.status() != 200) {
-            writer.error(c, f.status(), headOnly, null, conn);
-            return DONE;
-        }
-        boolean gzip = f.gzPath() != null && r.acceptEncodingStart >= 0
-                && Negotiation.acceptsGzip(a, r.acceptEncodingStart, r.acceptEncodingEnd);
-        String etag = gzip ? f.gzEtag() : f.etag();
-        long size = gzip ? f.gzSize() : f.size();
-        long lastModified = f.lastModifiedSecond();
-        // RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only when If-None-Match is absent.
-        boolean notModified;
-        if (r.ifNoneMatchStart != -1) {
-            notModified = r.ifNoneMatchStart >= 0
-                    && Negotiation.noneMatchHits(a, r.ifNoneMatchStart, r.ifNoneMatchEnd, etag);
-        } else if (r.ifModifiedSinceStart >= 0) {
-            long since = HttpDates.parse(a, r.ifModifiedSinceStart, r.ifModifiedSinceEnd);
-            long now = System.currentTimeMillis() / 1000;
-            notModified = since >= 0 && since <= now && lastModified <= since; // a future date is ignored
-        } else {
-            notModified = false;
-        }
-        writer.header("ETag", etag);
-        if (f.gzPath() != null) {
-            writer.header("Vary", "Accept-Encoding");
-        }
-        if (notModified) {
-            writer.head(c, 304, null, -1, lastModified, null, conn);
-            return DONE;
-        }
-        long first = 0;
-        long count = size;
-        int status = 200;
-        if (r.method == Request.GET && r.rangeStart >= 0 && ifRangeHolds(a, r, etag, lastModified)) {
-            int range = range(a, r.rangeStart, r.rangeEnd, size);
-            if (range == 416) {
-                writer.header("Content-Range", "bytes */" + size);
-                writer.error(c, 416, false, null, conn);
-                return DONE;
-            }
-            if (range == 206) {
-                status = 206;
-                first = rangeFirst;
-                count = rangeLast - rangeFirst + 1;
-                writer.header("Content-Range", "bytes " + rangeFirst + "-" + rangeLast + "/" + size);
-            }
-        }
-        writer.header("Accept-Ranges", "bytes");
-        if (gzip) {
-            writer.header("Content-Encoding", "gzip");
-        }
-        writer.head(c, status, f.contentType(), count, lastModified, null, conn);
-        byte[] content = gzip ? f.gzContent() : f.content();
-        if (!headOnly && count > 0 && content != null) {
-            writer.body(c, content, (int) first, (int) count); // a small file: with its head, in the batch's write
-            return DONE;
-        }
-        if (!headOnly && count > 0) {
-            writer.flush(c); // the head goes first: sendFile queues behind it, in order
-            try {
-                c.sendFile(gzip ? f.gzPath() : f.path(), first, count);
-            } catch (IOException e) {
-                c.abort(); // the head promised a body we cannot send: the client must see a broken response
-                return ABORTED;
-            }
-        }
-        return DONE;
-    }
-
-    /**
-     * If-Range (RFC 9110 13.1.5): the Range applies only if the representation is unchanged: an entity-tag must
-     * match strongly (a weak one never does), a date must equal Last-Modified.
-     */
-    private static boolean ifRangeHolds(byte[] a, Request r, String etag, long lastModified) {
-        int s = r.ifRangeStart;
-        int e = r.ifRangeEnd;
-        if (s < 0) {
-            return true;
-        }
-        if (e - s >= 1 && a[s] == '"') {
-            return Negotiation.sameBytes(a, s, e, etag);
-        }
-        if (e - s >= 2 && a[s] == 'W' && a[s + 1] == '/') {
-            return false;
-        }
-        return HttpDates.parse(a, s, e) == lastModified;
-    }
-
-    /**
-     * Reads a Range value against a representation of {@code size} bytes: one {@code first-last}, {@code first-} or
-     * {@code -suffix} byte range sets {@link #rangeFirst}/{@link #rangeLast} and gives 206; an unsatisfiable one
-     * gives 416; anything else (other units, several ranges, bad syntax) gives 200: the Range is ignored.
-     */
-    private int range(byte[] a, int s, int e, long size) {
-        if (e - s <= BYTES_UNIT.length || !RequestParser.equalsIgnoreCase(a, s, s + BYTES_UNIT.length, "bytes=")) {
-            return 200;
-        }
-        s += BYTES_UNIT.length;
-        if (indexOf(a, (byte) ',', s, e) >= 0) {
-            return 200; // several ranges: the whole file, which RFC 9110 14.2 allows
-        }
-        int dash = indexOf(a, (byte) '-', s, e);
-        if (dash < 0) {
-            return 200;
-        }
-        long first = number(a, s, dash);
-        long last = number(a, dash + 1, e);
-        if (first == -2 || last == -2 || (first == -1 && last == -1)) {
-            return 200;
-        }
-        if (first == -1) { // -suffix: the last N bytes
-            if (last == 0 || size == 0) {
-                return 416;
-            }
-            rangeFirst = Math.max(0, size - last);
-            rangeLast = size - 1;
-            return 206;
-        }
-        if (last != -1 && last < first) {
-            return 200; // invalid: ignored
-        }
-        if (first >= size) {
-            return 416;
-        }
-        rangeFirst = first;
-        rangeLast = last == -1 || last >= size ? size - 1 : last;
-        return 206;
-    }
-
-    /** Decimal digits in {@code a[s, e)}: -1 if empty, -2 if not digits; saturates at Long.MAX_VALUE. */
-    private static long number(byte[] a, int s, int e) {
-        if (s == e) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = s; i < e; i++) {
-            if (a[i] < '0' || a[i] > '9') {
-                return -2;
-            }
-            v = v > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : v * 10 + (a[i] - '0');
-        }
-        return v;
-    }
-
-    private int notAllowed(Connection c, boolean headOnly, String allow, int conn) {
-        writer.error(c, 405, headOnly, allow, conn);
-        return DONE;
-    }
-
-    private void hello(Connection c, boolean headOnly, int conn) {
-        if (conn == ResponseWriter.PERSISTENT) {
-            writer.hello(c, headOnly);
-            return;
-        }
-        writer.head(c, 200, "text/plain", ResponseWriter.HELLO.length, -1, null, conn);
-        if (!headOnly) {
-            writer.body(c, ResponseWriter.HELLO, 0, ResponseWriter.HELLO.length);
-        }
-    }
 
     /** Answers {@code status} with {@code Connection: close} and closes after it. */
     private void fail(ConnectionState s, Connection c, int status, boolean headOnly) {
         errors++;
-        writer.error(c, status, headOnly, null, ResponseWriter.CLOSE);
+        writer.error(s, status, headOnly, null, ResponseWriter.CLOSE);
         log(s);
         drain(s, c);
     }
@@ -554,7 +289,7 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
      * it.
      */
     private void drain(ConnectionState s, Connection c) {
-        writer.flush(c);
+        writer.flush(s);
         if (c.isOpen()) {
             s.drain();
         }
@@ -598,38 +333,4 @@ final class HttpHandler implements ConnectionHandler, ChunkedDecoder.Sink {
         return largestHeaderBuffer;
     }
 
-    private static int schemeEnd(byte[] a, int from, int to) {
-        for (String scheme : SCHEMES) {
-            int n = scheme.length();
-            if (to - from >= n && RequestParser.equalsIgnoreCase(a, from, from + n, scheme)) {
-                return from + n;
-            }
-        }
-        return -1;
-    }
-
-    private static int indexOf(byte[] a, byte b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (a[i] == b) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static boolean equals(byte[] a, int from, int to, byte[] expected) {
-        if (to - from != expected.length) {
-            return false;
-        }
-        for (int i = 0; i < expected.length; i++) {
-            if (a[from + i] != expected[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
 }

@@ -4,6 +4,7 @@ import org.epoll4j.examples.VersionProvider;
 import org.epoll4j.examples.ServerOptions;
 import org.epoll4j.examples.ServerRunner;
 import org.epoll4j.examples.TlsOptions;
+import org.epoll4j.net.BlockingService;
 import org.epoll4j.net.TlsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * request body (also on {@code /}, {@code /plaintext} and {@code /echo} without {@code --root}), and with
  * {@code --root} static files sent with sendfile(2): ranges, ETags, conditional GET, precompressed {@code .gz}
  * siblings. Keep-alive, pipelining, HTTP/1.0, chunked request bodies; strict parsing with bounded memory per
- * connection.
+ * connection. With {@code --blocking} the same protocol runs as straight-line code on a thread per connection
+ * ({@link BlockingHttp}).
  */
 @Command(name = "http", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"HTTP/1.1 server. Without --root: Hello, World! on /, /plaintext and /_epoll4j/plaintext, "
@@ -70,11 +72,17 @@ public final class HttpServer implements Callable<Integer> {
                     + "default: no log")
     String accessLog;
 
+    @Option(names = "--blocking", description = "serve each connection with straight-line blocking code on a thread "
+            + "of its own (virtual on Java 21+, platform on 17) through BlockingConnection; same protocol and options")
+    boolean blocking;
+
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
     /** One per reactor, for the summary and for tests. */
     final List<HttpHandler> handlers = new CopyOnWriteArrayList<>();
+    /** The {@code --blocking} server, for tests. */
+    volatile BlockingHttp blockingHttp;
 
     @Override
     public Integer call() throws Exception {
@@ -118,6 +126,17 @@ public final class HttpServer implements Callable<Integer> {
     }
 
     private int serve(HttpSettings settings, TlsConfig tls) throws InterruptedException {
+        if (blocking) {
+            BlockingHttp http = new BlockingHttp(settings);
+            blockingHttp = http;
+            return ServerRunner.serve("http", options, DEFAULT_PORT, b -> {
+                if (tls != null) {
+                    b.tls(tls);
+                }
+                b.handlerFactory(BlockingService.of(http::serve));
+            }, () -> http.connections.sum() + " connections, " + http.requests.sum() + " requests, "
+                    + http.errors.sum() + " errors", spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
+        }
         return ServerRunner.serve("http", options, DEFAULT_PORT, b -> {
             if (tls != null) {
                 b.tls(tls);

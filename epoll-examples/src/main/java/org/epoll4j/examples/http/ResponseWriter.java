@@ -1,16 +1,35 @@
 package org.epoll4j.examples.http;
 
-import org.epoll4j.net.Connection;
-
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Builds responses into one direct buffer per reactor, so that all the responses to one read's requests leave in
- * one send ({@link #flush}). Caches the Date header once per second, and keeps the whole {@code Hello, World!}
- * keep-alive response as one precomputed byte array. Loop-thread only.
+ * Builds responses into one buffer (a direct one per reactor for the callback server, a heap one per connection for
+ * {@code --blocking}), so that all the responses to one read's requests leave in one send ({@link #flush}). Caches
+ * the Date header once per second, and keeps the whole {@code Hello, World!} keep-alive response as one precomputed
+ * byte array. One thread at a time.
  */
 final class ResponseWriter {
+    /**
+     * Where responses go: a connection's callbacks ({@link ConnectionState}, on the loop) or a blocking view
+     * ({@link BlockingHttp}, on the connection's own thread).
+     */
+    interface Sink {
+        /** Sends or queues all of {@code bytes}' remaining bytes (a blocking sink may wait for room). */
+        void write(ByteBuffer bytes);
+
+        /** Whether the connection still takes output. */
+        boolean isOpen();
+
+        /** Sends a file region after everything written so far. */
+        void sendFile(Path path, long position, long count) throws IOException;
+
+        /** Ends the connection with a reset (a response that cannot be completed). */
+        void abort();
+    }
+
     /** No Connection header: the HTTP/1.1 default (keep-alive). */
     static final int PERSISTENT = 0;
     /** {@code Connection: keep-alive}, for an HTTP/1.0 client that asked for it. */
@@ -24,9 +43,8 @@ final class ResponseWriter {
     private static final byte[] CONTINUE = bytes("HTTP/1.1 100 Continue\r\n\r\n");
     private static final byte[] SERVER_DATE = bytes("\r\nServer: epoll4j\r\nDate: ");
     private static final byte[] CRLF = bytes("\r\n");
-    private static final int SIZE = 64 * 1024;
 
-    private final ByteBuffer out = ByteBuffer.allocateDirect(SIZE);
+    private final ByteBuffer out;
     private final byte[] date = new byte[HttpDates.LENGTH];
     private final byte[] lastModifiedScratch = new byte[HttpDates.LENGTH];
     private final byte[] hello;
@@ -39,7 +57,12 @@ final class ResponseWriter {
     int lastStatus;
     long lastLength;
 
-    ResponseWriter() {
+    /**
+     * @param size   the buffer's size: responses leave once it fills, or at {@link #flush}
+     * @param direct a direct buffer (the loop sends it without a copy) or a heap one
+     */
+    ResponseWriter(int size, boolean direct) {
+        out = direct ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
         String head = "HTTP/1.1 200 OK\r\nServer: epoll4j\r\nDate: " + "x".repeat(HttpDates.LENGTH)
                 + "\r\nContent-Type: text/plain\r\nContent-Length: " + HELLO.length + "\r\n\r\n";
         helloHeadLength = head.length();
@@ -61,7 +84,7 @@ final class ResponseWriter {
     }
 
     /** The precomputed {@code 200 Hello, World!} for a persistent HTTP/1.1 connection; only the head for HEAD. */
-    void hello(Connection c, boolean headOnly) {
+    void hello(Sink c, boolean headOnly) {
         int n = headOnly ? helloHeadLength : hello.length;
         lastStatus = 200;
         lastLength = HELLO.length;
@@ -75,7 +98,7 @@ final class ResponseWriter {
     }
 
     /** {@code 100 Continue}: the client may send the body it announced with {@code Expect: 100-continue}. */
-    void sendContinue(Connection c) {
+    void sendContinue(Sink c) {
         room(c, CONTINUE.length);
         out.put(CONTINUE);
     }
@@ -90,7 +113,7 @@ final class ResponseWriter {
      * @param allow         the Allow header's value (405), or null
      * @param connection    {@link #PERSISTENT}, {@link #KEEP_ALIVE} or {@link #CLOSE}
      */
-    void head(Connection c, int status, String contentType, long contentLength, long lastModified, String allow,
+    void head(Sink c, int status, String contentType, long contentLength, long lastModified, String allow,
               int connection) {
         room(c, 512 + extra.length());
         ascii("HTTP/1.1 ");
@@ -140,7 +163,7 @@ final class ResponseWriter {
     }
 
     /** An error response with a one-line text body (none for HEAD). */
-    void error(Connection c, int status, boolean headOnly, String allow, int connection) {
+    void error(Sink c, int status, boolean headOnly, String allow, int connection) {
         String body = status + " " + reason(status) + "\n";
         head(c, status, "text/plain; charset=utf-8", body.length(), -1, allow, connection);
         if (!headOnly) {
@@ -150,7 +173,7 @@ final class ResponseWriter {
     }
 
     /** Body bytes, copied; flushes as the buffer fills. */
-    void body(Connection c, byte[] a, int off, int len) {
+    void body(Sink c, byte[] a, int off, int len) {
         while (len > 0) {
             if (!out.hasRemaining()) {
                 flush(c);
@@ -163,7 +186,7 @@ final class ResponseWriter {
     }
 
     /** One chunk of a chunked response body ({@code len > 0}), or the last chunk ({@code len == 0}). */
-    void chunk(Connection c, byte[] a, int off, int len) {
+    void chunk(Sink c, byte[] a, int off, int len) {
         room(c, 20);
         hex(len);
         out.put(CRLF);
@@ -184,7 +207,7 @@ final class ResponseWriter {
     }
 
     /** Hands everything built so far to the connection (one send when the socket takes it). */
-    void flush(Connection c) {
+    void flush(Sink c) {
         if (out.position() == 0) {
             return;
         }
@@ -198,7 +221,7 @@ final class ResponseWriter {
         }
     }
 
-    private void room(Connection c, int n) {
+    private void room(Sink c, int n) {
         if (out.remaining() < n) {
             flush(c);
         }

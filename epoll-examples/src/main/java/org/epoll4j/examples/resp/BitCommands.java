@@ -97,18 +97,17 @@ final class BitCommands {
         long start = 0;
         long end = b.length - 1L;
         if (a.argc == 4 || a.argc == 5) {
-            if (!a.isLong(2) || !a.isLong(3)) {
-                x.notInteger();
+            IndexRange range = x.range;
+            if (!range.read(x, 2)) {
                 return;
             }
             if (a.argc == 5 && !a.is(4, "byte")) {
                 x.syntax();
                 return;
             }
-            start = a.toLong(2);
-            end = a.toLong(3);
-            start = start < 0 ? Math.max(0, b.length + start) : start;
-            end = end < 0 ? b.length + end : Math.min(end, b.length - 1L);
+            range.within(b.length);
+            start = range.first;
+            end = range.last;
         } else if (a.argc != 2) {
             x.syntax();
             return;

@@ -12,6 +12,7 @@ final class Call {
     final Store store;
     final Bytes key = Bytes.probe();
     final Bytes field = Bytes.probe();
+    final IndexRange range = new IndexRange();
     Args a;
     Reply r;
     long now;

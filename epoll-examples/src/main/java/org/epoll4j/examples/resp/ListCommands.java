@@ -172,13 +172,10 @@ final class ListCommands {
     }
 
     private static void lrange(Call x) {
-        Args a = x.a;
-        if (!a.isLong(2) || !a.isLong(3)) {
-            x.notInteger();
+        IndexRange range = x.range;
+        if (!range.read(x, 2)) {
             return;
         }
-        long start = a.toLong(2);
-        long stop = a.toLong(3);
         ByteList list = list(x, 1);
         if (list == null) {
             if (!wrong(x)) {
@@ -186,20 +183,12 @@ final class ListCommands {
             }
             return;
         }
-        long n = list.size();
-        if (start < 0) {
-            start = Math.max(0, n + start);
-        }
-        if (stop < 0) {
-            stop = n + stop;
-        }
-        if (start > stop || start >= n) {
+        if (range.within(list.size()).isEmpty()) {
             x.r.raw(Reply.EMPTY_ARRAY);
             return;
         }
-        stop = Math.min(stop, n - 1);
-        x.r.arrayHeader(stop - start + 1);
-        for (long i = start; i <= stop; i++) {
+        x.r.arrayHeader(range.size());
+        for (long i = range.first; i <= range.last; i++) {
             x.r.bulk(list.get((int) i));
         }
     }

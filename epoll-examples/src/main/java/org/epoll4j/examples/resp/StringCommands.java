@@ -48,12 +48,8 @@ final class StringCommands {
             }
             case SETEX:
             case PSETEX: {
-                if (!x.longArg(2)) {
-                    break;
-                }
-                long at = deadline(a.toLong(2), c == Command.SETEX ? EX : PX, x.now);
-                if (a.toLong(2) <= 0 || at == Long.MIN_VALUE) {
-                    invalidExpire(x, c.lower);
+                long at = expiry(x, 2, c == Command.SETEX ? EX : PX, c.lower);
+                if (at == Long.MIN_VALUE) {
                     break;
                 }
                 Keyspace.Entry e = x.db.put(a.key(x.key, 1), a.copy(3));
@@ -218,6 +214,28 @@ final class StringCommands {
         x.error("ERR invalid expire time in '" + command + "' command");
     }
 
+    /** The unit an expiry option at argument {@code i} names (EX, PX, EXAT, PXAT), or -1 if it names none. */
+    private static int expiryUnit(Args a, int i) {
+        return a.is(i, "ex") ? EX : a.is(i, "px") ? PX : a.is(i, "exat") ? EXAT : a.is(i, "pxat") ? PXAT : -1;
+    }
+
+    /**
+     * The deadline that SET, GETEX, SETEX and PSETEX read from a positive expiry at argument {@code i} in
+     * {@code unit}, or Long.MIN_VALUE after replying (not an integer, or Redis's "invalid expire time").
+     */
+    private static long expiry(Call x, int i, int unit, String command) {
+        if (!x.longArg(i)) {
+            return Long.MIN_VALUE;
+        }
+        long v = x.a.toLong(i);
+        long at = deadline(v, unit, x.now);
+        if (v <= 0 || at == Long.MIN_VALUE) {
+            invalidExpire(x, command);
+            return Long.MIN_VALUE;
+        }
+        return at;
+    }
+
     private static void set(Call x) {
         Args a = x.a;
         boolean nx = false;
@@ -236,26 +254,17 @@ final class StringCommands {
                 get = true;
             } else if (a.is(i, "keepttl") && expireArg < 0) {
                 keepTtl = true;
-            } else if ((a.is(i, "ex") || a.is(i, "px") || a.is(i, "exat") || a.is(i, "pxat"))
-                    && !keepTtl && expireArg < 0 && next) {
-                unit = a.is(i, "ex") ? EX : a.is(i, "px") ? PX : a.is(i, "exat") ? EXAT : PXAT;
+            } else if (expiryUnit(a, i) >= 0 && !keepTtl && expireArg < 0 && next) {
+                unit = expiryUnit(a, i);
                 expireArg = ++i;
             } else {
                 x.syntax();
                 return;
             }
         }
-        long at = 0;
-        if (expireArg > 0) {
-            if (!x.longArg(expireArg)) {
-                return;
-            }
-            long v = a.toLong(expireArg);
-            at = deadline(v, unit, x.now);
-            if (v <= 0 || at == Long.MIN_VALUE) {
-                invalidExpire(x, "set");
-                return;
-            }
+        long at = expireArg > 0 ? expiry(x, expireArg, unit, "set") : 0;
+        if (at == Long.MIN_VALUE) {
+            return;
         }
         Keyspace.Entry old = x.entry(1);
         if (get && old != null && !(old.value instanceof byte[])) {
@@ -295,26 +304,17 @@ final class StringCommands {
             boolean next = i + 1 < a.argc;
             if (a.is(i, "persist") && unit < 0 && !persist) {
                 persist = true;
-            } else if ((a.is(i, "ex") || a.is(i, "px") || a.is(i, "exat") || a.is(i, "pxat"))
-                    && unit < 0 && !persist && next) {
-                unit = a.is(i, "ex") ? EX : a.is(i, "px") ? PX : a.is(i, "exat") ? EXAT : PXAT;
+            } else if (expiryUnit(a, i) >= 0 && unit < 0 && !persist && next) {
+                unit = expiryUnit(a, i);
                 expireArg = ++i;
             } else {
                 x.syntax();
                 return;
             }
         }
-        long at = 0;
-        if (expireArg > 0) {
-            if (!x.longArg(expireArg)) {
-                return;
-            }
-            long v = a.toLong(expireArg);
-            at = deadline(v, unit, x.now);
-            if (v <= 0 || at == Long.MIN_VALUE) {
-                invalidExpire(x, "getex");
-                return;
-            }
+        long at = expireArg > 0 ? expiry(x, expireArg, unit, "getex") : 0;
+        if (at == Long.MIN_VALUE) {
+            return;
         }
         Keyspace.Entry e = x.entry(1);
         if (e == null) {

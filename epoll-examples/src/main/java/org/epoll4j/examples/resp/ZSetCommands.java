@@ -193,21 +193,17 @@ final class ZSetCommands {
             x.syntax();
             return;
         }
-        if (!a.isLong(2) || !a.isLong(3)) {
-            x.notInteger();
+        IndexRange range = x.range;
+        if (!range.read(x, 2)) {
             return;
         }
-        long n = z == null ? 0 : z.size();
-        long start = a.toLong(2);
-        long stop = a.toLong(3);
-        start = start < 0 ? Math.max(0, n + start) : start;
-        stop = stop < 0 ? n + stop : Math.min(stop, n - 1);
+        range.within(z == null ? 0 : z.size());
         List<ByteZSet.Item> items = new ArrayList<>();
-        if (z != null && start <= stop) {
+        if (z != null && !range.isEmpty()) {
             Iterator<ByteZSet.Item> it = z.byScore.iterator();
-            for (long k = 0; k <= stop && it.hasNext(); k++) {
+            for (long k = 0; k <= range.last && it.hasNext(); k++) {
                 ByteZSet.Item item = it.next();
-                if (k >= start) {
+                if (k >= range.first) {
                     items.add(item);
                 }
             }

@@ -129,6 +129,36 @@ class HttpRealClientsTest {
         }
     }
 
+    /** curl -r with several ranges: a multipart/byteranges body with one part per range, byte-exact. */
+    @Test
+    void curlGetsSeveralRangesAsMultipartByteranges() throws Exception {
+        String out = run("curl", "-sS", "--max-time", "20", "-r", "0-1,4-5", "-w", "|%{http_code}|%{content_type}",
+                url("/digits.txt"));
+        Matcher m = Pattern.compile("multipart/byteranges; boundary=(\\S+)$").matcher(out);
+        assertTrue(m.find(), out);
+        String b = m.group(1);
+        assertEquals("--" + b + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/11\r\n\r\n"
+                + "01\r\n"
+                + "--" + b + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 4-5/11\r\n\r\n"
+                + "45\r\n"
+                + "--" + b + "--\r\n"
+                + "|206|multipart/byteranges; boundary=" + b, out);
+        // a sendfile'd file: each part's bytes exact
+        String big = run("curl", "-sS", "--max-time", "20", "-r", "1000-1009,2000000-2000009", url("/data.bin"));
+        byte[] got = big.getBytes(StandardCharsets.ISO_8859_1); // run() read it as ISO-8859-1: one char a byte
+        String text = big;
+        int first = text.indexOf("Content-Range: bytes 1000-1009/" + file.length + "\r\n\r\n");
+        int second = text.indexOf("Content-Range: bytes 2000000-2000009/" + file.length + "\r\n\r\n");
+        assertTrue(first > 0 && second > first, text.length() + " bytes");
+        int at1 = text.indexOf("\r\n\r\n", first) + 4;
+        int at2 = text.indexOf("\r\n\r\n", second) + 4;
+        assertArrayEquals(java.util.Arrays.copyOfRange(file, 1000, 1010),
+                java.util.Arrays.copyOfRange(got, at1, at1 + 10));
+        assertArrayEquals(java.util.Arrays.copyOfRange(file, 2_000_000, 2_000_010),
+                java.util.Arrays.copyOfRange(got, at2, at2 + 10));
+        assertTrue(text.endsWith("--\r\n"), "the close delimiter ends the body");
+    }
+
     @Test
     void wrkRunsWithoutSocketErrors() throws Exception {
         List<String> cmd = new ArrayList<>(List.of("wrk", "-t1", "-c10", "-d1s", url("/_epoll4j/plaintext")));

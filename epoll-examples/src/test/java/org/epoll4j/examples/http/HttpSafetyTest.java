@@ -19,7 +19,10 @@ import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** What the http program must never do: serve outside --root, buffer past the header limit, wait forever. */
+/**
+ * What the http program must never do: serve outside --root, buffer past the header limit, wait forever, keep reading
+ * a client that does not read its responses.
+ */
 @Timeout(60)
 class HttpSafetyTest {
     private static final String SECRET = "TOP-SECRET-CONTENT";
@@ -99,7 +102,7 @@ class HttpSafetyTest {
                 assertEquals(431, c.read().status());
                 assertTrue(c.atEof());
             }
-            int largest = server.handler().largestHeaderBuffer();
+            int largest = server.largestHeaderBuffer();
             assertTrue(largest > 0 && largest <= 1024, "partial-head buffer grew to " + largest);
             // The limit is inclusive: a head of exactly 1024 bytes is fine, one more byte is not.
             String start = "GET /plaintext HTTP/1.1\r\nHost: x\r\nX: ";
@@ -111,7 +114,7 @@ class HttpSafetyTest {
                 String over = start + "p".repeat(1025 - start.length() - 4) + "\r\n\r\n";
                 assertEquals(431, c.send(over).read().status());
             }
-            assertTrue(server.handler().largestHeaderBuffer() <= 1024);
+            assertTrue(server.largestHeaderBuffer() <= 1024);
         }
     }
 
@@ -146,7 +149,7 @@ class HttpSafetyTest {
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertTrue(ms >= 200 && ms < 10_000, "closed after " + ms + " ms");
             }
-            assertTrue(server.handler().largestHeaderBuffer() <= 8192, "bounded by the default limit");
+            assertTrue(server.largestHeaderBuffer() <= 8192, "bounded by the default limit");
             // A connection that sends nothing at all is closed silently after the same deadline.
             try (RawClient c = new RawClient(server.port)) {
                 assertTrue(c.atEof());
@@ -161,6 +164,43 @@ class HttpSafetyTest {
             assertEquals(200, c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
             assertTrue(c.atEof());
         }
+    }
+
+    @Test
+    void aClientThatPipelinesAndNeverReadsIsStoppedAndDoesNotHurtOthers() throws Exception {
+        try (TestServer server = new TestServer();
+             java.nio.channels.SocketChannel hog = java.nio.channels.SocketChannel.open(
+                     new java.net.InetSocketAddress("127.0.0.1", server.port))) {
+            hog.configureBlocking(false);
+            java.nio.ByteBuffer request = java.nio.ByteBuffer.wrap(
+                    "GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n".repeat(256).getBytes(StandardCharsets.US_ASCII));
+            long sent = 0;
+            long limit = 256L << 20; // far beyond every buffer between the two: the server must stop reading first
+            try (java.nio.channels.Selector selector = java.nio.channels.Selector.open()) {
+                hog.register(selector, java.nio.channels.SelectionKey.OP_WRITE);
+                // Observing the server stop: the hog's socket stays full for 2 s (a bounded poll, not a sync point)
+                while (selector.select(2000) > 0) {
+                    selector.selectedKeys().clear();
+                    for (int n; (n = hog.write(request)) > 0; ) { // whole requests, a partial one continued
+                        sent += n;
+                        if (!request.hasRemaining()) {
+                            request.rewind();
+                        }
+                    }
+                    assertTrue(sent < limit, "the server kept reading a client that never reads: " + sent + " B");
+                }
+            }
+            assertTrue(sent > 0);
+            try (RawClient c = new RawClient(server.port)) {
+                assertEquals("Hello, World!", c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().text(),
+                        "another client is served while the hog is stopped");
+            }
+            hog.setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+            hog.close(); // a reset: the server's blocked responses end with it
+            try (RawClient c = new RawClient(server.port)) {
+                assertEquals(200, c.send("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n").read().status());
+            }
+        } // TestServer.close: stops with status 0, nothing stuck
     }
 
     @Test

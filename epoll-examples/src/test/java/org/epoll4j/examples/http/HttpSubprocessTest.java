@@ -1,7 +1,8 @@
 package org.epoll4j.examples.http;
 
 import org.epoll4j.examples.Main;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
@@ -14,16 +15,24 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The http program as its own JVM, started through Main: serves, then stops on SIGTERM with its summary. */
+/**
+ * The http program as its own JVM, started through Main: serves, then stops on SIGTERM with its summary; in both
+ * modes (callbacks and {@code --blocking}).
+ */
 @Timeout(60)
 class HttpSubprocessTest {
     private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
 
-    @Test
-    void servesAndStopsCleanlyOnSigterm() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    @ParameterizedTest(name = "blocking={0}")
+    @ValueSource(booleans = {false, true})
+    void servesAndStopsCleanlyOnSigterm(boolean blocking) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "http", "--port", "0", "--reactors", "2");
+                "http", "--port", "0", "--reactors", "2"));
+        if (blocking) {
+            cmd.add("--blocking");
+        }
         Path stdout = Files.createTempFile("http", ".out"); // a file: reading a pipe after exit races the JDK
         Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();

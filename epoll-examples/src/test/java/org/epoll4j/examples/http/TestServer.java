@@ -1,5 +1,8 @@
 package org.epoll4j.examples.http;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -15,6 +18,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** The http program run in-process on an ephemeral port, stopped with its test latch. */
 final class TestServer implements AutoCloseable {
+    /** Set by {@link BlockingMode}: every server started meanwhile runs with {@code --blocking}. */
+    static volatile boolean blocking;
+
+    /**
+     * On a test class: its servers (those of the {@code @BeforeAll} it inherits included, since an extension's
+     * callback runs before them) run with {@code --blocking}. Test classes run one at a time.
+     */
+    static final class BlockingMode implements BeforeAllCallback, AfterAllCallback {
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            blocking = true;
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            blocking = false;
+        }
+    }
+
     private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+)");
 
     final HttpServer command = new HttpServer();
@@ -47,10 +69,13 @@ final class TestServer implements AutoCloseable {
         CommandLine cl = new CommandLine(command);
         cl.setOut(new PrintWriter(sink, true));
         cl.setErr(new PrintWriter(sink, true));
-        String[] all = new String[args.length + 2];
+        String[] all = new String[args.length + (blocking ? 3 : 2)];
         all[0] = "--port";
         all[1] = "0";
         System.arraycopy(args, 0, all, 2, args.length);
+        if (blocking) {
+            all[all.length - 1] = "--blocking";
+        }
         thread = new Thread(() -> {
             try {
                 exit.complete(cl.execute(all));
@@ -67,9 +92,14 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    /** The handler of the (single) reactor. */
+    /** The handler of the (single) reactor (not with {@code --blocking}). */
     HttpHandler handler() {
         return command.handlers.get(0);
+    }
+
+    /** The largest partial-head buffer of a connection so far (either mode). */
+    int largestHeaderBuffer() {
+        return command.blockingHttp != null ? command.blockingHttp.largestBuffer.get() : handler().largestHeaderBuffer();
     }
 
     /** What the server printed so far. */

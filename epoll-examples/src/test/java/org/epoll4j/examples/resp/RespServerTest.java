@@ -169,6 +169,55 @@ class RespServerTest {
         assertEquals(expected, c.call("LRANGE", "w", "0", "-1"));
     }
 
+    /** GETEX, SETEX and PSETEX read their expiry as SET does (one helper): units, errors, no change on error. */
+    @Test
+    void expiryArgumentsOfTheSetFamily() throws Exception {
+        assertEquals("+OK", c.call("SET", "g", "v"));
+        assertEquals("v", c.call("GETEX", "g", "EX", "100"));
+        assertEquals(100L, c.call("TTL", "g"));
+        assertEquals("v", c.call("GETEX", "g", "PERSIST"));
+        assertEquals(-1L, c.call("TTL", "g"));
+        long inAMinute = System.currentTimeMillis() + 60_000;
+        assertEquals("v", c.call("GETEX", "g", "pxat", String.valueOf(inAMinute)));
+        assertEquals(60L, c.call("TTL", "g"));
+        assertEquals("-ERR invalid expire time in 'getex' command", c.call("GETEX", "g", "EX", "0"));
+        assertEquals(NOT_INT, c.call("GETEX", "g", "EXAT", "soon"));
+        assertEquals(SYNTAX, c.call("GETEX", "g", "EX", "1", "PX", "1"));
+        assertEquals(SYNTAX, c.call("GETEX", "g", "PERSIST", "EX", "1"));
+        assertEquals(60L, c.call("TTL", "g"), "failed GETEXs change nothing");
+        assertEquals("+OK", c.call("SETEX", "s", "30", "v"));
+        assertEquals(30L, c.call("TTL", "s"));
+        assertEquals("+OK", c.call("PSETEX", "s", "40000", "w"));
+        assertEquals(40L, c.call("TTL", "s"));
+        assertEquals("-ERR invalid expire time in 'setex' command", c.call("SETEX", "s", "0", "v"));
+        assertEquals("-ERR invalid expire time in 'psetex' command", c.call("PSETEX", "s", "-5", "v"));
+        assertEquals(NOT_INT, c.call("SETEX", "s", "x", "v"));
+        assertEquals("w", c.call("GET", "s"));
+    }
+
+    /** LRANGE, ZRANGE and BITCOUNT read their index ranges alike (one helper): negative from the end, clamped. */
+    @Test
+    void indexRangesOfZrangeAndBitcount() throws Exception {
+        assertEquals(3L, c.call("ZADD", "z", "1", "a", "2", "b", "3", "c"));
+        assertEquals(List.of("a", "b", "c"), c.call("ZRANGE", "z", "0", "-1"));
+        assertEquals(List.of("b", "c"), c.call("ZRANGE", "z", "-2", "-1"));
+        assertEquals(List.of("a", "b", "c"), c.call("ZRANGE", "z", "-100", "100"));
+        assertEquals(List.of(), c.call("ZRANGE", "z", "2", "1"));
+        assertEquals(List.of(), c.call("ZRANGE", "z", "5", "10"));
+        assertEquals(List.of(), c.call("ZRANGE", "nope", "0", "-1"));
+        assertEquals(List.of("a", "1"), c.call("ZRANGE", "z", "0", "0", "WITHSCORES"));
+        assertEquals(NOT_INT, c.call("ZRANGE", "z", "x", "1"));
+        assertEquals("+OK", c.call("SET", "bits", "foobar"));
+        assertEquals(26L, c.call("BITCOUNT", "bits"));
+        assertEquals(4L, c.call("BITCOUNT", "bits", "0", "0"));
+        assertEquals(6L, c.call("BITCOUNT", "bits", "1", "1"));
+        assertEquals(4L, c.call("BITCOUNT", "bits", "-1", "-1"));
+        assertEquals(26L, c.call("BITCOUNT", "bits", "-100", "100"));
+        assertEquals(0L, c.call("BITCOUNT", "bits", "5", "2"));
+        assertEquals(0L, c.call("BITCOUNT", "nope", "0", "-1"));
+        assertEquals(NOT_INT, c.call("BITCOUNT", "bits", "0", "y"));
+    }
+
     @Test
     void hashesAndSets() throws Exception {
         assertEquals(2L, c.call("HSET", "h", "a", "1", "b", "2"));

@@ -73,17 +73,6 @@ class StatsdServerTest {
         assertEquals("counters.ok.count 1 1\ncounters.ok.rate 1 1\n", m.flush("", 1, 1, new int[0]));
     }
 
-    private static String awaitOutput(ServerUnderTest s, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (s.output().contains(expected)) {
-                return s.output();
-            }
-            Thread.sleep(20); // polling captured output of a periodic flush: there is no event to wait on
-        }
-        throw new AssertionError("no '" + expected + "' in output:\n" + s.output() + "\nerrors:\n" + s.errors());
-    }
-
     private static ServerUnderTest start(String... extra) {
         StatsdServer server = new StatsdServer();
         CountDownLatch stop = new CountDownLatch(1);
@@ -104,8 +93,8 @@ class StatsdServerTest {
             int port = s.port();
             byte[] b = "java.hits:4|c\njava.lat:7|ms".getBytes(StandardCharsets.US_ASCII);
             c.send(new DatagramPacket(b, b.length, InetAddress.getByName("127.0.0.1"), port));
-            awaitOutput(s, "stats.counters.java.hits.count 4 ");
-            awaitOutput(s, "stats.timers.java.lat.p99 7 ");
+            s.awaitOutput("stats.counters.java.hits.count 4 ");
+            s.awaitOutput("stats.timers.java.lat.p99 7 ");
         } finally {
             s.requestStop();
             assertEquals(0, s.awaitExit());
@@ -126,8 +115,8 @@ class StatsdServerTest {
             p.getOutputStream().write("nc.gauge:42|g\nnc.users:x|s\n".getBytes(StandardCharsets.US_ASCII));
             p.getOutputStream().close();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "nc did not end");
-            awaitOutput(s, "stats.gauges.nc.gauge 42 ");
-            awaitOutput(s, "stats.sets.nc.users.count 1 ");
+            s.awaitOutput("stats.gauges.nc.gauge 42 ");
+            s.awaitOutput("stats.sets.nc.users.count 1 ");
         } finally {
             s.requestStop();
             assertEquals(0, s.awaitExit());
