@@ -17,8 +17,8 @@
 #      shared/bench/build.sh are used when present there; otherwise the comparison skips c-echo and drives the load
 #      with its Java load generator), MVN_ARGS (default -o: offline).
 #
-# Expected duration on a quiet 2-vCPU machine: full run about 25 minutes (JMH ~51 benchmark/parameter combinations
-# x ~10 s = ~9 min; comparison 4 loads x 4 servers x 3 rounds x ~15 s = ~12 min; build and charts ~2 min); --quick
+# Expected duration on a quiet 2-vCPU machine: full run about 27 minutes (JMH ~63 benchmark/parameter combinations
+# x ~10 s = ~11 min, TlsRecordBenchmark's 12 included; comparison 4 loads x 4 servers x 3 rounds x ~15 s = ~12 min; build and charts ~2 min); --quick
 # about 5 minutes. Each stage is bounded with `timeout` (JMH 60 min, comparison 60 min; quick: 20 and 15 min).
 # Needs ~10,300 open fds (10,000 watched eventfds in MultiplexBenchmark; 10,000 idle connections in the comparison):
 # the script raises `ulimit -n` (to 65536, else to the hard limit) and stops with a clear message if that is not

@@ -42,6 +42,11 @@ final class NetContext implements IoFigures.Source {
 
     /** Plaintext that TLS connections decrypt into and hand to onData; grown to the largest session's need. */
     private ByteBuffer tlsPlain;
+    /**
+     * Heap copy of the read buffer's ciphertext that TLS connections unwrap from: the JDK's AES-GCM decrypts direct
+     * input by first copying it into a new heap buffer, one allocation per record (see TlsTransport.received).
+     */
+    private ByteBuffer tlsNetIn;
     /** Ciphertext that TLS connections wrap into before handing it to their outbound queue (which copies it). */
     private ByteBuffer tlsNetOut;
     /** TLS record-sized heap buffers lent to connections while they hold a partial record or held plaintext. */
@@ -132,6 +137,14 @@ final class NetContext implements IoFigures.Source {
             tlsPlain = ByteBuffer.allocate(Math.max(size, 17 * 1024));
         }
         return tlsPlain;
+    }
+
+    /** The shared heap buffer for ciphertext read, at least {@code size} bytes (valid until the next read). */
+    ByteBuffer tlsNetIn(int size) {
+        if (tlsNetIn == null || tlsNetIn.capacity() < size) {
+            tlsNetIn = ByteBuffer.allocate(Math.max(size, READ_BUFFER_SIZE));
+        }
+        return tlsNetIn;
     }
 
     /**

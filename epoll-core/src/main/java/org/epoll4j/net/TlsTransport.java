@@ -115,7 +115,11 @@ final class TlsTransport implements Transport {
         try {
             while (true) {
                 if (netIn == null) {
-                    process(src);
+                    if (src.isDirect()) {
+                        processCopy(src);
+                    } else {
+                        process(src);
+                    }
                     return;
                 }
                 int n = Math.min(src.remaining(), netIn.remaining());
@@ -153,6 +157,23 @@ final class TlsTransport implements Transport {
                 // records left unread
                 netIn.put(src);
             }
+        }
+    }
+
+    /**
+     * Unwraps the whole records of {@code src} (the reactor's direct read buffer) from a heap copy, moving
+     * {@code src}'s position past what was consumed. The JDK's AES-GCM copies direct input into a heap buffer it
+     * allocates for each record; one copy into the reactor's shared heap buffer costs the same and allocates nothing.
+     */
+    private void processCopy(ByteBuffer src) throws Exception {
+        int start = src.position();
+        int n = src.remaining();
+        ByteBuffer heap = ctx.tlsNetIn(n).clear();
+        heap.put(0, src, start, n).limit(n);
+        try {
+            process(heap);
+        } finally {
+            src.position(start + heap.position());
         }
     }
 
