@@ -30,7 +30,8 @@ package org.epoll4j;
  *                            totals of those that closed
  * @param bytesWritten        bytes the kernel accepted from this reactor's connections, counted the same way
  * @param directMemoryBytes   direct (off-heap) memory the reactor and its connection layer hold: the event array,
- *                            the shared read, bounce and iovec buffers, and write-queue chunks, queued or pooled
+ *                            the shared read, bounce and iovec buffers, write-queue chunks, queued or pooled, and
+ *                            each open datagram endpoint's batch and send-queue buffers
  */
 public record ReactorStats(long loopIterations, long epollWaits, long eventsDispatched, long staleEventsDropped,
                            long wakeupsWritten, long tasksRun, long timersFired, long handlerFailures,

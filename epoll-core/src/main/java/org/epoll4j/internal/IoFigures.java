@@ -1,8 +1,10 @@
 package org.epoll4j.internal;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The connection and memory figures a layer above the reactor adds to {@code Reactor.stats()}: the reactor package
@@ -14,7 +16,7 @@ import java.util.WeakHashMap;
  */
 public final class IoFigures {
     /** Sources by owner (a reactor), weakly: observation must not keep a dropped reactor alive. */
-    private static final Map<Object, Source> SOURCES = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<Object, List<Source>> SOURCES = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** Connections open now. */
     public int connections;
@@ -41,15 +43,29 @@ public final class IoFigures {
     }
 
     /**
-     * Makes {@code source} contribute to {@code owner}'s snapshots (replacing an earlier one). The registry holds
-     * owners weakly and sources strongly, so a source must refer to its owner only through what the owner's close
-     * releases (the net layer's does through its open connections, which a reactor's close closes).
+     * Makes {@code source} contribute to {@code owner}'s snapshots, beside the sources registered before. The
+     * registry holds owners weakly and sources strongly, so a source must refer to its owner only through what the
+     * owner's close releases (the net layer's does through its open connections, which a reactor's close closes), or
+     * be {@link #unregister unregistered} when it ends (a datagram endpoint's does when its registration ends).
      *
      * @param owner  the reactor
-     * @param source its contributor
+     * @param source a contributor
      */
     public static void register(Object owner, Source source) {
-        SOURCES.put(owner, source);
+        SOURCES.computeIfAbsent(owner, o -> new CopyOnWriteArrayList<>()).add(source);
+    }
+
+    /**
+     * Stops {@code source} contributing to {@code owner}'s snapshots (nothing if it does not).
+     *
+     * @param owner  the reactor
+     * @param source the contributor
+     */
+    public static void unregister(Object owner, Source source) {
+        List<Source> list = SOURCES.get(owner);
+        if (list != null) {
+            list.remove(source);
+        }
     }
 
     /**
@@ -59,9 +75,11 @@ public final class IoFigures {
      * @param into  the snapshot being built
      */
     public static void collect(Object owner, IoFigures into) {
-        Source s = SOURCES.get(owner);
-        if (s != null) {
-            s.addTo(into);
+        List<Source> list = SOURCES.get(owner);
+        if (list != null) {
+            for (Source s : list) {
+                s.addTo(into);
+            }
         }
     }
 }

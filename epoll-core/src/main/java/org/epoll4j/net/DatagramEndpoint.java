@@ -10,6 +10,7 @@ import org.epoll4j.Ready;
 import org.epoll4j.Registration;
 import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.IoFigures;
 import org.epoll4j.internal.LibC;
 import org.epoll4j.internal.MmsgHdr;
 import org.epoll4j.internal.NativeMemory;
@@ -422,6 +423,16 @@ public final class DatagramEndpoint implements AutoCloseable {
 
     private void registerNow() throws EpollException {
         registration = reactor.register(fd, Interest.READ, TriggerMode.LEVEL, new Events());
+        IoFigures.register(reactor, figures); // its direct buffers count in the reactor's figures until it ends
+    }
+
+    /** The endpoint's direct buffers (receive batch, send queue, headers), for {@code ReactorStats}. */
+    private final IoFigures.Source figures = into -> into.directMemoryBytes += directMemoryBytes();
+
+    /** Bytes of direct memory this endpoint holds: fixed at open, released with it. */
+    long directMemoryBytes() {
+        return (long) scratch.capacity() + recvMem.capacity() + recvData.capacity() + sendMem.capacity()
+                + arena.capacity();
     }
 
     // ------------------------------------------------------------------ connect, multicast, addresses
@@ -1166,6 +1177,7 @@ public final class DatagramEndpoint implements AutoCloseable {
         @Override
         public void onClosed(Registration registration, Throwable cause) {
             open = false;
+            IoFigures.unregister(reactor, figures);
             dropped += count;
             count = 0;
             if (!(cause instanceof org.epoll4j.FdReusedException)) {

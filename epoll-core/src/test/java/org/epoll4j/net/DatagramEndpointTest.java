@@ -153,6 +153,21 @@ class DatagramEndpointTest {
         roundTrips(InetAddress.getByName("::1"));
     }
 
+    /** An endpoint's direct buffers count in its reactor's direct-memory figure while it is open, and only then. */
+    @Test
+    void itsDirectBuffersCountInTheReactorsFigures() throws Exception {
+        try (Loop loop = Loop.start("dgram-figures")) {
+            long before = loop.call(() -> loop.reactor.stats().directMemoryBytes());
+            DatagramEndpoint ep = DatagramEndpoint.open(loop.reactor, new InetSocketAddress(LOOPBACK, 0), new Echo());
+            long held = ep.directMemoryBytes();
+            assertTrue(held > 0, "an endpoint holds its batch buffers");
+            assertEquals(before + held, (long) loop.call(() -> loop.reactor.stats().directMemoryBytes()));
+            ep.close();
+            loop.barrier();
+            assertEquals(before, (long) loop.call(() -> loop.reactor.stats().directMemoryBytes()));
+        }
+    }
+
     @Test
     void packedIpv4SenderNeedsNoObject() throws Exception {
         try (Loop loop = Loop.start("dgram-packed"); DatagramSocket c = client(LOOPBACK)) {
