@@ -69,12 +69,14 @@ public final class BlockingConnection implements Closeable {
     private static final long POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
+    /** Where views get their connection's {@link DirectSend}. */
+    static final java.util.function.Function<Connection, DirectSend> DIRECT_SENDS = Connection::directSender;
+
     /**
-     * Where views get their connection's {@link DirectSend}: none until {@link Connection} provides one (then this
-     * becomes {@code Connection::directSend} or similar), so every write is handed to the loop. Package-private: a
-     * wiring seam, not a setting.
+     * Where views get their connection's {@link DirectSend} ({@link #DIRECT_SENDS}; null for a view whose every write
+     * is handed to the loop). Package-private: a seam for tests and benchmarks, not a setting.
      */
-    static volatile java.util.function.Function<Connection, DirectSend> directSends = c -> null;
+    static volatile java.util.function.Function<Connection, DirectSend> directSends = DIRECT_SENDS;
 
     private final Connection connection;
     private final Reactor reactor;
@@ -1144,7 +1146,7 @@ public final class BlockingConnection implements Closeable {
     /**
      * The connection's side of a direct send: a writer's thread sends with one non-blocking send(2) of its own
      * instead of handing the bytes to the loop (one loop wake-up and one copy less per write). {@link Connection}
-     * does not provide one yet ({@link #directSends}); the contract it must meet:
+     * provides it ({@link Connection#directSender}, implemented by {@code Outbound.trySendDirect}); the contract:
      * <ul>
      *   <li>Called on a thread that is not the loop, by a view that keeps its rule: nothing of the view is staged or
      *       being handed off, and no other direct send of the view runs.</li>

@@ -740,6 +740,7 @@ public final class Connection {
             if (phase == Phase.CLOSED || isClosing() || outputShutdown || shutdownPending) {
                 return;
             }
+            out.endDirectSends(); // the FIN must follow every byte: no writer's direct send starts after this
             try {
                 transport.endOutput(); // TLS: close_notify after what is held, then the FIN (TLS 1.3 half-close)
             } catch (Throwable t) {
@@ -800,6 +801,7 @@ public final class Connection {
                 return;
             }
             phase = Phase.CLOSING;
+            out.endDirectSends();
             try {
                 transport.endOutput(); // uncorks; TLS: close_notify after every byte written so far
             } catch (Throwable t) {
@@ -920,8 +922,9 @@ public final class Connection {
             lingerTimer.cancel();
             lingerTimer = null;
         }
-        if (ownsFd) {
-            LibC.close(fd);
+        out.endDirectSends();
+        if (ownsFd && out.claimFdForClose()) {
+            LibC.close(fd); // else a direct send is under way on another thread, and closes it when done
         }
         ctx.connectionClosed(this); // its byte counts are final now (a connection never opened is not there)
         if (countedOpen) {
@@ -1013,6 +1016,11 @@ public final class Connection {
     }
 
     /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
+    /** Write calls made by direct sends (the blocking facade's writers) so far. */
+    long directWriteCalls() {
+        return out.directWriteCalls();
+    }
+
     long writeCalls() {
         return out.writeCalls();
     }
@@ -1147,6 +1155,9 @@ public final class Connection {
         }
         driver = d;
         in.driver(d);
+        if (d != null) {
+            out.endDirectSends(); // the driver writes to the socket itself
+        }
         interestChanged();
     }
 
@@ -1196,6 +1207,19 @@ public final class Connection {
     /** The ALPN protocol agreed in the handshake; {@code null} without TLS or ALPN, empty if the peer had none. */
     public String applicationProtocol() {
         return transport.applicationProtocol();
+    }
+
+    /**
+     * The blocking facade's direct send for this connection (on the loop thread, while open): a writer on another
+     * thread sends with a non-blocking send(2) of its own while nothing is queued (see
+     * {@link BlockingConnection.DirectSend}); null under TLS, splice or fd passing, whose writes stay the loop's.
+     */
+    BlockingConnection.DirectSend directSender() {
+        if (isTls() || driver != null || config.fileDescriptorPassing() || phase != Phase.OPEN) {
+            return null;
+        }
+        out.enableDirectSends();
+        return out::trySendDirect;
     }
 
     /** Whether this connection runs TLS. */

@@ -19,6 +19,8 @@ final class IdleTimer implements Runnable {
     private final long allIdle;
     private long lastRead;
     private long lastWrite;
+    /** When a direct send (another thread's, see Outbound.trySendDirect) last sent; 0 if none did. */
+    private volatile long lastWriteElsewhere;
     private Timeout timer;
 
     IdleTimer(Connection connection, ConnectionConfig config) {
@@ -54,6 +56,11 @@ final class IdleTimer implements Runnable {
         lastWrite = System.nanoTime();
     }
 
+    /** A write from another thread (a direct send): counted at the next check. */
+    void wroteElsewhere() {
+        lastWriteElsewhere = System.nanoTime();
+    }
+
     private void schedule(long nanos) {
         timer = connection.reactor().schedule(Duration.ofNanos(Math.max(nanos, 1_000_000)), this);
     }
@@ -66,6 +73,10 @@ final class IdleTimer implements Runnable {
         }
         long now = System.nanoTime();
         long next = Long.MAX_VALUE;
+        long elsewhere = lastWriteElsewhere;
+        if (elsewhere != 0 && elsewhere - lastWrite > 0) {
+            lastWrite = elsewhere;
+        }
         try {
             if (readIdle > 0) {
                 long left = readIdle - (now - lastRead);

@@ -54,6 +54,19 @@ final class NetContext implements IoFigures.Source {
     static final int TLS_BUFFER_SIZE = 17 * 1024;
     private static final int MAX_POOLED_TLS_BUFFERS = 64;
 
+    /**
+     * Direct buffers that writers on other threads (direct sends, see Outbound.trySendDirect) copy heap bytes into
+     * for send(2): lent for one send, at most {@link #SEND_BOUNCES} per reactor, each made when first needed. A bit
+     * of {@link #sendBouncesBusy} per slot says it is lent; taking the bit (a CAS) also publishes the slot's buffer.
+     */
+    static final int SEND_BOUNCES = 4;
+    static final int SEND_BOUNCE_SIZE = 64 * 1024;
+    private final ByteBuffer[] sendBounces = new ByteBuffer[SEND_BOUNCES];
+    private final long[] sendBounceAddresses = new long[SEND_BOUNCES];
+    private final java.util.concurrent.atomic.AtomicInteger sendBouncesBusy =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private volatile int sendBouncesMade;
+
     private NetContext() {
         MsgHdr.verifyLayout(); // once per process: a wrong layout would send the wrong bytes
         iov.putLong(MSGHDR_AT + MsgHdr.MSG_IOV, iovAddress); // msg_name/namelen/control/flags stay 0
@@ -112,6 +125,7 @@ final class NetContext implements IoFigures.Source {
     /** Direct memory held: the shared buffers and every chunk alive (queued or pooled). */
     long directMemoryBytes() {
         return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE
+                + (long) sendBouncesMade * SEND_BOUNCE_SIZE
                 + (rightsOut != null ? rightsOut.capacity() : 0) + (rightsIn != null ? rightsIn.capacity() : 0);
     }
 
@@ -272,6 +286,44 @@ final class NetContext implements IoFigures.Source {
             lastDirect = direct;
         }
         return lastDirectAddress;
+    }
+
+    /**
+     * Lends a send bounce slot to a writer on any thread: its index, or -1 if all are lent (the writer hands its bytes
+     * to the loop instead). {@link #sendBounce} and {@link #sendBounceAddress} give the slot's buffer.
+     */
+    int takeSendBounce() {
+        while (true) {
+            int busy = sendBouncesBusy.get();
+            int free = Integer.numberOfTrailingZeros(~busy);
+            if (free >= SEND_BOUNCES) {
+                return -1;
+            }
+            if (sendBouncesBusy.compareAndSet(busy, busy | (1 << free))) {
+                if (sendBounces[free] == null) {
+                    ByteBuffer b = NativeMemory.allocate(SEND_BOUNCE_SIZE);
+                    sendBounceAddresses[free] = NativeMemory.address(b);
+                    sendBounces[free] = b;
+                    synchronized (sendBounces) {
+                        sendBouncesMade++;
+                    }
+                }
+                return free;
+            }
+        }
+    }
+
+    ByteBuffer sendBounce(int slot) {
+        return sendBounces[slot];
+    }
+
+    long sendBounceAddress(int slot) {
+        return sendBounceAddresses[slot];
+    }
+
+    /** Takes back the slot {@link #takeSendBounce} lent (only its holder clears its bit). */
+    void giveSendBounce(int slot) {
+        sendBouncesBusy.getAndAdd(-(1 << slot));
     }
 
     Chunk takeChunk() {

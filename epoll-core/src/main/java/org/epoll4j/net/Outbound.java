@@ -5,6 +5,8 @@ import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
@@ -15,6 +17,13 @@ import java.nio.channels.FileChannel;
  *
  * <p>What it needs of its connection goes through {@link Owner}, so that the lifecycle (closing, shutting down
  * output, epoll interest) stays the connection's.
+ *
+ * <p>Direct sends (the blocking facade, {@link BlockingConnection.DirectSend}): once {@link #enableDirectSends} ran,
+ * a writer on another thread may send with one non-blocking send(2) of its own while nothing is queued. One token
+ * word ({@code direct}) keeps that safe without a lock: the writer takes it from 0 to {@code VT} for its send; the
+ * loop takes {@code LOOP} around each of its own sends, and if the writer holds the token it queues instead and sets
+ * {@code DEFERRED}, so that the writer's release schedules the flush; a close sets {@code CLOSED}, and if the writer
+ * holds the token then, the writer's release closes the fd, so the fd is never closed (and reused) under a send.
  */
 final class Outbound {
     /**
@@ -53,6 +62,21 @@ final class Outbound {
         void writabilityChanged(boolean writable);
     }
 
+    /** The token's bits (see the class comment). */
+    private static final int VT = 1;
+    private static final int DEFERRED = 2;
+    private static final int LOOP = 4;
+    private static final int CLOSED = 8;
+    private static final VarHandle DIRECT;
+
+    static {
+        try {
+            DIRECT = MethodHandles.lookup().findVarHandle(Outbound.class, "direct", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Owner owner;
     private final NetContext ctx;
     private final int fd;
@@ -66,6 +90,18 @@ final class Outbound {
     private volatile boolean corked;
     private volatile boolean writable = true;
     private volatile long bytesWritten;
+
+    /** Whether writers on other threads may send directly (set once, on the loop, before any of them can). */
+    private boolean directEnabled;
+    /** The direct-send token (see the class comment); only touched once direct sends are enabled. */
+    @SuppressWarnings("unused") // through DIRECT
+    private volatile int direct;
+    /** Cleared for good when the output ends (close, shutdownOutput, a splice driver): no direct send from then. */
+    private volatile boolean directOpen;
+    /** What direct sends sent and their calls: written only by the token's holder, so plain increments suffice. */
+    private volatile long directBytes;
+    private volatile long directCalls;
+    private final Runnable flushDeferred = this::flushDeferred;
 
     Outbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
         this.owner = owner;
@@ -83,9 +119,14 @@ final class Outbound {
         if (!src.hasRemaining()) {
             return;
         }
-        if (queue.isEmpty() && !owner.connecting() && !corked) {
-            if (!sendNow(src)) {
-                return; // failed: closed with the cause
+        if (queue.isEmpty() && !owner.connecting() && !corked && acquire()) {
+            boolean sent = sendNow(src);
+            release();
+            if (!sent) {
+                EpollException e = failure;
+                failure = null;
+                owner.fail(e);
+                return;
             }
             if (!src.hasRemaining()) {
                 return;
@@ -127,10 +168,18 @@ final class Outbound {
      * connection closes.
      */
     void writeWithRights(ByteBuffer src, int[] fds) {
-        if (queue.isEmpty() && !owner.connecting() && !corked) {
-            int r = sendRightsNow(src, fds);
+        if (queue.isEmpty() && !owner.connecting() && !corked && acquire()) {
+            int r;
+            try {
+                r = sendRightsNow(src, fds);
+            } finally {
+                release();
+            }
             if (r == FAILED) {
                 closeAll(fds);
+                EpollException e = failure;
+                failure = null;
+                owner.fail(e);
                 return; // closed with the cause
             }
             if (r == SENT) {
@@ -147,6 +196,8 @@ final class Outbound {
     private static final int SENT = 0;
     private static final int AGAIN = 1;
     private static final int FAILED = 2;
+    /** Why sendNow or sendRightsNow failed: the caller fails the connection once it released the token. */
+    private EpollException failure;
 
     /** One sendmsg of (the first 64 KiB of) {@code src} with an SCM_RIGHTS message: SENT, AGAIN (nothing) or FAILED. */
     private int sendRightsNow(ByteBuffer src, int[] fds) {
@@ -175,8 +226,8 @@ final class Outbound {
                 if (err == Errno.EINTR) {
                     continue;
                 }
-                owner.fail(new EpollException("sendmsg(fd=" + fd + ", " + len + " bytes, SCM_RIGHTS with "
-                        + fds.length + " fds)", err));
+                failure = new EpollException("sendmsg(fd=" + fd + ", " + len + " bytes, SCM_RIGHTS with "
+                        + fds.length + " fds)", err); // failed by the caller, once it no longer holds the token
                 return FAILED;
             }
             src.position(src.position() + (int) n);
@@ -194,7 +245,7 @@ final class Outbound {
         }
     }
 
-    /** Sends what the socket takes now; false if the connection failed (and was closed). */
+    /** Sends what the socket takes now; false if send(2) failed ({@link #failure} says why: the caller fails). */
     private boolean sendNow(ByteBuffer src) {
         while (src.hasRemaining()) {
             long addr;
@@ -218,7 +269,7 @@ final class Outbound {
                 if (err == Errno.EINTR) {
                     continue;
                 }
-                owner.fail(new EpollException("send(fd=" + fd + ", " + len + " bytes)", err));
+                failure = new EpollException("send(fd=" + fd + ", " + len + " bytes)", err);
                 return false;
             }
             src.position(src.position() + (int) n);
@@ -252,15 +303,20 @@ final class Outbound {
     }
 
     private void flush() {
+        if (!acquire()) {
+            return; // a direct send runs: its release schedules flushDeferred
+        }
         long before = queue.bytes();
         int result;
         try {
             result = queue.flush(fd, config.writeBudget());
             writeCalls += queue.lastCalls();
         } catch (IOException e) {
+            release();
             owner.fail(e);
             return;
         }
+        release();
         long sent = before - queue.bytes();
         bytesWritten += sent;
         if (sent > 0 && idle != null) {
@@ -302,6 +358,13 @@ final class Outbound {
         }
     }
 
+    /** A direct send held the token while the loop wanted to send: what was queued meanwhile goes now. */
+    private void flushDeferred() {
+        if (!owner.closed() && !owner.connecting() && !corked && !queue.isEmpty()) {
+            flush();
+        }
+    }
+
     private void flushAgain() {
         flushScheduled = false;
         if (!owner.closed() && !owner.connecting() && !corked && !queue.isEmpty()) {
@@ -334,6 +397,164 @@ final class Outbound {
         if (idle != null) {
             idle.wrote();
         }
+    }
+
+    // ------------------------------------------------------------------ direct sends (another thread's)
+
+    /** Lets writers on other threads send directly from now on (loop thread, before any of them can try). */
+    void enableDirectSends() {
+        directEnabled = true;
+        directOpen = true;
+    }
+
+    /** The output ends (closing, shut down, driven by splice): no direct send starts from now on. */
+    void endDirectSends() {
+        directOpen = false;
+    }
+
+    /**
+     * The loop takes the token for a send of its own; false if a direct send holds it (then {@code DEFERRED} is set,
+     * and the caller queues instead of sending: the writer's release schedules the flush).
+     */
+    private boolean acquire() {
+        if (!directEnabled) {
+            return true;
+        }
+        while (true) {
+            int s = direct;
+            if ((s & VT) == 0) {
+                if (DIRECT.compareAndSet(this, s, s | LOOP)) {
+                    return true;
+                }
+            } else if ((s & DEFERRED) != 0 || DIRECT.compareAndSet(this, s, s | DEFERRED)) {
+                return false;
+            }
+        }
+    }
+
+    private void release() {
+        if (directEnabled) {
+            DIRECT.getAndBitwiseAnd(this, ~LOOP);
+        }
+    }
+
+    /**
+     * The connection is about to close its fd: true if it may now; false if a direct send holds the token, whose
+     * release closes the fd instead. Either way no direct send starts after this.
+     */
+    boolean claimFdForClose() {
+        if (!directEnabled) {
+            return true;
+        }
+        directOpen = false;
+        return ((int) DIRECT.getAndBitwiseOr(this, CLOSED) & VT) == 0;
+    }
+
+    /**
+     * A direct send from a thread that is not the loop's (see {@link BlockingConnection.DirectSend} for the
+     * contract): sends a prefix of {@code src} with non-blocking send(2) calls while the output is open, uncorked
+     * and nothing is queued. Returns the bytes sent, 0 if the socket took none (EAGAIN), -1 if not possible now or
+     * send(2) failed (the loop meets that error on its next send or read).
+     */
+    int trySendDirect(ByteBuffer src) {
+        if (!acquireDirect()) {
+            return -1;
+        }
+        try {
+            return sendDirectHeld(src);
+        } finally {
+            releaseDirect();
+        }
+    }
+
+    /** A writer takes the token (false: the output ended, or the loop or another writer holds it). */
+    boolean acquireDirect() {
+        return directOpen && DIRECT.compareAndSet(this, 0, VT);
+    }
+
+    /** {@link #trySendDirect}'s sends, with the token held. */
+    private int sendDirectHeld(ByteBuffer src) {
+        if (!directOpen || corked || queue.bytes() != 0) {
+            return -1;
+        }
+        boolean heap = !src.isDirect();
+        int slot = -1;
+        ByteBuffer bounce = null;
+        long base;
+        if (heap) {
+            slot = ctx.takeSendBounce();
+            if (slot < 0) {
+                return -1;
+            }
+            bounce = ctx.sendBounce(slot);
+            base = ctx.sendBounceAddress(slot);
+        } else {
+            base = org.epoll4j.internal.NativeMemory.address(src); // not ctx.address: its cache is the loop's
+        }
+        int total = 0;
+        long calls = 0;
+        try {
+            while (src.hasRemaining()) {
+                int pos = src.position();
+                int len;
+                long addr;
+                if (heap) {
+                    len = Math.min(src.remaining(), bounce.capacity());
+                    bounce.put(0, src, pos, len);
+                    addr = base;
+                } else {
+                    len = src.remaining();
+                    addr = base + pos;
+                }
+                long n = LibC.send(fd, addr, len, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+                calls++;
+                if (n < 0) {
+                    int err = LibC.errno();
+                    if (err == Errno.EINTR) {
+                        continue;
+                    }
+                    if (err != Errno.EAGAIN && total == 0) {
+                        total = -1;
+                    }
+                    break;
+                }
+                src.position(pos + (int) n);
+                total += (int) n;
+                if (n < len) {
+                    break;
+                }
+            }
+        } finally {
+            if (slot >= 0) {
+                ctx.giveSendBounce(slot);
+            }
+        }
+        if (total > 0) {
+            directBytes += total;
+            if (idle != null) {
+                idle.wroteElsewhere();
+            }
+        }
+        directCalls += calls;
+        return total;
+    }
+
+    /**
+     * The writer gives the token back: if the connection closed meanwhile, it closes the fd (the close left that to
+     * it); if the loop queued bytes meanwhile, a task flushes them.
+     */
+    void releaseDirect() {
+        int s = (int) DIRECT.getAndBitwiseAnd(this, ~(VT | DEFERRED));
+        if ((s & CLOSED) != 0) {
+            LibC.close(fd);
+        } else if ((s & DEFERRED) != 0) {
+            owner.later(flushDeferred);
+        }
+    }
+
+    /** Write calls made by direct sends so far. */
+    long directWriteCalls() {
+        return directCalls;
     }
 
     // ------------------------------------------------------------------ cork
@@ -398,12 +619,12 @@ final class Outbound {
     }
 
     long bytesWritten() {
-        return bytesWritten;
+        return bytesWritten + directBytes;
     }
 
-    /** Write system calls (send, sendmsg, sendfile) made so far. */
+    /** Write system calls (send, sendmsg, sendfile) made so far, direct sends included. */
     long writeCalls() {
-        return writeCalls;
+        return writeCalls + directCalls;
     }
 
     /** The most write calls one flush of the queue has made. */

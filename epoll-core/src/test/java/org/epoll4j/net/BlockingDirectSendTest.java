@@ -63,7 +63,7 @@ class BlockingDirectSendTest {
 
     @AfterEach
     void uninstall() {
-        BlockingConnection.directSends = c -> null;
+        BlockingConnection.directSends = BlockingConnection.DIRECT_SENDS;
     }
 
     @Test
@@ -110,6 +110,100 @@ class BlockingDirectSendTest {
                 served.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
                 assertTrue(ShortSends.direct.get() > 0, "some bytes went directly");
                 assertTrue(ShortSends.direct.get() < total, "some went through the loop");
+            }
+        }
+    }
+
+    @Test
+    void theConnectionsOwnDirectSendKeepsOrderAndCountsEveryByte() throws Exception {
+        int total = 4 << 20;
+        try (Loop loop = Loop.start("direct-real")) {
+            CompletableFuture<long[]> served = new CompletableFuture<>();
+            TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                    .config(ConnectionConfig.defaults().withWriteWatermarks(4096, 16384))
+                    .childOptions(SockOpts.empty().with(SockOpt.SO_SNDBUF, 16 * 1024)) // fills: sends go partial
+                    .handlerFactory(BlockingService.of(c -> {
+                        try {
+                            Random r = new Random(SEED + 5);
+                            long pos = 0;
+                            while (pos < total) {
+                                int len = (int) Math.min(total - pos, 1 + r.nextInt(3000));
+                                byte[] chunk = bytes(SEED, pos, len);
+                                if (r.nextBoolean()) {
+                                    c.write(chunk, 0, len);
+                                } else { // a direct buffer: sent from where it is, no bounce
+                                    c.write(ByteBuffer.allocateDirect(len).put(chunk).flip());
+                                }
+                                pos += len;
+                            }
+                            c.flush();
+                            Connection conn = c.connection();
+                            served.complete(new long[] {conn.bytesWritten(), conn.directWriteCalls(),
+                                    conn.writeCalls()});
+                        } catch (Throwable t) {
+                            served.completeExceptionally(t);
+                            throw t;
+                        }
+                    })).start();
+            try (server; SocketChannel client = SocketChannel.open()) {
+                client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+                client.connect(server.localAddress());
+                Verifier v = new Verifier(SEED, "direct-real");
+                ByteBuffer b = ByteBuffer.allocate(1500);
+                long got = 0;
+                Random pace = new Random(SEED + 6);
+                while (got < total) {
+                    b.clear().limit(1 + pace.nextInt(1500)); // short reads: the socket fills, sends go partial
+                    int n = client.read(b);
+                    if (n < 0) {
+                        break;
+                    }
+                    v.check(b.array(), 0, n);
+                    got += n;
+                }
+                assertEquals(total, got);
+                long[] counts = served.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(total, counts[0], "bytesWritten counts direct and loop sends alike");
+                assertTrue(counts[1] > 0, "some writes went directly");
+                assertTrue(counts[2] > counts[1], "some went through the loop (the socket was full)");
+            }
+        }
+    }
+
+    @Test
+    void closingWhileWritersSendDirectlyLeavesNoFdAndEndsTheWriterClearly() throws Exception {
+        // The loop's close races the handler's direct sends: whichever holds the token, the fd is closed exactly
+        // once (FdLeakCheck) and the writer ends with a clear exception, never a write to a reused fd.
+        for (int round = 0; round < 20; round++) {
+            try (Loop loop = Loop.start("direct-close")) {
+                CompletableFuture<Throwable> ended = new CompletableFuture<>();
+                CompletableFuture<Connection> opened = new CompletableFuture<>();
+                TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                        .handlerFactory(BlockingService.of(c -> {
+                            opened.complete(c.connection());
+                            byte[] chunk = new byte[700];
+                            try {
+                                while (true) {
+                                    c.write(chunk, 0, chunk.length);
+                                }
+                            } catch (IOException e) {
+                                ended.complete(e);
+                            }
+                        })).start();
+                try (server; SocketChannel client = SocketChannel.open(server.localAddress())) {
+                    ByteBuffer b = ByteBuffer.allocate(64 * 1024);
+                    for (int i = 0; i < round % 4; i++) {
+                        client.read(b.clear()); // some rounds keep the writer sending directly while it closes
+                    }
+                    Connection c = opened.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                    if (round % 2 == 0) {
+                        c.abort();
+                    } else {
+                        c.closeWith(new IOException("closed by the test"));
+                    }
+                    Throwable t = ended.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                    assertInstanceOf(java.net.SocketException.class, t, () -> "the writer's end: " + t);
+                }
             }
         }
     }

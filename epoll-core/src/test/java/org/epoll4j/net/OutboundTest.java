@@ -63,6 +63,8 @@ class OutboundTest {
         Outbound outbound;
         boolean connecting;
         boolean selfDriven;
+        /** Tasks are expected here although LEVEL (a direct send's deferred flush). */
+        boolean tasksAllowed;
         final List<Runnable> tasks = new ArrayList<>();
         boolean closed;
         long held;
@@ -90,7 +92,8 @@ class OutboundTest {
 
         @Override
         public void later(Runnable task) {
-            assertTrue(selfDriven, "a task asked for, but only EDGE (selfDriven) continues a flush by a task");
+            assertTrue(selfDriven || tasksAllowed,
+                    "a task asked for, but only EDGE (selfDriven) continues a flush by a task");
             tasks.add(task);
         }
 
@@ -147,6 +150,124 @@ class OutboundTest {
 
     private Outbound outbound(UnixPair pair) {
         return outbound(pair, 1 << 20, 1 << 21); // watermarks out of the way
+    }
+
+    // ------------------------------------------------------------------ direct sends (another thread's)
+
+    @Test
+    @Timeout(10)
+    void aDirectSendGoesStraightToTheSocketAndIsCounted() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair);
+        byte[] heap = random(100_000, 40); // more than one bounce buffer: two sends
+        byte[] direct = random(3000, 41);
+
+        assertEquals(-1, out.trySendDirect(ByteBuffer.wrap(heap)), "not enabled: every write is the loop's");
+        out.enableDirectSends();
+        ByteBuffer h = ByteBuffer.wrap(heap);
+        assertEquals(heap.length, out.trySendDirect(h));
+        assertFalse(h.hasRemaining());
+        ByteBuffer d = ByteBuffer.allocateDirect(direct.length).put(direct).flip();
+        assertEquals(direct.length, out.trySendDirect(d));
+
+        assertEquals(heap.length + direct.length, out.bytesWritten());
+        assertEquals(3, out.directWriteCalls());
+        assertEquals(3, out.writeCalls(), "direct sends count among the write calls");
+        assertArrayEquals(concat(heap, direct), pair.readAll());
+        assertEquals(0, owner.interestChanged);
+    }
+
+    @Test
+    @Timeout(10)
+    void aDirectSendTakesWhatTheSocketTakesAndReportsZeroWhenFull() {
+        UnixPair pair = pair(4096);
+        Outbound out = outbound(pair);
+        out.enableDirectSends();
+        byte[] data = random(300_000, 42);
+        ByteBuffer src = ByteBuffer.wrap(data);
+
+        int sent = out.trySendDirect(src);
+        assertTrue(sent > 0 && sent < data.length, () -> "a prefix: " + sent);
+        assertEquals(sent, src.position());
+        assertEquals(0, out.trySendDirect(src), "the socket is full: EAGAIN, nothing sent");
+        assertEquals(0, out.queuedBytes(), "a direct send queues nothing: the rest is its caller's");
+        assertArrayEquals(java.util.Arrays.copyOf(data, sent), pair.readAll());
+    }
+
+    @Test
+    @Timeout(10)
+    void aDirectSendRefusesWhileBytesAreQueuedCorkedOrTheOutputEnded() {
+        UnixPair pair = pair(4096);
+        Outbound out = outbound(pair);
+        out.enableDirectSends();
+        out.write(ByteBuffer.wrap(random(300_000, 43))); // the socket fills, the rest queues
+        assertTrue(out.queuedBytes() > 0);
+        ByteBuffer src = ByteBuffer.wrap(random(10, 44));
+        assertEquals(-1, out.trySendDirect(src), "bytes queued: the loop sends first");
+        assertEquals(0, src.position(), "refused: nothing consumed");
+        drain(out, pair);
+
+        out.cork();
+        assertEquals(-1, out.trySendDirect(src), "corked");
+        out.uncork();
+        assertEquals(10, out.trySendDirect(src));
+
+        out.endDirectSends();
+        assertEquals(-1, out.trySendDirect(ByteBuffer.wrap(random(10, 45))), "the output ended");
+    }
+
+    @Test
+    @Timeout(10)
+    void whileAWriterHoldsTheTokenTheLoopQueuesAndTheReleaseSchedulesTheFlush() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair);
+        owner.tasksAllowed = true;
+        out.enableDirectSends();
+        byte[] data = random(5000, 46);
+
+        assertTrue(out.acquireDirect(), "a writer takes the token");
+        assertFalse(out.acquireDirect(), "one writer at a time");
+        out.write(ByteBuffer.wrap(data)); // the loop, meanwhile: must not send beside the writer's send
+        assertEquals(0, out.writeCalls(), "queued, not sent");
+        assertEquals(data.length, out.queuedBytes());
+        out.onWritable(); // EPOLLOUT meanwhile: still not the loop's turn
+        assertEquals(0, out.writeCalls());
+        assertTrue(owner.tasks.isEmpty());
+
+        out.releaseDirect();
+        assertEquals(1, owner.tasks.size(), "the release schedules the deferred flush");
+        owner.tasks.remove(0).run();
+        assertEquals(0, out.queuedBytes());
+        assertArrayEquals(data, pair.readAll());
+        assertTrue(out.acquireDirect(), "the token is free again");
+        out.releaseDirect();
+        assertTrue(owner.tasks.isEmpty(), "nothing deferred this time");
+    }
+
+    @Test
+    @Timeout(10)
+    void aCloseWhileAWriterHoldsTheTokenLeavesTheFdToTheWriter() {
+        UnixPair pair = pair(0);
+        int fd = LibC.dup(pair.writer);
+        assertTrue(fd >= 0);
+        owner.outbound = new Outbound(owner, ctx, fd, ConnectionConfig.defaults(), null);
+        Outbound out = owner.outbound;
+        out.enableDirectSends();
+
+        assertTrue(out.acquireDirect());
+        assertFalse(out.claimFdForClose(), "a send may be under way: the fd must stay open");
+        assertTrue(LibC.fcntl(fd, LibC.F_GETFD, 0) >= 0, "still open");
+        out.releaseDirect(); // the writer closes it
+        assertEquals(-1, LibC.fcntl(fd, LibC.F_GETFD, 0), "closed by the writer's release");
+        assertEquals(Errno.EBADF, LibC.errno());
+        assertFalse(out.acquireDirect(), "no direct send after a close");
+
+        int fd2 = LibC.dup(pair.writer);
+        Outbound idle = new Outbound(owner, ctx, fd2, ConnectionConfig.defaults(), null);
+        idle.enableDirectSends();
+        assertTrue(idle.claimFdForClose(), "no writer: the connection closes the fd itself");
+        LibC.close(fd2);
+        assertFalse(idle.acquireDirect());
     }
 
     // ------------------------------------------------------------------ straight to the socket, or queued

@@ -3,7 +3,7 @@ package org.epoll4j.jmh;
 import org.epoll4j.Reactor;
 import org.epoll4j.net.BlockingConnection;
 import org.epoll4j.net.BlockingService;
-import org.epoll4j.net.PrototypeDirectSend;
+import org.epoll4j.net.HandOffWrites;
 import org.epoll4j.net.TcpServer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  * the blocking facade ({@code BLOCKING}: a {@link BlockingService} handler, on a virtual thread on Java 21+, reads
  * and writes through {@link BlockingConnection}) and the JDK's own sockets on a virtual thread
  * ({@code JDK_SOCKETS}). The difference is the facade's cost per message: the hand-off of
- * the bytes read to the handler's thread and of its write back to the reactor, and the wake-ups of both. Run with
+ * the bytes read to the handler's thread and its wake-up, and (in {@code BLOCKING_HANDOFF} only) of its write back
+ * to the reactor. Run with
  * {@code -prof gc} for the allocation per round trip.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -46,13 +47,10 @@ public class BlockingEchoBenchmark {
     public enum Api {
         /** The reactor echoes in onData. */
         CALLBACKS,
-        /** The facade: every write is handed to the reactor. */
+        /** The facade: the handler's thread sends directly while nothing is queued (the default). */
         BLOCKING,
-        /**
-         * The facade with a direct send from the handler's thread ({@link PrototypeDirectSend}: a benchmark-only
-         * stand-in for the hook Connection does not have yet), to measure what the hook would gain.
-         */
-        BLOCKING_DIRECT,
+        /** The facade with every write handed to the reactor ({@link HandOffWrites}), as before direct sends. */
+        BLOCKING_HANDOFF,
         /**
          * No epoll4j: the JDK's own {@link ServerSocket}/{@link Socket} with the echo on a virtual thread (Java 21+;
          * a platform thread on 17), parked and woken by the JDK's poller: the straight-line baseline.
@@ -60,7 +58,7 @@ public class BlockingEchoBenchmark {
         JDK_SOCKETS
     }
 
-    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_DIRECT", "JDK_SOCKETS"})
+    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_HANDOFF", "JDK_SOCKETS"})
     public Api api;
 
     private Reactor reactor;
@@ -85,8 +83,8 @@ public class BlockingEchoBenchmark {
         if (api == Api.CALLBACKS) {
             b.handler((c, data) -> c.write(data));
         } else {
-            if (api == Api.BLOCKING_DIRECT) {
-                PrototypeDirectSend.install();
+            if (api == Api.BLOCKING_HANDOFF) {
+                HandOffWrites.on();
             }
             b.handlerFactory(BlockingService.of(c -> {
                 byte[] buf = new byte[16 * 1024];
@@ -102,8 +100,8 @@ public class BlockingEchoBenchmark {
         client.connect(server.localAddress(), 10_000);
         out = client.getOutputStream();
         in = client.getInputStream();
-        echo64(); // the view exists: the prototype is not needed for later ones
-        PrototypeDirectSend.uninstall();
+        echo64(); // the view exists: the switch is not needed for later ones
+        HandOffWrites.off();
         for (int i = 0; i < 1000; i++) { // the handler's thread started and warm
             echo64();
         }
