@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # https: the http example against nginx, per TLS provider and key type, interleaved in one run.
 #
-# For each key type (ec: P-256, rsa: 2048) and each provider of the http example (jdk, accp), and nginx with the same
+# For each key type (ec: P-256, rsa: 2048) and each provider of the http example (jdk, accp, conscrypt), and nginx with the same
 # certificate, on the same pinned cores (server: SERVER_CPU, clients: CLIENT_CPU), TLS 1.3:
 #   full handshakes/s     openssl s_time -new   -time T
 #   resumed handshakes/s  openssl s_time -reuse -time T   (TLS 1.3 PSK from a session ticket)
@@ -26,7 +26,7 @@ NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 PORT=${PORT:-18443}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-PROVIDERS=${PROVIDERS:-"jdk accp"}
+PROVIDERS=${PROVIDERS:-"jdk accp conscrypt"}
 KEYS=${KEYS:-"ec rsa"}
 
 WORK=$(mktemp -d)

@@ -325,6 +325,7 @@ public final class TlsConfig {
             p.setWantClientAuth(true);
         }
         engine.setSSLParameters(p);
+        EngineQuirks.apply(engine);
         return engine;
     }
 

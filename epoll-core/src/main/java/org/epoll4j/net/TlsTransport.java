@@ -659,7 +659,8 @@ final class TlsTransport implements Transport {
     /** Best effort: the engine failed and has an alert to tell the peer why (sent straight, if the socket takes it). */
     private void sendAlert() {
         try {
-            if (conn.isOpen() && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+            // not only on NEED_WRAP: Conscrypt's engine holds the alert without reporting NEED_WRAP
+            if (conn.isOpen()) {
                 ByteBuffer netOut = ctx.tlsNetOut(engine.getSession().getPacketBufferSize()).clear();
                 engine.wrap(EMPTY, netOut);
                 if (netOut.position() > 0) {
@@ -695,6 +696,21 @@ final class TlsTransport implements Transport {
     public void closed() {
         cancelTimer();
         engine.closeOutbound();
+        // Both ends closed and the engine's output taken: an engine with native state (Conscrypt: an SSL and a pipe)
+        // frees it now, not at GC. What the wraps produce (close_notify) goes nowhere: the socket is closing.
+        try {
+            ByteBuffer discard = ctx.tlsNetOut(engine.getSession().getPacketBufferSize());
+            for (int i = 0; i < 4 && engine.wrap(EMPTY, discard.clear()).bytesProduced() > 0; i++) {
+                // drained in a few records at most
+            }
+        } catch (SSLException | RuntimeException ignored) {
+            // nothing more to take
+        }
+        try {
+            engine.closeInbound();
+        } catch (SSLException notified) {
+            // the JDK's engine: "closing inbound before receiving the peer's close_notify"; true, and moot now
+        }
         for (Object o : pending) {
             if (o instanceof FileSource f) {
                 closeFile(f);
@@ -746,7 +762,9 @@ final class TlsTransport implements Transport {
 
     @Override
     public String applicationProtocol() {
-        return engine.getApplicationProtocol();
+        String p = engine.getApplicationProtocol();
+        // the JDK's engine says "" once a handshake without ALPN agreement is done; Conscrypt's says null
+        return p == null && handshakeDone ? "" : p;
     }
 
     /** Ciphertext (handshake, records, alerts) into the outbound queue: the one way encrypted bytes leave. */

@@ -68,7 +68,7 @@ class TlsFlowTest {
 
     private SSLSocket client(TcpServer server) throws Exception {
         InetSocketAddress at = (InetSocketAddress) server.localAddress();
-        SSLSocket s = (SSLSocket) kit.clientContext().getSocketFactory().createSocket(at.getAddress(), at.getPort());
+        SSLSocket s = (SSLSocket) kit.peerClientContext().getSocketFactory().createSocket(at.getAddress(), at.getPort());
         s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
         return s;
     }
@@ -106,7 +106,7 @@ class TlsFlowTest {
             try (java.net.Socket plain = new java.net.Socket()) {
                 plain.setReceiveBufferSize(64 * 1024);
                 plain.connect(at);
-                SSLSocket s = (SSLSocket) kit.clientContext().getSocketFactory().createSocket(plain, "localhost",
+                SSLSocket s = (SSLSocket) kit.peerClientContext().getSocketFactory().createSocket(plain, "localhost",
                         at.getPort(), true);
                 s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
                 s.startHandshake(); // and read nothing yet: the kernel's buffers fill, the rest stays queued
@@ -115,8 +115,9 @@ class TlsFlowTest {
                 long sent = r[2];
                 assertEquals(0, r[1], "4 MiB queued is above the 64 KiB high watermark");
                 // what the kernel took is ciphertext: the plaintext in it plus 22-29 bytes per 16 KiB record; the
-                // rest is counted as plaintext (plus the record overhead of the one batch queued as ciphertext)
-                long records = sent / 16384 + 8;
+                // rest is counted as plaintext (plus the record overhead of the one batch queued as ciphertext);
+                // Conscrypt's records can be shorter than 16 KiB, so allow twice as many
+                long records = sent / 8192 + 16;
                 assertTrue(queued >= total - sent, "queued " + queued + " of " + total + ", sent " + sent);
                 assertTrue(queued <= total - sent + records * 29, "queued " + queued + ", sent " + sent);
                 byte[] back = readN(s.getInputStream(), total);
@@ -252,6 +253,8 @@ class TlsFlowTest {
 
     @Test
     void shutdownOutputSendsCloseNotifyThenReadsOn() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(TlsTestProvider.isConscrypt(),
+                "Conscrypt's engine delivers nothing the peer sends after its own close_notify (no TLS 1.3 half-close)");
         CompletableFuture<String> got = new CompletableFuture<>();
         Tracking h = new Tracking() {
             @Override

@@ -49,10 +49,10 @@ class TlsResumptionTest {
         Echo echo = new Echo();
         try (Loop loop = Loop.start("tls-resume")) {
             TcpServer server = TcpServer.builder(loop.reactor).tls(tls).handler(echo).start();
-            SSLContext client = kit.clientContext();
+            SSLContext client = kit.peerClientContext();
             SSLSession first = pingOnce(client, server, version);
             echo.nextClose();
-            SSLSession second = pingOnce(sameClient ? client : kit.clientContext(), server, version);
+            SSLSession second = pingOnce(sameClient ? client : kit.peerClientContext(), server, version);
             Connection c = echo.nextClose().connection();
             server.close();
             assertEquals(version, second.getProtocol());

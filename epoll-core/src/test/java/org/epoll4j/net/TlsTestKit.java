@@ -74,7 +74,10 @@ final class TlsTestKit {
     }
 
     private static SSLContext context(KeyStore keys, KeyStore trusted) throws Exception {
-        SSLContext ctx = TlsTestProvider.newContext();
+        return context(keys, trusted, TlsTestProvider.newContext());
+    }
+
+    private static SSLContext context(KeyStore keys, KeyStore trusted, SSLContext ctx) throws Exception {
         KeyManagerFactory kmf = null;
         if (keys != null) {
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -97,6 +100,25 @@ final class TlsTestKit {
     /** A client's: trusts the server's certificate; has the client's key. */
     SSLContext clientContext() throws Exception {
         return context(clientKeys, serverKeys);
+    }
+
+    /**
+     * The test's own peers (SSLSocket, SSLServerSocket) on the JDK's engine whatever the provider under test: the
+     * library is tested against another implementation, and a provider's sockets (Conscrypt's keep a pipe per
+     * socket until finalised, cannot start a renegotiation, lack CBC suites) do not decide the result.
+     */
+    SSLContext peerServerContext() throws Exception {
+        return context(serverKeys, clientKeys, SSLContext.getInstance("TLS"));
+    }
+
+    /** {@link #clientContext()} for the test's own peer sockets (see {@link #peerServerContext()}). */
+    SSLContext peerClientContext() throws Exception {
+        return context(clientKeys, serverKeys, SSLContext.getInstance("TLS"));
+    }
+
+    /** {@link #anonymousClientContext()} for the test's own peer sockets. */
+    SSLContext peerAnonymousClientContext() throws Exception {
+        return context(null, serverKeys, SSLContext.getInstance("TLS"));
     }
 
     /** A client without a certificate of its own. */

@@ -20,7 +20,9 @@ public final class TlsOptions {
         /** The JDK's SSLEngine on the JDK's own crypto (SunJSSE, SunEC). */
         jdk,
         /** The JDK's SSLEngine on Amazon Corretto Crypto Provider's native primitives (AWS-LC), installed first. */
-        accp
+        accp,
+        /** Conscrypt's own SSLEngine: BoringSSL does the whole handshake and the records in native code. */
+        conscrypt
     }
 
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "serve TLS with this certificate chain (PEM)")
@@ -74,6 +76,9 @@ public final class TlsOptions {
                     ? TlsContextBuilder.forServer(keystore, keystorePassword.toCharArray())
                     : keyPassword != null ? TlsContextBuilder.forServer(certFile, keyFile, keyPassword.toCharArray())
                     : TlsContextBuilder.forServer(certFile, keyFile);
+            if (provider == Provider.conscrypt) {
+                b = b.provider(org.conscrypt.Conscrypt.newProvider());
+            }
             TlsConfig tls = b.toConfig();
             return alpn.length > 0 ? tls.alpn(alpn) : tls;
         } catch (Exception e) {
