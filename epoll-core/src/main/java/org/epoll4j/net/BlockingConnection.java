@@ -58,6 +58,13 @@ import java.util.function.Consumer;
  * otherwise (reset, the server shutting down, a TLS error), reads first return what had arrived, then throw a
  * {@link SocketException} whose cause is what ended it; a peer's FIN reads as end of stream ({@code -1}).
  *
+ * <p><b>Passing file descriptors</b> (SCM_RIGHTS, plain Unix-domain connections):
+ * {@link #writeWithFileDescriptors(ByteBuffer, int...)} sends fds in order with the bytes written before and after
+ * it; on a connection whose config enables {@link ConnectionConfig#withFileDescriptorPassing}, the fds that arrive
+ * wait in this view with the bytes they came with, and {@link #takeFileDescriptors()} hands the reader one message's
+ * fds once it has read that message's first byte. Fds not taken are closed when the view closes; a peer that passes
+ * more than 1024 the reader has not taken fails the connection.
+ *
  * <p>The view is thread-safe: one thread may read while another writes. Its blocking calls must not run on the
  * reactor's thread (they throw {@link IllegalStateException} there).
  */
@@ -193,11 +200,11 @@ public final class BlockingConnection implements Closeable {
             }
             return adapter.view;
         } catch (TimeoutException e) {
-            future.thenAccept(Connection::abort);
+            future.thenAccept(c -> adapter.abandon(c));
             throw new ConnectionTimeoutException(ConnectionTimeoutException.Kind.CONNECT,
                     "connect: not connected within " + timeout);
         } catch (InterruptedException e) {
-            future.thenAccept(Connection::abort);
+            future.thenAccept(c -> adapter.abandon(c));
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("connect: interrupted");
         } catch (ExecutionException e) {
@@ -805,6 +812,278 @@ public final class BlockingConnection implements Closeable {
         }
     }
 
+    // ------------------------------------------------------------------ fd passing (SCM_RIGHTS)
+
+    /** The most received fds a view holds for its reader; a peer passing more fails the connection. */
+    static final int HELD_FDS_LIMIT = 1024;
+    private static final int[] NO_FDS = new int[0];
+
+    /** The fds of one received message, and where in the stream the read that brought them began. */
+    private record Passed(long at, int[] fds) {
+    }
+
+    // ---- guarded by lock (fields of fd passing kept here, with the code that uses them)
+    /** Bytes received so far, i.e. the stream position the next read's first byte lands at. */
+    private long receivedTotal;
+    /** Received fds the reader has not taken, oldest first; null until some arrive. */
+    private java.util.ArrayDeque<Passed> heldFds;
+    private int heldFdCount;
+
+    /**
+     * Writes {@code data}'s remaining bytes with the file descriptors {@code fds} attached to their first byte
+     * (SCM_RIGHTS: see {@link Connection#writeWithFileDescriptors}), after every byte written before this call from
+     * this view and before every byte written after it. Waits for room as {@link #write(ByteBuffer)} does; then one
+     * task on the reactor hands the staged bytes over and writes the message behind them, and this call returns once
+     * that task ran: the message is sent or queued in order (not necessarily sent: {@link #flush()} waits for that).
+     *
+     * <p>The fds are duplicated when this is called, so the caller keeps its own and may close them as soon as this
+     * returns (or throws). Sending needs no option; the receiving end needs
+     * {@link ConnectionConfig#withFileDescriptorPassing} (on a view: {@link #takeFileDescriptors()}).
+     *
+     * @param data at least one byte (the kernel passes fds only with data); consumed on return
+     * @param fds  1 to 253 open file descriptors (the kernel's SCM_MAX_FD)
+     * @throws IllegalArgumentException   if {@code data} is empty, or there are no fds or more than 253
+     * @throws IllegalStateException      on a TLS connection or a socket that is not AF_UNIX (fds cannot go there)
+     * @throws org.epoll4j.EpollException if an fd cannot be duplicated (EBADF: not an open fd, named; EMFILE);
+     *                                    nothing is sent
+     * @throws ConnectionTimeoutException of kind {@code WRITE} if the wait for room exceeded the write timeout
+     *                                    (nothing is sent)
+     * @throws InterruptedIOException     if the thread was interrupted while waiting (if it was waiting for the
+     *                                    reactor's task, the message may still be sent)
+     * @throws SocketException            if this view was closed, its output shut down, or the connection ended
+     */
+    public void writeWithFileDescriptors(ByteBuffer data, int... fds) throws IOException {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(fds, "fds");
+        String op = "writeWithFileDescriptors";
+        if (!data.hasRemaining()) {
+            throw new IllegalArgumentException(op + ": no data; the kernel passes fds only with at least one byte");
+        }
+        if (fds.length == 0 || fds.length > org.epoll4j.internal.LibC.SCM_MAX_FD) {
+            throw new IllegalArgumentException(op + ": " + fds.length + " fds; one message carries 1 to "
+                    + org.epoll4j.internal.LibC.SCM_MAX_FD + " (the kernel's SCM_MAX_FD)");
+        }
+        if (connection.isTls()) {
+            throw new IllegalStateException(op + " on TLS " + connection + ": file descriptors cannot travel inside "
+                    + "TLS records");
+        }
+        checkNotLoop(op);
+        int[] dups = duplicate(fds, op); // ours from here: closed below unless the task took them
+        boolean handedOver = false;
+        try {
+            long timeout = writeTimeoutNanos;
+            long left = timeout;
+            lock.lock();
+            try {
+                checkWritable(op);
+                while (unwritable) {
+                    left = await(writable, timeout, left, op, ConnectionTimeoutException.Kind.WRITE, 0);
+                    checkWritable(op);
+                }
+            } finally {
+                lock.unlock();
+            }
+            byte[] copy = new byte[data.remaining()];
+            data.get(copy);
+            CompletableFuture<Void> queued = new CompletableFuture<>();
+            try {
+                reactor.execute(() -> {
+                    Throwable failure = null;
+                    try {
+                        handOff(); // the bytes staged before this call go first
+                        if (!connection.isOpen() || connection.isOutputShutdown()) {
+                            throw endedException(op);
+                        }
+                        connection.writeWithFileDescriptors(ByteBuffer.wrap(copy), dups); // it dups them again
+                    } catch (Throwable t) {
+                        failure = t;
+                    } finally {
+                        closeFds(dups); // before the caller returns: it may count its fds then
+                    }
+                    if (failure == null) {
+                        queued.complete(null);
+                    } else {
+                        queued.completeExceptionally(failure);
+                    }
+                });
+                handedOver = true;
+            } catch (RejectedExecutionException e) {
+                SocketException failure = new SocketException(op + ": the reactor is closed");
+                failure.initCause(e);
+                throw failure;
+            }
+            awaitLoopTask(queued, op);
+        } finally {
+            if (!handedOver) {
+                closeFds(dups);
+            }
+        }
+    }
+
+    /** F_DUPFD_CLOEXEC of each fd, all or none. */
+    private static int[] duplicate(int[] fds, String op) throws org.epoll4j.EpollException {
+        int[] dups = new int[fds.length];
+        for (int i = 0; i < fds.length; i++) {
+            int d = org.epoll4j.internal.LibC.fcntl(fds[i], org.epoll4j.internal.LibC.F_DUPFD_CLOEXEC, 0);
+            if (d < 0) {
+                int err = org.epoll4j.internal.LibC.errno();
+                closeFds(Arrays.copyOf(dups, i));
+                throw new org.epoll4j.EpollException(op + ": fcntl(fds[" + i + "]=" + fds[i] + ", F_DUPFD_CLOEXEC)",
+                        err);
+            }
+            dups[i] = d;
+        }
+        return dups;
+    }
+
+    private static void closeFds(int[] fds) {
+        for (int fd : fds) {
+            org.epoll4j.internal.LibC.close(fd);
+        }
+    }
+
+    /** Waits for a task this caller queued on the loop, and turns its failure into this call's exception. */
+    private void awaitLoopTask(CompletableFuture<Void> task, String op) throws IOException {
+        try {
+            task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException(op + ": interrupted; " + connection + " stays open");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof IllegalStateException ise && !(cause instanceof ClosedConnectionException)) {
+                throw new IllegalStateException(ise.getMessage(), ise); // not AF_UNIX: with this caller's stack
+            }
+            if (cause instanceof RuntimeException re && !(cause instanceof ClosedConnectionException)) {
+                throw re;
+            }
+            lock.lock();
+            try {
+                if (closedHere) {
+                    throw closedException(op);
+                }
+                IOException failure = endedException(op);
+                if (failure.getCause() == null) {
+                    failure.initCause(cause);
+                }
+                throw failure;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Takes the file descriptors of one message the peer passed (SCM_RIGHTS), on a connection whose config enables
+     * {@link ConnectionConfig#withFileDescriptorPassing}: the fds of the oldest message not taken yet, in the order the
+     * sender passed them, once this view's reader has read the first byte of that message; they are the caller's from
+     * then on (to use and close, e.g. with {@link FileDescriptors}). Returns an empty array when there are none to
+     * take. Never waits; any thread.
+     *
+     * <p>Call it once for each message your protocol says carries fds, after reading that message's first byte (its
+     * header, say): the fds are takeable by then at the latest. They may be takeable a little sooner, because the
+     * kernel delivers a message's fds with a read that may begin with bytes written before the message and the view
+     * cannot tell where in that read the message starts; so do not call it for messages that carry none, or it may
+     * hand over the next message's fds early. Fds of an earlier message are never handed over after a later one's.
+     *
+     * <p>Fds not taken are closed when this view closes ({@link #close()}, {@link #abort()}, or the
+     * {@link BlockingService} when its handler returns). The view holds at most 1024 fds the reader has not taken: a
+     * peer that passes more fails the connection with an {@link IOException} saying so (the excess is closed), which
+     * reads report once the bytes that had arrived are read; what was held stays takeable until the view closes.
+     *
+     * @return the fds of one message, or an empty array
+     * @throws IllegalStateException if the connection does not take fds (no
+     *                               {@link ConnectionConfig#withFileDescriptorPassing}, or TLS): a peer's fds never
+     *                               reach this view then
+     * @throws SocketException       if this view was closed (its fds were closed with it)
+     */
+    public int[] takeFileDescriptors() throws SocketException {
+        String op = "takeFileDescriptors";
+        if (connection.isTls()) {
+            throw new IllegalStateException(op + " on TLS " + connection + ": file descriptors cannot travel inside "
+                    + "TLS records");
+        }
+        if (!connection.config().fileDescriptorPassing()) {
+            throw new IllegalStateException(op + " on " + connection + ": its ConnectionConfig does not enable "
+                    + "withFileDescriptorPassing(true), so fds a peer passes are closed by the kernel on arrival");
+        }
+        lock.lock();
+        try {
+            if (closedHere) {
+                throw closedException(op);
+            }
+            Passed oldest = heldFds == null ? null : heldFds.peekFirst();
+            long read = receivedTotal - (inEnd - inStart);
+            if (oldest == null || oldest.at() >= read) {
+                return NO_FDS;
+            }
+            heldFds.pollFirst();
+            heldFdCount -= oldest.fds().length;
+            return oldest.fds();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * On the loop, from onFileDescriptors (right before onData of the bytes read with them): keeps the fds for the
+     * reader, anchored where that read begins; closes them if no reader can take them. Past the limit it closes them
+     * and the connection: the peer's doing, so a connection event (the cause reaches the reader), not a handler
+     * failure for the reactor's error handler.
+     */
+    private void receivedFds(int[] fds) {
+        IOException flood = null;
+        lock.lock();
+        try {
+            if (closedHere || connection.isTls()) {
+                closeFds(fds);
+                return;
+            }
+            if (heldFdCount + fds.length > HELD_FDS_LIMIT) {
+                closeFds(fds);
+                flood = new IOException("the peer passed more file descriptors than the reader of " + connection
+                        + " took: " + heldFdCount + " held and " + fds.length + " more, above the limit of "
+                        + HELD_FDS_LIMIT + " (BlockingConnection.takeFileDescriptors; the " + fds.length
+                        + " were closed)");
+            } else {
+                if (heldFds == null) {
+                    heldFds = new java.util.ArrayDeque<>();
+                }
+                heldFds.addLast(new Passed(receivedTotal, fds));
+                heldFdCount += fds.length;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (flood != null) {
+            connection.closeWith(flood); // on the loop: closed before the bytes that came with them are delivered
+        }
+    }
+
+    /** Closes every fd the reader did not take. Holds the lock. */
+    private void closeHeldFds() {
+        if (heldFds != null) {
+            for (Passed p : heldFds) {
+                closeFds(p.fds());
+            }
+            heldFds = null;
+            heldFdCount = 0;
+        }
+    }
+
+    /** The received fds this view holds for its reader (tests). */
+    int heldFdCount() {
+        lock.lock();
+        try {
+            return heldFdCount;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------ closing
 
     /**
@@ -824,6 +1103,15 @@ public final class BlockingConnection implements Closeable {
         connection.abort();
     }
 
+    /**
+     * Its service's handler threw {@code cause}: closes the connection with it, and this view (waking other threads
+     * blocked on it, closing the fds the handler did not take).
+     */
+    void failed(Throwable cause) {
+        markClosed();
+        connection.closeWith(cause);
+    }
+
     private boolean markClosed() {
         lock.lock();
         try {
@@ -831,6 +1119,7 @@ public final class BlockingConnection implements Closeable {
                 return false;
             }
             closedHere = true;
+            closeHeldFds(); // the reader can no longer take them
             wakeAll();
             return true;
         } finally {
@@ -869,6 +1158,7 @@ public final class BlockingConnection implements Closeable {
             }
             data.get(in, inEnd, n);
             inEnd += n;
+            receivedTotal += n; // where the next fds arrive in the stream
             readable.signalAll();
             if (!readPaused && inEnd - inStart >= inboundLimit) {
                 readPaused = true;
@@ -1202,6 +1492,11 @@ public final class BlockingConnection implements Closeable {
         }
 
         @Override
+        public void onFileDescriptors(Connection connection, int[] fds) {
+            view.receivedFds(fds); // the view's from here: kept for its reader, or closed
+        }
+
+        @Override
         public void onWritabilityChanged(Connection connection, boolean writable) {
             view.writabilityChanged(writable);
         }
@@ -1209,6 +1504,16 @@ public final class BlockingConnection implements Closeable {
         @Override
         public void onReadHangup(Connection connection) {
             view.inputEnded(); // the connection stays open for writing until the handler closes it
+        }
+
+        /** A connect gave up on {@code connection}: the view, never handed out, closes with its fds. */
+        void abandon(Connection connection) {
+            BlockingConnection v = view;
+            if (v != null) {
+                v.abort();
+            } else {
+                connection.abort();
+            }
         }
 
         @Override

@@ -150,7 +150,7 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
             }
             LOG.log(t instanceof IOException ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
                     () -> "blocking handler of " + connection.connection() + " failed", t);
-            connection.connection().closeWith(t);
+            connection.failed(t);
         } finally {
             running.decrementAndGet();
         }
