@@ -84,6 +84,8 @@ public final class LibC {
     public static final int SHUT_RDWR = 2;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_DONTWAIT = 0x40;
+    /** More data follows at once: the kernel holds a partial segment for it (per call, like a brief TCP_CORK). */
+    public static final int MSG_MORE = 0x8000;
     public static final int O_RDONLY = 0;
 
     public static final int SOL_SOCKET = 1;

@@ -632,7 +632,9 @@ public final class Connection {
 
     /**
      * Sends {@code count} bytes of the file at {@code path} from {@code position} with sendfile(2): the bytes go
-     * from the page cache to the socket without passing through Java. Queued in order with other writes.
+     * from the page cache to the socket without passing through Java. Queued in order with other writes. Bytes
+     * written under {@link #cork()} right before it leave with MSG_MORE, so a head written that way shares the
+     * file's first segment.
      *
      * @param path     a regular file
      * @param position the first byte to send

@@ -29,6 +29,8 @@ final class WriteQueue {
     /** Write calls in the current flush, and the most in any flush so far (for tests). */
     private int calls;
     int maxCalls;
+    /** Sends made with MSG_MORE because a file region followed (for tests). */
+    long moreSends;
 
     WriteQueue(NetContext ctx) {
         this.ctx = ctx;
@@ -118,22 +120,32 @@ final class WriteQueue {
             }
             int count = 0;
             long total = 0;
+            Object next = null;
             for (Object e : entries) {
                 if (!(e instanceof NetContext.Chunk c) || count == NetContext.MAX_IOV) {
+                    next = e;
                     break;
                 }
                 ByteBuffer b = c.buffer;
                 ctx.iov(count++, c.address + b.position(), b.remaining());
                 total += b.remaining();
             }
+            int flags = LibC.MSG_NOSIGNAL;
+            if (next instanceof FileRegion r && r.remaining > 0 && calls + 1 < budget) {
+                // A response head in front of its file: MSG_MORE lets the kernel hold the head's partial segment
+                // for the file's first bytes (one segment, and one wake-up of the peer, instead of two). Only when
+                // this flush has a call left for the file, so that the held bytes never wait for a later event.
+                flags |= LibC.MSG_MORE;
+                moreSends++;
+            }
             long n;
             calls++;
             if (count == 1) {
                 NetContext.Chunk c = (NetContext.Chunk) head;
-                n = LibC.send(fd, c.address + c.buffer.position(), total, LibC.MSG_NOSIGNAL);
+                n = LibC.send(fd, c.address + c.buffer.position(), total, flags);
             } else {
                 ctx.iovCount(count);
-                n = LibC.sendmsg(fd, ctx.msghdrAddress, LibC.MSG_NOSIGNAL);
+                n = LibC.sendmsg(fd, ctx.msghdrAddress, flags);
             }
             if (n < 0) {
                 int err = LibC.errno();

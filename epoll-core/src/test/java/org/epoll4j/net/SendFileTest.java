@@ -2,6 +2,9 @@ package org.epoll4j.net;
 
 import org.epoll4j.EpollException;
 import org.epoll4j.Reactor;
+import org.epoll4j.internal.Errno;
+import org.epoll4j.internal.LibC;
+import org.epoll4j.internal.NativeMemory;
 import org.epoll4j.testutil.FdLeakCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -106,6 +110,51 @@ class SendFileTest {
             assertEquals(expected.length, actual.length);
             assertArrayEquals(expected, actual);
         }
+    }
+
+    /**
+     * A head written under cork() in front of a file leaves in the file's first segment ({@link WriteQueue} sends it
+     * with MSG_MORE): the server's socket counts one data segment for both (tcp_info's tcpi_data_segs_out), where the
+     * head sent on its own would make two (and draw an ACK of its own).
+     */
+    @Test
+    void aCorkedHeadLeavesInTheFilesFirstSegment() throws Exception {
+        byte[] head = ascii("HTTP/1.1 200 OK\r\nContent-Length: 4000\r\n\r\n");
+        CompletableFuture<Integer> segments = new CompletableFuture<>();
+        try (TcpServer server = TcpServer.builder(reactor).handler(new ConnectionHandler() {
+                 @Override
+                 public void onOpen(Connection c) throws Exception {
+                     c.cork();
+                     c.write(ByteBuffer.wrap(head));
+                     c.sendFile(file, 0, 4000);
+                     c.uncork();
+                     segments.complete(dataSegmentsOut(c.fd()));
+                     c.close();
+                 }
+
+                 @Override
+                 public void onData(Connection c, ByteBuffer data) {
+                 }
+             }).start();
+             Socket s = NetTestKit.connect(server.port())) {
+            byte[] got = s.getInputStream().readAllBytes();
+            ByteArrayOutputStream want = new ByteArrayOutputStream();
+            want.writeBytes(head);
+            want.write(content, 0, 4000);
+            assertArrayEquals(want.toByteArray(), got);
+            assertEquals(1, segments.get(10, TimeUnit.SECONDS), "head and file in one data segment");
+        }
+    }
+
+    /** tcp_info's tcpi_data_segs_out (Linux 4.6 on, offset 156): the data segments a TCP socket has sent. */
+    private static int dataSegmentsOut(int fd) {
+        final int tcpInfo = 11;
+        ByteBuffer info = ByteBuffer.allocateDirect(256).order(ByteOrder.nativeOrder());
+        ByteBuffer len = ByteBuffer.allocateDirect(4).order(ByteOrder.nativeOrder()).putInt(0, 256);
+        int r = LibC.getsockopt(fd, LibC.IPPROTO_TCP, tcpInfo, NativeMemory.address(info), NativeMemory.address(len));
+        assertEquals(0, r, () -> "getsockopt(TCP_INFO): " + Errno.describe(LibC.errno()));
+        assertTrue(len.getInt(0) >= 160, () -> "tcp_info too short for tcpi_data_segs_out: " + len.getInt(0));
+        return info.getInt(156);
     }
 
     @Test

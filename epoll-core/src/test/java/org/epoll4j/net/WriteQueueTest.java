@@ -162,6 +162,44 @@ class WriteQueueTest {
     }
 
     /**
+     * Bytes queued right in front of a file region (a response head before its file) leave with MSG_MORE, so that
+     * the kernel holds their partial segment for the file's first bytes; only when the same flush has a call left
+     * for the file (held bytes must never wait for a later event), and never in front of an empty region or of more
+     * bytes. (AF_UNIX ignores the flag; the queue counts the sends it flagged.)
+     */
+    @Test
+    @Timeout(10)
+    void bytesInFrontOfAFileRegionLeaveWithMsgMore() throws IOException {
+        try (UnixPair pair = new UnixPair()) {
+            WriteQueue queue = newQueue();
+            byte[] head = random(300, 21);
+            byte[] region = Arrays.copyOfRange(fileBytes, 0, 5000);
+
+            queue.add(ByteBuffer.wrap(head));
+            queue.addFile(open(), null, 0, 5000);
+            assertEquals(WriteQueue.DRAINED, queue.flush(pair.writer, 16));
+            assertEquals(2, queue.lastCalls(), "send (MSG_MORE), sendfile");
+            assertEquals(1, queue.moreSends);
+            assertArrayEquals(concat(head, region), pair.readAll());
+
+            queue.add(ByteBuffer.wrap(head));
+            queue.addFile(open(), null, 0, 5000);
+            assertEquals(WriteQueue.YIELDED, queue.flush(pair.writer, 1));
+            assertEquals(1, queue.moreSends, "no call left for the file in this flush: the head is not held");
+            assertEquals(WriteQueue.DRAINED, queue.flush(pair.writer, 16));
+            assertArrayEquals(concat(head, region), pair.readAll());
+
+            byte[] tail = random(100, 22);
+            queue.add(ByteBuffer.wrap(head));
+            queue.addFile(open(), null, 0, 0); // nothing of the file follows
+            queue.add(ByteBuffer.wrap(tail));
+            assertEquals(WriteQueue.DRAINED, queue.flush(pair.writer, 16));
+            assertEquals(1, queue.moreSends, "neither in front of an empty region nor of more bytes");
+            assertArrayEquals(concat(head, tail), pair.readAll());
+        }
+    }
+
+    /**
      * A {@code Rights} entry waits behind the bytes queued before it, then its fds leave with one sendmsg together with
      * the chunks behind it (the message's and what was written after it); the queue's dup is closed once sent.
      */

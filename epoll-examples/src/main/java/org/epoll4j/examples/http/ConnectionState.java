@@ -227,6 +227,16 @@ final class ConnectionState implements ResponseWriter.Sink {
     }
 
     @Override
+    public void cork() {
+        connection.cork();
+    }
+
+    @Override
+    public void uncork() {
+        connection.uncork();
+    }
+
+    @Override
     public void abort() {
         connection.abort();
     }

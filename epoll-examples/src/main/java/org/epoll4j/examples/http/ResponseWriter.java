@@ -26,6 +26,14 @@ final class ResponseWriter {
         /** Sends a file region after everything written so far. */
         void sendFile(Path path, long position, long count) throws IOException;
 
+        /** Holds writes back until {@link #uncork()}, so that a head and its file leave together (default: no-op). */
+        default void cork() {
+        }
+
+        /** Sends what {@link #cork()} held. */
+        default void uncork() {
+        }
+
         /** Ends the connection with a reset (a response that cannot be completed). */
         void abort();
     }
@@ -218,6 +226,20 @@ final class ResponseWriter {
             }
         } finally {
             out.clear();
+        }
+    }
+
+    /**
+     * Everything built so far, then a region of a file with sendfile: corked, so that the library sends the bytes
+     * in front of the file with MSG_MORE and the head shares its first segment with the file's first bytes.
+     */
+    void file(Sink c, Path path, long position, long count) throws IOException {
+        c.cork();
+        try {
+            flush(c);
+            c.sendFile(path, position, count);
+        } finally {
+            c.uncork();
         }
     }
 

@@ -190,9 +190,8 @@ final class Router {
             return DONE;
         }
         if (!headOnly && count > 0) {
-            writer.flush(c); // the head goes first: sendFile queues behind it, in order
             try {
-                c.sendFile(gzip ? f.gzPath() : f.path(), first, count);
+                writer.file(c, gzip ? f.gzPath() : f.path(), first, count); // the head, then the file behind it
             } catch (IOException e) {
                 c.abort(); // the head promised a body we cannot send: the client must see a broken response
                 return ABORTED;
@@ -219,9 +218,8 @@ final class Router {
             if (content != null) {
                 writer.body(c, content, (int) ranges.first[i], (int) ranges.length(i));
             } else {
-                writer.flush(c);
                 try {
-                    c.sendFile(f.path(), ranges.first[i], ranges.length(i));
+                    writer.file(c, f.path(), ranges.first[i], ranges.length(i));
                 } catch (IOException e) {
                     c.abort();
                     return ABORTED;
