@@ -93,20 +93,7 @@ class BlockingDirectSendTest {
                         }
                     })).start();
             try (server; SocketChannel client = SocketChannel.open(server.localAddress())) {
-                Verifier v = new Verifier(SEED, "direct");
-                ByteBuffer b = ByteBuffer.allocate(1500);
-                long got = 0;
-                Random pace = new Random(SEED + 2);
-                while (got < total) {
-                    b.clear().limit(1 + pace.nextInt(1500)); // short reads: the socket fills, sends go partial
-                    int n = client.read(b);
-                    if (n < 0) {
-                        break;
-                    }
-                    v.check(b.array(), 0, n);
-                    got += n;
-                }
-                assertEquals(total, got);
+                assertEquals(total, readSlowly(client, "direct", SEED + 2, total));
                 served.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
                 assertTrue(ShortSends.direct.get() > 0, "some bytes went directly");
                 assertTrue(ShortSends.direct.get() < total, "some went through the loop");
@@ -148,20 +135,7 @@ class BlockingDirectSendTest {
             try (server; SocketChannel client = SocketChannel.open()) {
                 client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 16 * 1024);
                 client.connect(server.localAddress());
-                Verifier v = new Verifier(SEED, "direct-real");
-                ByteBuffer b = ByteBuffer.allocate(1500);
-                long got = 0;
-                Random pace = new Random(SEED + 6);
-                while (got < total) {
-                    b.clear().limit(1 + pace.nextInt(1500)); // short reads: the socket fills, sends go partial
-                    int n = client.read(b);
-                    if (n < 0) {
-                        break;
-                    }
-                    v.check(b.array(), 0, n);
-                    got += n;
-                }
-                assertEquals(total, got);
+                assertEquals(total, readSlowly(client, "direct-real", SEED + 6, total));
                 long[] counts = served.get(WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
                 assertEquals(total, counts[0], "bytesWritten counts direct and loop sends alike");
                 assertTrue(counts[1] > 0, "some writes went directly");
@@ -242,6 +216,27 @@ class BlockingDirectSendTest {
                 assertEquals(perWriter, seen[1]);
             }
         }
+    }
+
+    /**
+     * Reads up to {@code total} bytes in short reads of random length (so the server's socket fills and its sends go
+     * partial), checking each against the seeded stream; returns how many arrived before EOF.
+     */
+    private static long readSlowly(SocketChannel client, String what, long paceSeed, long total) throws IOException {
+        Verifier v = new Verifier(SEED, what);
+        ByteBuffer b = ByteBuffer.allocate(1500);
+        Random pace = new Random(paceSeed);
+        long got = 0;
+        while (got < total) {
+            b.clear().limit(1 + pace.nextInt(1500));
+            int n = client.read(b);
+            if (n < 0) {
+                break;
+            }
+            v.check(b.array(), 0, n);
+            got += n;
+        }
+        return got;
     }
 
     /** Writes {@code count} bytes {@code base | (i & 0x7f)} in writes of random length. */

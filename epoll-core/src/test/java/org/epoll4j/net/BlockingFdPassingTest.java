@@ -174,65 +174,6 @@ class BlockingFdPassingTest {
         }
     }
 
-    /** A callback receiver that keeps every byte and every batch of fds with the stream position it came at. */
-    static final class Receiver extends Tracking {
-        record Arrival(int[] fds, long at) {
-        }
-
-        final BlockingQueue<Arrival> fds = new LinkedBlockingQueue<>();
-        final ByteArrayOutputStream stream = new ByteArrayOutputStream();
-        final List<Integer> readWithFds = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private boolean pending;
-        volatile long received;
-        private final boolean paused;
-
-        Receiver(boolean paused) {
-            this.paused = paused;
-        }
-
-        @Override
-        public void onOpen(Connection c) throws Exception {
-            if (paused) {
-                c.pauseReading();
-            }
-            super.onOpen(c);
-        }
-
-        @Override
-        public void onFileDescriptors(Connection c, int[] got) {
-            synchronized (stream) {
-                fds.add(new Arrival(got.clone(), stream.size()));
-            }
-            pending = true;
-        }
-
-        @Override
-        public void onData(Connection c, ByteBuffer data) {
-            if (pending) {
-                readWithFds.add(data.remaining());
-                pending = false;
-            }
-            byte[] b = new byte[data.remaining()];
-            data.get(b);
-            synchronized (stream) {
-                stream.write(b, 0, b.length);
-            }
-            received += b.length;
-        }
-
-        byte[] bytes() {
-            synchronized (stream) {
-                return stream.toByteArray();
-            }
-        }
-
-        Arrival next() throws InterruptedException {
-            Arrival a = fds.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-            assertNotNull(a, "no file descriptors arrived in time");
-            return a;
-        }
-    }
-
     // ------------------------------------------------------------------ across
 
     /**
@@ -243,7 +184,7 @@ class BlockingFdPassingTest {
      */
     @Test
     void aFileAndAPipeGoAcrossBetweenAViewAndACallbackConnectionBothWays() throws Exception {
-        Receiver receiver = new Receiver(false);
+        FdPassingTest.Receiver receiver = new FdPassingTest.Receiver(false);
         TcpServer server = server(address("a.sock"), RECEIVING, receiver);
         BlockingConnection v = view(server.localAddress(), RECEIVING);
         Connection serverSide = receiver.nextOpen();
@@ -255,10 +196,10 @@ class BlockingFdPassingTest {
         int myPipe = dup(pipe[1]);
         v.writeWithFileDescriptors(ascii("FD"), myFile, myPipe);
         closeAll(myFile, myPipe);
-        Receiver.Arrival a = receiver.next();
+        FdPassingTest.Arrival a = receiver.nextFds();
         try {
             assertEquals(2, a.fds().length);
-            assertEquals(0, a.at());
+            assertEquals(0, a.bytesBefore());
             assertEquals("the view's file", Files.readString(FileDescriptors.procPath(a.fds()[0])));
             Fds.writeFully(a.fds()[1], "through the pipe".getBytes(StandardCharsets.UTF_8));
             assertEquals("through the pipe", readPipe(pipe[0]));
@@ -375,7 +316,7 @@ class BlockingFdPassingTest {
         byte[] head = bytes(11, 0, before);
         byte[] message = "<fd message>".getBytes(StandardCharsets.US_ASCII);
         byte[] tail = bytes(12, 0, 100_000);
-        Receiver receiver = new Receiver(true);
+        FdPassingTest.Receiver receiver = new FdPassingTest.Receiver(true);
         TcpServer server = server(address("o.sock"), RECEIVING.withTrigger(mode), receiver);
         // a high watermark above the head: write() stages all of it and returns without waiting
         BlockingConnection v = view(server.localAddress(),
@@ -402,7 +343,7 @@ class BlockingFdPassingTest {
         release.countDown();
         await(written);
         serverSide.resumeReading();
-        Receiver.Arrival a = receiver.next();
+        FdPassingTest.Arrival a = receiver.nextFds();
         try {
             awaitUntil(() -> receiver.received == before + message.length + tail.length, "every byte");
             byte[] all = receiver.bytes();
@@ -410,9 +351,9 @@ class BlockingFdPassingTest {
             assertArrayEquals(message, Arrays.copyOfRange(all, before, before + message.length));
             assertArrayEquals(tail, Arrays.copyOfRange(all, before + message.length, all.length));
             assertEquals(1, a.fds().length);
-            assertTrue(a.at() <= before, "fds arrived after their message's first byte: " + a.at());
-            assertTrue(a.at() + receiver.readWithFds.get(0) > before,
-                    "fds arrived before the read holding their message's first byte: at " + a.at() + " with "
+            assertTrue(a.bytesBefore() <= before, "fds arrived after their message's first byte: " + a.bytesBefore());
+            assertTrue(a.bytesBefore() + receiver.readWithFds.get(0) > before,
+                    "fds arrived before the read holding their message's first byte: at " + a.bytesBefore() + " with "
                             + receiver.readWithFds.get(0) + " bytes; message at " + before);
             Fds.writeFully(a.fds()[0], "x".getBytes(StandardCharsets.US_ASCII));
             assertEquals("x", readPipe(pipe[0]));
@@ -571,7 +512,7 @@ class BlockingFdPassingTest {
      */
     @Test
     void waitsForRoomLikeWrite() throws Exception {
-        Receiver receiver = new Receiver(true);
+        FdPassingTest.Receiver receiver = new FdPassingTest.Receiver(true);
         TcpServer server = server(address("w.sock"), RECEIVING, receiver);
         BlockingConnection v = view(server.localAddress(), ConnectionConfig.defaults().withWriteWatermarks(4096, 8192));
         Connection serverSide = receiver.nextOpen();
@@ -591,13 +532,13 @@ class BlockingFdPassingTest {
         v.writeTimeout(Duration.ZERO);
         serverSide.resumeReading();
         v.writeWithFileDescriptors(ascii("F"), pipe[1]); // waits until the receiver drained to the low watermark
-        Receiver.Arrival a = receiver.next();
+        FdPassingTest.Arrival a = receiver.nextFds();
         try {
             awaitUntil(() -> receiver.received == queued + 1, "every byte");
             byte[] all = receiver.bytes();
             assertArrayEquals(Arrays.copyOf(big, queued), Arrays.copyOf(all, queued));
             assertEquals('F', all[queued]);
-            assertTrue(a.at() <= queued && a.at() + receiver.readWithFds.get(0) > queued, "fds at " + a.at());
+            assertTrue(a.bytesBefore() <= queued && a.bytesBefore() + receiver.readWithFds.get(0) > queued, "fds at " + a.bytesBefore());
             assertTrue(receiver.fds.isEmpty(), "the timed-out call sent nothing");
         } finally {
             closeAll(a.fds());
