@@ -199,6 +199,7 @@ final class ProxyPair {
             if (to != null) {
                 to.close(); // graceful: what is queued for it still goes out; idempotent
             }
+            stats.changed();
         }
     }
 }

@@ -91,6 +91,9 @@ public final class ProxyServer implements Callable<Integer> {
     /** The counters (made when the proxy starts), for tests. */
     volatile ProxyStats stats;
 
+    /** Set by tests before the proxy starts: run after each connection closes and each new queue peak. */
+    Runnable onStatsChange;
+
     @Override
     public Integer call() throws Exception {
         options.validate(spec);
@@ -141,7 +144,7 @@ public final class ProxyServer implements Callable<Integer> {
         ProxySettings settings = new ProxySettings(upstream.host(), upstream.port(), Resolver.system(),
                 Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit, socketOptions,
                 splice ? pipeSize : 0);
-        ProxyStats counters = new ProxyStats();
+        ProxyStats counters = new ProxyStats(onStatsChange);
         stats = counters;
         return ServerRunner.serve("proxy", options, DEFAULT_PORT,
                 b -> b.config(config).childOptions(socketOptions)

@@ -25,6 +25,13 @@ public final class ProxyStats {
     final AtomicInteger active = new AtomicInteger();
     /** The most bytes ever queued in the proxy for one connection's socket. */
     final AtomicLong peakQueued = new AtomicLong();
+    /** Run after each change a test may wait for (a connection closed, a new queue peak); null when nobody waits. */
+    private final Runnable onChange;
+
+    /** @param onChange run (on a reactor thread) after each connection closes and each new queue peak, or null */
+    ProxyStats(Runnable onChange) {
+        this.onChange = onChange;
+    }
 
     /** @return client connections relayed so far */
     public long relayed() {
@@ -70,6 +77,14 @@ public final class ProxyStats {
     void queued(long queued) {
         if (queued > peakQueued.get()) {
             peakQueued.accumulateAndGet(queued, Math::max);
+            changed();
+        }
+    }
+
+    /** A connection of a pair closed (its fd is closed already), or a counter moved: tells whoever waits. */
+    void changed() {
+        if (onChange != null) {
+            onChange.run();
         }
     }
 

@@ -64,8 +64,13 @@ class ProxyServerTest {
     }
 
     private static Running start(String... args) throws Exception {
+        return start(Changes.ALL::bump, args);
+    }
+
+    private static Running start(Runnable onStatsChange, String... args) throws Exception {
         ProxyServer proxy = new ProxyServer();
         proxy.stop = new CountDownLatch(1);
+        proxy.onStatsChange = onStatsChange;
         String[] all = Stream.concat(Stream.of("--port", "0"), Arrays.stream(args)).toArray(String[]::new);
         ServerUnderTest server = ServerUnderTest.start(proxy, proxy.stop, all);
         server.port();
@@ -136,17 +141,24 @@ class ProxyServerTest {
         }
     }
 
+    /**
+     * Waits for {@code condition}, re-checking it after each event that can make it true (a proxy connection or a
+     * test upstream socket closed, a new queue peak: {@link Changes}), for at most 30 s.
+     */
     private static void awaitUntil(BooleanSupplier condition, java.util.function.Supplier<String> what) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for " + what.get());
+        try {
+            while (true) {
+                long seen = Changes.ALL.count();
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+                if (!Changes.ALL.awaitPast(seen, deadline)) {
+                    fail("timed out waiting for " + what.get());
+                }
             }
-            try {
-                Thread.sleep(5); // polling a condition, not timing anything
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -253,6 +265,32 @@ class ProxyServerTest {
             assertArrayEquals(payload, got);
         }
         return "ok";
+    }
+
+    /**
+     * The hook the tests wait on: it runs once after each connection of a pair closed (the client's, then the
+     * upstream's it closes), with the counters already updated, and not while bytes merely pass.
+     */
+    @Test
+    void theStatsHookRunsAfterEachConnectionOfAPairCloses() throws Exception {
+        CountDownLatch closed = new CountDownLatch(2);
+        try (Running proxy = start(() -> {
+            closed.countDown();
+            Changes.ALL.bump();
+        }, "--to", "127.0.0.1:" + echo.port())) {
+            try (Socket s = connect(proxy.port())) {
+                for (int i = 0; i < 100; i++) {
+                    s.getOutputStream().write('q');
+                    assertEquals('q', s.getInputStream().read());
+                }
+                assertEquals(2, closed.getCount(), "relaying ran the hook");
+                assertEquals(1, proxy.stats().active());
+            }
+            assertTrue(closed.await(30, TimeUnit.SECONDS), "a close not reported: " + closed.getCount() + " left");
+            assertEquals(0, proxy.stats().active());
+            assertEquals(100, proxy.stats().bytesUp());
+            assertEquals(100, proxy.stats().bytesDown());
+        }
     }
 
     @Test

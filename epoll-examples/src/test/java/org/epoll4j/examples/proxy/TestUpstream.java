@@ -38,6 +38,8 @@ final class TestUpstream implements AutoCloseable {
     private final ServerSocket server;
     private final Behaviour behaviour;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    /** The thread serving each accepted connection: close() waits for them, so that their sockets are closed. */
+    private final List<Thread> serving = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
     /** One entry per connection served: what the behaviour returned, or -1 if it failed. */
     final LinkedBlockingQueue<Long> results = new LinkedBlockingQueue<>();
@@ -83,19 +85,34 @@ final class TestUpstream implements AutoCloseable {
                     }
                     open.remove(s);
                     results.add(result);
+                    Changes.ALL.bump(); // its fd is closed: a test waiting for the fds to go re-checks
                 }
             }, "test-upstream-conn");
             t.setDaemon(true);
+            serving.add(t);
             t.start();
         }
     }
 
-    /** Stops accepting and closes every connection still open. */
+    /**
+     * Stops accepting, closes every connection still open, and waits (10 s at most) for the threads serving them to
+     * end: a socket closed while its thread is blocked in it is only really closed (its fd released) when that
+     * thread leaves the call, and the tests count fds right after this returns.
+     */
     @Override
     public void close() throws IOException {
         server.close();
         for (Socket s : open) {
             s.close();
+        }
+        try {
+            acceptor.join(10_000);
+            for (Thread t : serving) {
+                t.join(10_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the upstream's threads", e);
         }
     }
 }
