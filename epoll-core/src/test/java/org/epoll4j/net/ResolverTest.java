@@ -74,7 +74,18 @@ class ResolverTest {
         try (Reactor reactor = Reactor.open()) {
             reactor.start();
             CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
+            // the loop is held until the callback is attached: else an answer from the cache can complete the future
+            // on the loop before whenComplete is called, which then runs the callback on this thread
+            CountDownLatch attached = new CountDownLatch(1);
+            reactor.execute(() -> {
+                try {
+                    attached.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             Resolver.system().resolve("localhost", reactor).whenComplete((a, e) -> onLoop.complete(reactor.inEventLoop()));
+            attached.countDown();
             assertTrue(onLoop.get(20, TimeUnit.SECONDS));
             assertTrue(Resolver.system().resolve("localhost").get(20, TimeUnit.SECONDS).stream()
                     .anyMatch(InetAddress::isLoopbackAddress));
