@@ -1017,12 +1017,12 @@ public final class Connection {
         }
     }
 
-    /** Write system calls (send, sendmsg, sendfile) made so far; tests check corking with it. */
     /** Write calls made by direct sends (the blocking facade's writers) so far. */
     long directWriteCalls() {
         return out.directWriteCalls();
     }
 
+    /** Write system calls (send, sendmsg, sendfile) made so far, direct sends included; tests check corking with it. */
     long writeCalls() {
         return out.writeCalls();
     }

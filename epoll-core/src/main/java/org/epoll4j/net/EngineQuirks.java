@@ -11,9 +11,12 @@ import java.lang.reflect.Method;
  */
 final class EngineQuirks {
     private static final String CONSCRYPT_PACKAGE = "org.conscrypt.";
-    /** {@code Conscrypt.setUseSessionTickets(SSLEngine, boolean)}, looked up once per class loader of an engine. */
-    private static volatile Method useSessionTickets;
-    private static volatile ClassLoader lookedUpIn;
+    /** {@code Conscrypt.setUseSessionTickets(SSLEngine, boolean)} and the class loader it was looked up in. */
+    private record Lookup(ClassLoader loader, Method useSessionTickets) {
+    }
+
+    /** The last lookup: one field, so a reader never pairs one loader's method with another loader. */
+    private static volatile Lookup last;
 
     private EngineQuirks() {
     }
@@ -34,17 +37,18 @@ final class EngineQuirks {
     }
 
     private static Method conscryptTickets(ClassLoader loader) {
-        if (lookedUpIn == loader && useSessionTickets != null) {
-            return useSessionTickets;
+        Lookup l = last;
+        if (l != null && l.loader() == loader) {
+            return l.useSessionTickets();
         }
+        Method m;
         try {
             Class<?> c = Class.forName(CONSCRYPT_PACKAGE + "Conscrypt", false, loader);
-            Method m = c.getMethod("setUseSessionTickets", SSLEngine.class, boolean.class);
-            useSessionTickets = m;
-            lookedUpIn = loader;
-            return m;
+            m = c.getMethod("setUseSessionTickets", SSLEngine.class, boolean.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
+            m = null; // remembered too: an engine of this loader costs no second failed look-up
         }
+        last = new Lookup(loader, m);
+        return m;
     }
 }

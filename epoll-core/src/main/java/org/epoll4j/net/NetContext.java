@@ -65,7 +65,8 @@ final class NetContext implements IoFigures.Source {
     private final long[] sendBounceAddresses = new long[SEND_BOUNCES];
     private final java.util.concurrent.atomic.AtomicInteger sendBouncesBusy =
             new java.util.concurrent.atomic.AtomicInteger();
-    private volatile int sendBouncesMade;
+    private final java.util.concurrent.atomic.AtomicInteger sendBouncesMade =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private NetContext() {
         MsgHdr.verifyLayout(); // once per process: a wrong layout would send the wrong bytes
@@ -125,7 +126,7 @@ final class NetContext implements IoFigures.Source {
     /** Direct memory held: the shared buffers and every chunk alive (queued or pooled). */
     long directMemoryBytes() {
         return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE
-                + (long) sendBouncesMade * SEND_BOUNCE_SIZE
+                + (long) sendBouncesMade.get() * SEND_BOUNCE_SIZE
                 + (rightsOut != null ? rightsOut.capacity() : 0) + (rightsIn != null ? rightsIn.capacity() : 0);
     }
 
@@ -304,9 +305,7 @@ final class NetContext implements IoFigures.Source {
                     ByteBuffer b = NativeMemory.allocate(SEND_BOUNCE_SIZE);
                     sendBounceAddresses[free] = NativeMemory.address(b);
                     sendBounces[free] = b;
-                    synchronized (sendBounces) {
-                        sendBouncesMade++;
-                    }
+                    sendBouncesMade.incrementAndGet();
                 }
                 return free;
             }

@@ -479,7 +479,7 @@ final class Outbound {
         }
         boolean heap = !src.isDirect();
         int slot = -1;
-        ByteBuffer bounce = null;
+        ByteBuffer bounce = null; // heap bytes are copied here, a bounce buffer lent by the reactor
         long base;
         if (heap) {
             slot = ctx.takeSendBounce();
