@@ -79,6 +79,8 @@ public final class Reactor implements Executor, AutoCloseable {
     /** nanoTime when the current iteration started, 0 while asleep in epoll_wait or not running (opaque). */
     @SuppressWarnings("unused") // through BUSY_SINCE
     private long busySince;
+    /** {@link #loopNanos()}'s reading for this phase of the iteration; 0 until taken. Loop thread only. */
+    private long loopNanos;
 
     private final RegistrationTable table = new RegistrationTable();
     private final LoopOwner life;
@@ -598,14 +600,17 @@ public final class Reactor implements Executor, AutoCloseable {
             wakeups.consume();
             n = waitOnce(0, false);
         }
+        loopNanos = 0;
         int dispatched = n > 0 ? dispatch(n) : 0;
         if (n == events.capacity() && n < MAX_EVENT_CAPACITY) {
             events.grow(Math.min(MAX_EVENT_CAPACITY, n * 2));
             counters.eventCapacity(events.capacity());
         }
         if (timers.size() > 0) {
+            loopNanos = 0;
             fireTimers();
         }
+        loopNanos = 0;
         counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure,
                 ReactorEvents.timingEnabled() ? taskTiming : null));
         counters.iteration();
@@ -957,6 +962,28 @@ public final class Reactor implements Executor, AutoCloseable {
     /** Whether the calling thread is the one running this reactor now. */
     public boolean inEventLoop() {
         return life.inLoop();
+    }
+
+    /**
+     * The loop's clock, like libuv's {@code uv_now}: {@link System#nanoTime()} read at most once per phase of a loop
+     * iteration (its events, its timers, its tasks) and reused by every later call in that phase, so code that
+     * stamps each read or write (idle timeouts do) pays one clock read per batch of events instead of one per call.
+     * The reading is older than the true time by at most how long the phase has run so far; use it for timeouts
+     * measured in milliseconds and more, not to time code. On any other thread than the loop's it is
+     * {@code System.nanoTime()}.
+     *
+     * @return a {@code System.nanoTime()} value, never 0
+     */
+    public long loopNanos() {
+        if (!life.inLoop()) {
+            return System.nanoTime();
+        }
+        long t = loopNanos;
+        if (t == 0) {
+            t = System.nanoTime();
+            loopNanos = t = t == 0 ? 1 : t;
+        }
+        return t;
     }
 
     /** The reactor's name. */

@@ -499,4 +499,35 @@ class ReactorTest {
         assertEquals("Interest[READ|WRITE]", Interest.READ_WRITE.toString());
         assertEquals("Interest[NONE]", Interest.NONE.toString());
     }
+
+    /** Spins (a few ns) until System.nanoTime() has moved past {@code t}: so "unchanged" below can only be the cache. */
+    private static long after(long t) {
+        long now;
+        while ((now = System.nanoTime()) == t) {
+            Thread.onSpinWait();
+        }
+        return now;
+    }
+
+    @Test
+    void loopClockIsReadOncePerPhaseAndFreshElsewhere() throws Exception {
+        try (Reactor reactor = Reactor.open()) {
+            long[] seen = new long[3];
+            reactor.execute(() -> {
+                seen[0] = reactor.loopNanos();
+                after(seen[0]);
+                seen[1] = reactor.loopNanos(); // same phase: the same reading, although the clock moved
+            });
+            reactor.poll(Duration.ZERO);
+            assertTrue(seen[0] != 0);
+            assertEquals(seen[0], seen[1]);
+            after(seen[1]);
+            reactor.execute(() -> seen[2] = reactor.loopNanos());
+            reactor.poll(Duration.ZERO);
+            assertTrue(seen[2] - seen[1] > 0, "a new iteration reads the clock again");
+            long before = after(seen[2]);
+            long off = reactor.loopNanos(); // not polling: this thread is not the loop's now
+            assertTrue(off - before >= 0, "off the loop it is System.nanoTime(), not the loop's last reading");
+        }
+    }
 }
