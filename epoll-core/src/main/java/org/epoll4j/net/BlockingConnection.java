@@ -129,6 +129,8 @@ public final class BlockingConnection implements Closeable {
 
     private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
+    /** Test seam: told of the moments {@link Probe} lists; null outside tests (one volatile read at each). */
+    volatile Probe probe;
     private InputStream inputStream;
     private OutputStream outputStream;
 
@@ -616,6 +618,7 @@ public final class BlockingConnection implements Closeable {
             throw failure;
         }
         try {
+            parking("sendFile");
             queued.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -945,6 +948,7 @@ public final class BlockingConnection implements Closeable {
     /** Waits for a task this caller queued on the loop, and turns its failure into this call's exception. */
     private void awaitLoopTask(CompletableFuture<Void> task, String op) throws IOException {
         try {
+            parking(op);
             task.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1164,6 +1168,7 @@ public final class BlockingConnection implements Closeable {
                 readPaused = true;
                 connection.pauseReading(ReadPause.BLOCKING_READER); // on the loop: in effect before the next read
             }
+            probeReceived();
         } finally {
             lock.unlock();
         }
@@ -1201,6 +1206,7 @@ public final class BlockingConnection implements Closeable {
                 writable.signalAll();
                 drained.signalAll();
             }
+            probeWritability(isWritable);
         } finally {
             lock.unlock();
         }
@@ -1227,6 +1233,7 @@ public final class BlockingConnection implements Closeable {
                        int transferred) throws IOException {
         try {
             if (timeout == 0) {
+                parking(op);
                 condition.await();
                 return 0;
             }
@@ -1237,6 +1244,7 @@ public final class BlockingConnection implements Closeable {
                 e.bytesTransferred = transferred;
                 throw e;
             }
+            parking(op);
             return condition.awaitNanos(left);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -1244,6 +1252,30 @@ public final class BlockingConnection implements Closeable {
                     + " stays open");
             failure.bytesTransferred = transferred;
             throw failure;
+        }
+    }
+
+    /** Tells the probe, if any, that the calling thread is about to park in {@code op}. */
+    private void parking(String op) {
+        Probe p = probe;
+        if (p != null) {
+            p.parking(op);
+        }
+    }
+
+    /** Tells the probe, if any, how many bytes are buffered now. Holds the lock. */
+    private void probeReceived() {
+        Probe p = probe;
+        if (p != null) {
+            p.received(inEnd - inStart);
+        }
+    }
+
+    /** Tells the probe, if any, of a writability change. Holds the lock. */
+    private void probeWritability(boolean isWritable) {
+        Probe p = probe;
+        if (p != null) {
+            p.writabilityChanged(isWritable);
         }
     }
 
@@ -1460,6 +1492,29 @@ public final class BlockingConnection implements Closeable {
          * @return bytes sent, 0 on EAGAIN, -1 if not possible now
          */
         int trySend(ByteBuffer src);
+    }
+
+    /**
+     * What a test hears from a view's {@link #probe}: moments it must wait for that have no event of their own (a
+     * caller blocked inside a call, bytes buffered, writability as the view saw it). Calls come with the view's lock
+     * held (except {@link #parking} before waiting for a loop task), so an implementation must be quick and must not
+     * call into the view.
+     */
+    interface Probe {
+        /**
+         * The calling thread is about to park in {@code op}. Under the lock for a wait on a condition, so whatever
+         * acts on the view after hearing this (a close, the peer's bytes) or interrupts the thread wakes that wait.
+         */
+        default void parking(String op) {
+        }
+
+        /** On the loop: the reactor buffered bytes; {@code available} can be read now. */
+        default void received(int available) {
+        }
+
+        /** On the loop: the connection went above its high watermark ({@code false}) or back below its low. */
+        default void writabilityChanged(boolean writable) {
+        }
     }
 
     /** The callbacks that feed a view; one per connection. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -36,10 +37,10 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
     private final int inboundLimit;
     private final Duration readTimeout;
     private final Duration writeTimeout;
-    private final AtomicInteger running;
+    private final Running running;
 
     private BlockingService(BlockingHandler handler, ThreadFactory threads, int inboundLimit, Duration readTimeout,
-                            Duration writeTimeout, AtomicInteger running) {
+                            Duration writeTimeout, Running running) {
         this.handler = handler;
         this.threads = threads;
         this.inboundLimit = inboundLimit;
@@ -58,7 +59,7 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
      */
     public static BlockingService of(BlockingHandler handler) {
         return new BlockingService(Objects.requireNonNull(handler, "handler"), VirtualThreads.factory(),
-                BlockingConnection.DEFAULT_INBOUND_LIMIT, Duration.ZERO, Duration.ZERO, new AtomicInteger());
+                BlockingConnection.DEFAULT_INBOUND_LIMIT, Duration.ZERO, Duration.ZERO, new Running());
     }
 
     /** Whether this JDK has virtual threads (Java 21+), which {@link #of} then uses. */
@@ -119,6 +120,14 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
         return running.get();
     }
 
+    /**
+     * Test seam: {@code probe} hears the count of {@link #runningHandlers()} after each handler starts and after each
+     * ends (on the thread that changed it), over this service and its copies; null: none.
+     */
+    void runningProbe(IntConsumer probe) {
+        running.probe = probe;
+    }
+
     /** A handler for one new connection (called by the server for each accepted connection). */
     @Override
     public ConnectionHandler get() {
@@ -131,11 +140,11 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
         if (thread == null) {
             throw new IllegalStateException("the ThreadFactory of " + this + " made no thread");
         }
-        running.incrementAndGet();
+        running.changed(running.incrementAndGet());
         try {
             thread.start();
         } catch (Throwable t) {
-            running.decrementAndGet();
+            running.changed(running.decrementAndGet());
             throw t; // onOpen fails: the connection closes with it
         }
     }
@@ -152,7 +161,7 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
                     () -> "blocking handler of " + connection.connection() + " failed", t);
             connection.failed(t);
         } finally {
-            running.decrementAndGet();
+            running.changed(running.decrementAndGet());
         }
     }
 
@@ -162,6 +171,18 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
             throw new IllegalArgumentException(what + " must not be negative: " + timeout);
         }
         return timeout;
+    }
+
+    /** The count of running handlers a service shares with its copies, and its test probe. */
+    private static final class Running extends AtomicInteger {
+        volatile IntConsumer probe;
+
+        void changed(int count) {
+            IntConsumer p = probe;
+            if (p != null) {
+                p.accept(count);
+            }
+        }
     }
 
     @Override

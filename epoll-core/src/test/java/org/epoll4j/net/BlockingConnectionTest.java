@@ -24,12 +24,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.epoll4j.net.NetTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -97,12 +103,114 @@ class BlockingConnectionTest {
         return e.getCause();
     }
 
-    /** Polls until {@code t} is parked (WAITING or TIMED_WAITING), i.e. blocked in a call of the facade. */
-    static void awaitParked(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            assertTrue(System.nanoTime() < deadline, () -> t + " never blocked; state " + t.getState());
-            Thread.sleep(1);
+    /**
+     * A view's probe ({@link BlockingConnection#probe}): which call each thread last parked in, and a wait that looks
+     * again at each event of the view (a park, bytes buffered, a writability change) instead of polling. Install it
+     * before the calls or the arrivals it should see.
+     */
+    static final class Watch implements BlockingConnection.Probe {
+        private final Map<Thread, String> parkedIn = new ConcurrentHashMap<>();
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        private long events;
+
+        @Override
+        public void parking(String op) {
+            parkedIn.put(Thread.currentThread(), op);
+            changed();
+        }
+
+        @Override
+        public void received(int available) {
+            changed();
+        }
+
+        @Override
+        public void writabilityChanged(boolean writable) {
+            changed();
+        }
+
+        private void changed() {
+            lock.lock();
+            try {
+                events++;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Waits until {@code condition} holds, evaluating it now and after each event of the view; fails naming
+         * {@code what} after {@link NetTestKit#WAIT_SECONDS}.
+         */
+        void awaitUntil(BooleanSupplier condition, Supplier<String> what) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (true) {
+                long seen;
+                lock.lock();
+                try {
+                    seen = events;
+                } finally {
+                    lock.unlock();
+                }
+                // outside the watch's lock: the condition may take the view's, which the view holds calling in here
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+                lock.lock();
+                try {
+                    while (events == seen) {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw new AssertionError("not within " + WAIT_SECONDS + " s: " + what.get());
+                        }
+                        changed.awaitNanos(left);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
+
+        /**
+         * Waits until {@code t} is about to park in {@code op} of the view, i.e. blocked in that call: a close, an
+         * interrupt or the peer acting after this wakes that wait (the view's lock is held until the thread parks).
+         * Fails with {@code call}'s outcome if the call ends first.
+         */
+        void awaitParked(Thread t, String op, CompletableFuture<?> call) throws Exception {
+            call.whenComplete((r, e) -> changed());
+            awaitUntil(() -> op.equals(parkedIn.get(t)) || call.isDone(),
+                    () -> t + " to block in " + op + "; it is " + t.getState() + ", last parked in " + parkedIn.get(t));
+            if (!op.equals(parkedIn.get(t))) {
+                call.get(); // its failure, if it failed
+                fail(t + " returned from " + op + " without blocking");
+            }
+        }
+
+        /** {@link #awaitParked(Thread, String, CompletableFuture)} for a call the test has no future of. */
+        void awaitParked(Thread t, String op) throws Exception {
+            awaitParked(t, op, new CompletableFuture<>());
+        }
+    }
+
+    /** Waits until no handler of {@code service} (or its copies) runs; told by the service, not polled. */
+    static void awaitNoHandlerRunning(BlockingService service) throws Exception {
+        CompletableFuture<Void> none = new CompletableFuture<>();
+        service.runningProbe(n -> {
+            if (n == 0) {
+                none.complete(null);
+            }
+        });
+        if (service.runningHandlers() == 0) { // after installing the probe: an end from here on reaches it
+            none.complete(null);
+        }
+        try {
+            await(none);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("handlers still running: " + service.runningHandlers(), e);
+        } finally {
+            service.runningProbe(null);
         }
     }
 
@@ -259,8 +367,10 @@ class BlockingConnectionTest {
         AtomicReference<BlockingConnection> serverSide = new AtomicReference<>();
         AtomicReference<Thread> writerThread = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
+        Watch watch = new Watch();
         int total = 16 << 20; // far more than the socket buffers hold
         TcpServer server = serve(BlockingService.of(c -> {
+            c.probe = watch;
             serverSide.set(c);
             writerThread.set(Thread.currentThread());
             started.countDown();
@@ -274,7 +384,9 @@ class BlockingConnectionTest {
         }), ConnectionConfig.defaults().withWriteWatermarks(high / 2, high));
         try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
             assertTrue(started.await(WAIT_SECONDS, TimeUnit.SECONDS));
-            awaitParked(writerThread.get()); // the peer reads nothing: the writer blocks
+            // the peer reads nothing: the queue goes above its watermark, and the writer blocks
+            watch.awaitUntil(() -> !serverSide.get().connection().isWritable(), () -> "the queue never filled");
+            watch.awaitParked(writerThread.get(), "write");
             assertTrue(serverSide.get().connection().bytesWritten() < total);
             assertTrue(serverSide.get().connection().queuedBytes() <= 2L * high + 65536);
             assertEquals(total, readToEof(peer, new Verifier(SEED, "blocking")));
@@ -285,10 +397,10 @@ class BlockingConnectionTest {
     void aReaderThatDoesNotReadStopsTheConnectionReadingAtTheInboundLimit() throws Exception {
         int limit = 32 * 1024;
         CountDownLatch read = new CountDownLatch(1);
-        AtomicReference<BlockingConnection> serverSide = new AtomicReference<>();
+        CompletableFuture<BlockingConnection> serverSide = new CompletableFuture<>();
         CompletableFuture<Long> served = new CompletableFuture<>();
         TcpServer server = serve(BlockingService.of(c -> {
-            serverSide.set(c);
+            serverSide.complete(c);
             read.await();
             long n = 0;
             byte[] buf = new byte[4096];
@@ -301,23 +413,35 @@ class BlockingConnectionTest {
         }).inboundLimit(limit), ConnectionConfig.defaults());
         try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
             peer.configureBlocking(false);
+            BlockingConnection view = await(serverSide);
             long sent = 0;
             int stalls = 0;
             ByteBuffer chunk = ByteBuffer.allocate(65536);
-            while (stalls < 200) { // until the kernel buffers on both sides are full
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            // until the view holds its limit and the kernel buffers on both sides are full: the peer's write takes
+            // nothing, again and again, though the reactor had its turn to read in between
+            while (stalls < 3) {
                 NetTestKit.fill(SEED, sent, chunk.array(), 0, chunk.capacity());
                 chunk.clear();
                 int n = peer.write(chunk);
                 sent += n;
-                if (n == 0) {
-                    stalls++;
-                    Thread.sleep(1);
+                if (n > 0) {
+                    stalls = 0;
+                } else {
+                    if (view.available() >= limit) {
+                        stalls++;
+                    }
+                    loop.barrier(); // the reactor reads what it would (or the pause holds)
                 }
+                assertTrue(sent < 256L << 20, () -> "the view never stopped reading: " + view.available()
+                        + " buffered");
+                assertTrue(System.nanoTime() < deadline, () -> "the buffers never filled: " + view.available()
+                        + " buffered, paused " + view.connection().isReadingPaused());
             }
             loop.barrier();
-            int buffered = serverSide.get().available();
+            int buffered = view.available();
             assertTrue(buffered >= limit && buffered <= limit + 64 * 1024, "buffered " + buffered);
-            assertTrue(serverSide.get().connection().isReadingPaused());
+            assertTrue(view.connection().isReadingPaused());
             read.countDown();
             peer.configureBlocking(true);
             // the sender blocked on full buffers; what was sent so far all arrives once the reader drains
@@ -339,11 +463,9 @@ class BlockingConnectionTest {
             peer.configureBlocking(false);
             peer.write(ByteBuffer.allocate(256 * 1024));
             BlockingConnection c = await(serverSide);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            while (c.available() < limit) {
-                assertTrue(System.nanoTime() < deadline, "the inbound buffer never filled");
-                Thread.sleep(1);
-            }
+            Watch watch = new Watch();
+            c.probe = watch; // before looking: bytes buffered from here on wake the wait
+            watch.awaitUntil(() -> c.available() >= limit, () -> "the inbound buffer never filled: " + c.available());
             c.connection().pauseReading(); // the application's own pause, on top of the facade's
             byte[] buf = new byte[limit * 2];
             while (c.available() > 0) { // one read of the reactor may have brought up to 64 KiB past the limit
@@ -472,9 +594,11 @@ class BlockingConnectionTest {
         BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
                 .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
         closeAfter.add(c);
-        AtomicReference<Thread> reader = new AtomicReference<>();
+        Watch watch = new Watch();
+        c.probe = watch;
+        CompletableFuture<Thread> reader = new CompletableFuture<>();
         CompletableFuture<Boolean> read = async(() -> {
-            reader.set(Thread.currentThread());
+            reader.complete(Thread.currentThread());
             try {
                 c.read(ByteBuffer.allocate(1));
                 return false;
@@ -482,17 +606,14 @@ class BlockingConnectionTest {
                 return Thread.currentThread().isInterrupted() && !(e instanceof ConnectionTimeoutException);
             }
         });
-        while (reader.get() == null) {
-            Thread.onSpinWait();
-        }
-        awaitParked(reader.get());
-        reader.get().interrupt();
+        watch.awaitParked(await(reader), "read", read);
+        await(reader).interrupt();
         assertTrue(await(read), "InterruptedIOException, interrupt status kept");
         assertTrue(c.isOpen());
 
-        AtomicReference<Thread> writer = new AtomicReference<>();
+        CompletableFuture<Thread> writer = new CompletableFuture<>();
         CompletableFuture<Integer> write = async(() -> {
-            writer.set(Thread.currentThread());
+            writer.complete(Thread.currentThread());
             try {
                 c.write(ByteBuffer.allocate(64 << 20));
                 return -1;
@@ -500,11 +621,8 @@ class BlockingConnectionTest {
                 return e.bytesTransferred;
             }
         });
-        while (writer.get() == null) {
-            Thread.onSpinWait();
-        }
-        awaitParked(writer.get());
-        writer.get().interrupt();
+        watch.awaitParked(await(writer), "write", write);
+        await(writer).interrupt();
         int queued = await(write);
         assertTrue(queued > 0 && queued < 64 << 20, "queued " + queued);
         assertTrue(c.isOpen());
@@ -521,16 +639,17 @@ class BlockingConnectionTest {
         BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
                 .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
         closeAfter.add(c);
-        List<Thread> threads = new ArrayList<>();
+        Watch watch = new Watch();
+        c.probe = watch;
+        List<String> ops = List.of("read", "write", "readLine");
+        List<CompletableFuture<Thread>> threads = new ArrayList<>();
         List<CompletableFuture<Void>> calls = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < ops.size(); i++) {
             int kind = i;
-            CountDownLatch running = new CountDownLatch(1);
+            CompletableFuture<Thread> thread = new CompletableFuture<>();
+            threads.add(thread);
             calls.add(async(() -> {
-                synchronized (threads) {
-                    threads.add(Thread.currentThread());
-                }
-                running.countDown();
+                thread.complete(Thread.currentThread());
                 switch (kind) {
                     case 0:
                         c.read(ByteBuffer.allocate(10));
@@ -544,33 +663,19 @@ class BlockingConnectionTest {
                 }
                 return null;
             }));
-            assertTrue(running.await(WAIT_SECONDS, TimeUnit.SECONDS));
         }
-        for (int i = 0; i < threads.size(); i++) {
-            if (calls.get(i).isDone()) {
-                calls.get(i).get();
-            }
-            awaitParked(threads.get(i));
+        for (int i = 0; i < ops.size(); i++) {
+            watch.awaitParked(await(threads.get(i)), ops.get(i), calls.get(i));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (c.connection().isWritable()) { // the writer blocks for good once the queue is above its watermark
-            assertTrue(System.nanoTime() < deadline, "the queue never filled");
-            Thread.sleep(1);
-        }
-        AtomicReference<Thread> flusher = new AtomicReference<>();
+        // the writer blocks for good once the queue is above its watermark (the peer does not read)
+        watch.awaitUntil(() -> !c.connection().isWritable(), () -> "the queue never filled");
+        CompletableFuture<Thread> flusher = new CompletableFuture<>();
         CompletableFuture<Void> flush = async(() -> {
-            flusher.set(Thread.currentThread());
+            flusher.complete(Thread.currentThread());
             c.flush();
             return null;
         });
-        while (flusher.get() == null) {
-            Thread.onSpinWait();
-        }
-        if (flush.isDone()) {
-            flush.get();
-            fail("flush returned with " + c.connection().queuedBytes() + " queued");
-        }
-        awaitParked(flusher.get());
+        watch.awaitParked(await(flusher), "flush", flush);
         c.close();
         for (CompletableFuture<Void> call : calls) {
             Throwable t = failure(call);
@@ -684,18 +789,20 @@ class BlockingConnectionTest {
         for (BlockingConnection c : clients) {
             c.close();
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (service.runningHandlers() > 0) {
-            assertTrue(System.nanoTime() < deadline, "handlers still running: " + service.runningHandlers());
-            Thread.sleep(1);
-        }
-        assertFalse(await(handlerThread).isAlive());
+        awaitNoHandlerRunning(service);
+        Thread first = await(handlerThread);
+        first.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS)); // it ends right after the count went down
+        assertFalse(first.isAlive());
     }
 
     @Test
     void closingTheReactorEndsBlockedHandlers() throws Exception {
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
+        CompletableFuture<Thread> handler = new CompletableFuture<>();
+        Watch watch = new Watch();
         BlockingService service = BlockingService.of(c -> {
+            c.probe = watch;
+            handler.complete(Thread.currentThread());
             try {
                 c.read(ByteBuffer.allocate(1));
             } catch (IOException e) {
@@ -705,10 +812,7 @@ class BlockingConnectionTest {
         });
         TcpServer server = serve(service, ConnectionConfig.defaults());
         try (SocketChannel peer = SocketChannel.open(server.localAddress())) {
-            loop.barrier();
-            while (service.runningHandlers() == 0) {
-                Thread.onSpinWait();
-            }
+            watch.awaitParked(await(handler), "read");
             loop.reactor.close();
             Throwable t = await(ended);
             assertInstanceOf(SocketException.class, t);

@@ -41,7 +41,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.epoll4j.net.BlockingConnectionTest.async;
 import static org.epoll4j.net.BlockingConnectionTest.await;
-import static org.epoll4j.net.BlockingConnectionTest.awaitParked;
+import static org.epoll4j.net.BlockingConnectionTest.awaitNoHandlerRunning;
 import static org.epoll4j.net.NetTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -298,7 +298,7 @@ class BlockingFdPassingTest {
         }
         assertEquals("ply", readAscii(v, 3));
         v.shutdownOutput();
-        awaitUntil(() -> service.runningHandlers() == 0, "the handler returned");
+        awaitNoHandlerRunning(service);
     }
 
     // ------------------------------------------------------------------ order
@@ -331,6 +331,8 @@ class BlockingFdPassingTest {
                 Thread.currentThread().interrupt();
             }
         });
+        BlockingConnectionTest.Watch watch = new BlockingConnectionTest.Watch();
+        v.probe = watch;
         CompletableFuture<Thread> writer = new CompletableFuture<>();
         CompletableFuture<Void> written = async(() -> {
             writer.complete(Thread.currentThread());
@@ -339,7 +341,7 @@ class BlockingFdPassingTest {
             v.write(ByteBuffer.wrap(tail));
             return null;
         });
-        awaitParked(writer.get(WAIT_SECONDS, TimeUnit.SECONDS));
+        watch.awaitParked(writer.get(WAIT_SECONDS, TimeUnit.SECONDS), "writeWithFileDescriptors", written);
         release.countDown();
         await(written);
         serverSide.resumeReading();
@@ -456,7 +458,8 @@ class BlockingFdPassingTest {
             c.writeWithFileDescriptors(ascii("a"), file);
             c.writeWithFileDescriptors(ascii("b"), file, file, file);
             BlockingConnection handlerView = handled.get(WAIT_SECONDS, TimeUnit.SECONDS);
-            awaitUntil(() -> service.runningHandlers() == 0 && !handlerView.isOpen(), "the handler ended");
+            awaitNoHandlerRunning(service); // the service closed the view before the count went down
+            assertFalse(handlerView.isOpen());
             assertEquals(0, handlerView.heldFdCount(), "the service closed the untaken fds (fail=" + fail + ")");
         }
     }
