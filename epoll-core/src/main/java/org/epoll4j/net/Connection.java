@@ -219,7 +219,7 @@ public final class Connection {
         }
         ctx.connectionOpened(this); // the reactor's figures (ReactorStats) count every open connection
         if (server != null) {
-            server.connectionOpened(this);
+            server.counters.opened(this);
             countedOpen = true;
         }
         try {
@@ -400,7 +400,7 @@ public final class Connection {
         if (transport.isPeerFailure(cause)) {
             boolean handshake = !transport.established();
             if (handshake && server != null) {
-                server.tlsHandshakeFailed();
+                server.counters.tlsHandshakeFailed();
             }
             if (LOG.isLoggable(System.Logger.Level.DEBUG)) {
                 LOG.log(System.Logger.Level.DEBUG, "TLS " + (handshake ? "handshake " : "") + "with "
@@ -730,7 +730,7 @@ public final class Connection {
     /** Offloaded results that could not be delivered because the reactor closed: counted by the server. */
     void offloadResultDropped(int n) {
         if (server != null) {
-            server.offloadResultsDropped.add(n);
+            server.counters.offloadResultsDropped(n);
         }
     }
 
@@ -930,7 +930,7 @@ public final class Connection {
         }
         ctx.connectionClosed(this); // its byte counts are final now (a connection never opened is not there)
         if (countedOpen) {
-            server.connectionClosed(this);
+            server.counters.closed(this);
         }
         if (offload != null) {
             offload.connectionClosed(closeCause); // counts results a closing reactor can no longer deliver

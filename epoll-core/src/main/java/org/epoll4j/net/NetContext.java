@@ -8,9 +8,7 @@ import org.epoll4j.internal.NativeMemory;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Map;
-import java.util.Set;
 import java.util.WeakHashMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Memory shared by every connection of one reactor: the read buffer (so an idle connection holds none), a bounce
@@ -96,31 +94,21 @@ final class NetContext implements IoFigures.Source {
 
     /*
      * Counted only where connections open and close and where chunks are allocated or dropped: never per read or
-     * write. The loop thread is the only writer (volatile: another thread's snapshot reads them).
+     * write. The loop thread is the only writer (chunks is volatile: another thread's snapshot reads it).
      */
-    /** Open connections on this reactor; a concurrent set because snapshots walk it from any thread. */
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private volatile long closedBytesRead;
-    private volatile long closedBytesWritten;
+    /** Open connections on this reactor, and the byte totals of those that closed. */
+    private final OpenConnections connections = new OpenConnections();
     /** Write-queue chunks alive: in connections' queues or in the pool (dropped ones are the GC's). */
     private volatile int chunks;
 
     /** A connection became open (idempotent); on the loop thread. */
     void connectionOpened(Connection c) {
-        connections.add(c);
+        connections.opened(c);
     }
 
-    /**
-     * A connection closed (idempotent); on the loop thread, once its byte counts are final. Its bytes move to the
-     * closed totals before it leaves the set, so a snapshot (which walks the set, then reads the totals) never misses
-     * them; at worst it counts them twice, once.
-     */
+    /** A connection closed (idempotent); on the loop thread, once its byte counts are final. */
     void connectionClosed(Connection c) {
-        if (connections.contains(c)) {
-            closedBytesRead += c.bytesRead();
-            closedBytesWritten += c.bytesWritten();
-            connections.remove(c);
-        }
+        connections.closed(c);
     }
 
     /** Direct memory held: the shared buffers and every chunk alive (queued or pooled). */
@@ -132,17 +120,7 @@ final class NetContext implements IoFigures.Source {
 
     @Override
     public void addTo(IoFigures into) {
-        for (Connection c : connections) {
-            into.connections++;
-            if (c.isReadingPaused()) {
-                into.pausedConnections++;
-            }
-            into.queuedBytes += c.queuedBytes();
-            into.bytesRead += c.bytesRead();
-            into.bytesWritten += c.bytesWritten();
-        }
-        into.bytesRead += closedBytesRead;
-        into.bytesWritten += closedBytesWritten;
+        connections.addTo(into, null);
         into.directMemoryBytes += directMemoryBytes();
     }
 

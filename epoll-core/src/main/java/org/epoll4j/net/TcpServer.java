@@ -17,11 +17,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -61,16 +58,10 @@ public final class TcpServer implements AutoCloseable {
     private final Supplier<Reactor> childReactors;
     /** Every accepted socket's local address, unless bound to a wildcard address (then asked for lazily). */
     private final SocketAddress childLocal;
-    /** Open connections, on whichever reactor they run; for broadcast and graceful shutdown. */
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger active = new AtomicInteger(); // connections may run on other reactors (HANDOFF)
-    /** Peers that failed the TLS handshake; counted from the connections' reactor threads (HANDOFF: several). */
-    private final LongAdder tlsHandshakeFailures = new LongAdder();
+    /** Open connections and the counters behind {@link #stats()}; {@link Connection} reports to them. */
+    final ServerCounters counters = new ServerCounters();
     private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
     private volatile boolean closed;
-    /** Bytes of this server's connections that closed (several reactor threads add: HANDOFF). */
-    private final LongAdder closedBytesRead = new LongAdder();
-    private final LongAdder closedBytesWritten = new LongAdder();
     /** The MXBean, if {@link Builder#jmxName} asked for one; unregistered when the listener closes. */
     private volatile ServerJmx jmx;
 
@@ -425,14 +416,6 @@ public final class TcpServer implements AutoCloseable {
         }
     }
 
-    void connectionOpened(Connection c) {
-        active.incrementAndGet();
-        connections.add(c);
-    }
-
-    /** Offloaded results of this server's connections dropped because their reactor closed first. */
-    final java.util.concurrent.atomic.LongAdder offloadResultsDropped = new java.util.concurrent.atomic.LongAdder();
-
     /**
      * Results of {@link Offload}s on this server's connections that could not be delivered because the reactor
      * closed first (e.g. a graceful shutdown whose timeout ran out while work was in flight). Any thread.
@@ -440,21 +423,7 @@ public final class TcpServer implements AutoCloseable {
      * @return the count since the server started
      */
     public long offloadResultsDropped() {
-        return offloadResultsDropped.sum();
-    }
-
-    /**
-     * On the connection's loop thread, once its byte counts are final. They join the closed totals before it leaves
-     * the set, so a snapshot (which walks the set, then reads the totals) never misses them.
-     */
-    void connectionClosed(Connection c) {
-        if (connections.contains(c)) {
-            closedBytesRead.add(c.bytesRead());
-            closedBytesWritten.add(c.bytesWritten());
-            if (connections.remove(c)) {
-                active.decrementAndGet();
-            }
-        }
+        return counters.offloadResultsDropped();
     }
 
     /**
@@ -471,20 +440,7 @@ public final class TcpServer implements AutoCloseable {
     /** Adds this server's connection figures to {@code io}, and the reactors they run on to {@code reactors}. */
     void addTo(IoFigures io, Set<Reactor> reactors) {
         reactors.add(reactor);
-        for (Connection c : connections) {
-            io.connections++;
-            if (c.isReadingPaused()) {
-                io.pausedConnections++;
-            }
-            io.queuedBytes += c.queuedBytes();
-            io.bytesRead += c.bytesRead();
-            io.bytesWritten += c.bytesWritten();
-            if (childReactors != null) {
-                reactors.add(c.reactor());
-            }
-        }
-        io.bytesRead += closedBytesRead.sum();
-        io.bytesWritten += closedBytesWritten.sum();
+        counters.connections.addTo(io, childReactors != null ? reactors : null);
     }
 
     /**
@@ -495,7 +451,7 @@ public final class TcpServer implements AutoCloseable {
      * @return the open connections
      */
     public Set<Connection> connections() {
-        return Collections.unmodifiableSet(connections);
+        return Collections.unmodifiableSet(counters.connections.live());
     }
 
     /**
@@ -507,7 +463,7 @@ public final class TcpServer implements AutoCloseable {
      * @return how many connections it was written to
      */
     public int broadcast(ByteBuffer data) {
-        return broadcast(connections, data);
+        return broadcast(counters.connections.live(), data);
     }
 
     static int broadcast(Iterable<Connection> to, ByteBuffer data) {
@@ -563,17 +519,12 @@ public final class TcpServer implements AutoCloseable {
      * a timeout, or it left mid-handshake). Peer trouble, so not a handler failure: each is logged at DEBUG.
      */
     public long tlsHandshakeFailures() {
-        return tlsHandshakeFailures.sum();
-    }
-
-    /** Hook for {@link Connection}: one of this server's TLS handshakes failed. */
-    void tlsHandshakeFailed() {
-        tlsHandshakeFailures.increment();
+        return counters.tlsHandshakeFailures();
     }
 
     /** Connections open now (a TLS connection from the end of its handshake on). */
     public int activeConnections() {
-        return active.get();
+        return counters.active();
     }
 
     /**
@@ -659,7 +610,7 @@ public final class TcpServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "TcpServer[" + listener.localAddress + ", accepted=" + acceptor.accepted() + ", active=" + active.get()
-                + "]";
+        return "TcpServer[" + listener.localAddress + ", accepted=" + acceptor.accepted() + ", active="
+                + counters.active() + "]";
     }
 }

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 
 /**
  * One server on every reactor of a {@link ReactorGroup}: the same port, connections spread over the group's
@@ -466,20 +467,12 @@ public final class TcpServerGroup implements AutoCloseable {
 
     /** Connections open now, on all reactors. */
     public int activeConnections() {
-        int n = 0;
-        for (TcpServer s : servers) {
-            n += s.activeConnections();
-        }
-        return n;
+        return (int) sum(TcpServer::activeConnections);
     }
 
     /** Connections accepted so far, by all listeners. */
     public long acceptedCount() {
-        long n = 0;
-        for (TcpServer s : servers) {
-            n += s.acceptedCount();
-        }
-        return n;
+        return sum(TcpServer::acceptedCount);
     }
 
     /**
@@ -577,9 +570,14 @@ public final class TcpServerGroup implements AutoCloseable {
      * @return the sum over the group's servers
      */
     public long offloadResultsDropped() {
+        return sum(TcpServer::offloadResultsDropped);
+    }
+
+    /** {@code counter} summed over the servers. */
+    private long sum(ToLongFunction<TcpServer> counter) {
         long n = 0;
         for (TcpServer s : servers) {
-            n += s.offloadResultsDropped();
+            n += counter.applyAsLong(s);
         }
         return n;
     }
