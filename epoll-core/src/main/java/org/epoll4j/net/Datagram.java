@@ -16,7 +16,8 @@ import java.nio.ByteBuffer;
  * {@code sockaddr} the kernel wrote, decoded into an object only when {@link #sender()} is called.
  *
  * <p>Valid only during the handler call that received it: the endpoint reuses the view and the slot for the next
- * batch. Copy what you keep.
+ * batch. Copy what you keep. To echo or forward it unchanged (or changed in place, same length) to its sender,
+ * {@link DatagramEndpoint#reply(Datagram)} sends the slot's own bytes without copying them.
  */
 public final class Datagram {
     private final ByteBuffer data;
@@ -32,8 +33,13 @@ public final class Datagram {
     int length;
     int segmentSize;
     boolean truncated;
+    /** The endpoint whose receive slot this views, or {@code null} for a copy made for another thread. */
+    final DatagramEndpoint owner;
+    /** The owner's batch number when this view was last filled: a reply in place needs the current one. */
+    int batch;
 
-    Datagram(ByteBuffer data, ByteBuffer names, ByteBuffer control) {
+    Datagram(DatagramEndpoint owner, ByteBuffer data, ByteBuffer names, ByteBuffer control) {
+        this.owner = owner;
         this.data = data;
         this.names = names;
         this.control = control;
@@ -49,7 +55,8 @@ public final class Datagram {
     /**
      * The datagram's bytes: from the buffer's position to its limit (the position is not 0: the buffer is a view over
      * all receive slots). Read it with relative gets, or hand it to a send, which consumes it. Big-endian, like any
-     * new ByteBuffer. Writable, so a handler may transform a datagram in place before sending it on.
+     * new ByteBuffer. Writable, so a handler may transform a datagram in place before sending it on; after
+     * {@link DatagramEndpoint#reply(Datagram)} leave the bytes alone (they may still be sent from the slot).
      *
      * @return the view, positioned on this datagram
      */
@@ -137,6 +144,28 @@ public final class Datagram {
             return 0;
         }
         return pktType == LibC.IP_PKTINFO ? control.getInt(pktAt) : control.getInt(pktAt + 16);
+    }
+
+    /**
+     * A copy of this datagram's sender, pktinfo and {@code payload}'s remaining bytes (consumed), owned by no
+     * endpoint: what a reply from another thread hands to the reactor, since the slot is reused meanwhile.
+     */
+    Datagram detach(ByteBuffer payload) {
+        ByteBuffer nameCopy = ByteBuffer.allocate(SockAddr.MAX_SIZE).order(names.order());
+        nameCopy.put(0, names, nameAt, SockAddr.MAX_SIZE);
+        ByteBuffer controlCopy = ByteBuffer.allocate(20).order(control.order());
+        if (pktAt >= 0) {
+            controlCopy.put(0, control, pktAt, pktType == LibC.IP_PKTINFO ? 12 : 20);
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(payload.remaining());
+        bytes.put(payload).flip();
+        Datagram copy = new Datagram(null, bytes, nameCopy, controlCopy);
+        copy.nameLen = nameLen;
+        copy.pktAt = pktAt >= 0 ? 0 : -1;
+        copy.pktType = pktType;
+        copy.length = bytes.remaining();
+        copy.truncated = truncated;
+        return copy;
     }
 
     // ---- for DatagramEndpoint.reply: the raw sender and pktinfo ----

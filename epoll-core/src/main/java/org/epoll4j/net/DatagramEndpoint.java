@@ -43,17 +43,19 @@ import java.util.function.Supplier;
  *
  * <pre>
  *   DatagramEndpoint echo = DatagramEndpoint.open(reactor, new InetSocketAddress("127.0.0.1", 9999),
- *           DatagramConfig.defaults(), (ep, d) -&gt; ep.reply(d, d.data()));
+ *           DatagramConfig.defaults(), (ep, d) -&gt; ep.reply(d));
  * </pre>
  *
  * <p>Sends copy the payload into a bounded native send queue (see {@link DatagramConfig.Builder#sendQueue}); a
  * send that finds it full returns {@code false} (the datagram is dropped, as the network may drop any datagram).
+ * {@link #reply(Datagram)}, which sends a received datagram's own bytes back, skips the copy: the send points at the
+ * receive slot, and only what the kernel has not taken when the handler returns is copied into the queue.
  * Watermarks on the queued bytes call {@link DatagramHandler#onWritabilityChanged}. When the socket's send buffer
  * is full the queue waits for {@code EPOLLOUT} and resumes; nothing queued is lost.
  *
- * <p>Threads: the handler runs on the reactor's thread. {@code send} and {@code close} may be called from any
- * thread (from another thread the payload is copied and handed to the reactor); the other methods belong to the
- * reactor's thread, or to any thread while the reactor is not running.
+ * <p>Threads: the handler runs on the reactor's thread. {@code send}, {@code reply} and {@code close} may be called
+ * from any thread (from another thread the payload is copied and handed to the reactor); the other methods belong to
+ * the reactor's thread, or to any thread while the reactor is not running.
  */
 public final class DatagramEndpoint implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DatagramEndpoint.class.getName());
@@ -81,6 +83,7 @@ public final class DatagramEndpoint implements AutoCloseable {
     private final int recvControlAt;
     private final int recvControl;
     private final ByteBuffer recvData;
+    private final long recvDataAddress;
     private final int slotSize;
     private final DatagramBatch batch;
     private Datagram[] views;
@@ -100,6 +103,20 @@ public final class DatagramEndpoint implements AutoCloseable {
     private final int[] entrySeg;
     private final int[] entrySent;
     private final int[] entryPkt;
+    /** Where entry e's bytes are: in the arena at entryOff, or (in place) in a receive slot. */
+    private final long[] entryAddr;
+    /** For a reply in place: the receive-area offset of its bytes, else -1. */
+    private final int[] entrySrc;
+    /** For a reply in place: the offset of its destination's sockaddr in recvMem. */
+    private final int[] entryName;
+    /** Queued replies whose bytes are still in a receive slot; 0 outside a batch. */
+    private int inPlaceQueued;
+    /** Numbers the receive batches, so a reply in place can tell a view of the current batch. */
+    private int batchNumber;
+    /** True while the handler runs on a received batch: its slots are valid until it returns. */
+    private boolean inBatch;
+    private long inPlaceReplies;
+    private long inPlaceCopies;
     private int head;
     private int tail;
     private int count;
@@ -150,6 +167,7 @@ public final class DatagramEndpoint implements AutoCloseable {
         this.recvVec = NativeMemory.address(recvMem);
         this.recvData = NativeMemory.allocate(b * slotSize);
         long dataAddress = NativeMemory.address(recvData);
+        this.recvDataAddress = dataAddress;
         for (int i = 0; i < b; i++) {
             int h = i * MmsgHdr.SIZE;
             int iov = b * MmsgHdr.SIZE + i * 16;
@@ -187,6 +205,10 @@ public final class DatagramEndpoint implements AutoCloseable {
         this.entrySeg = new int[e];
         this.entrySent = new int[e];
         this.entryPkt = new int[e];
+        this.entryAddr = new long[e];
+        this.entrySrc = new int[e];
+        this.entryName = new int[e];
+        java.util.Arrays.fill(entrySrc, -1);
         this.gsoAllowed = config.gso && family != LibC.AF_UNIX;
         this.gsoUsable = gsoAllowed;
     }
@@ -194,7 +216,7 @@ public final class DatagramEndpoint implements AutoCloseable {
     private Datagram newView() {
         ByteBuffer names = recvMem.duplicate().order(recvMem.order());
         // the payload view is big-endian, as every new ByteBuffer (and network protocols) are
-        return new Datagram(recvData.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN), names, names);
+        return new Datagram(this, recvData.duplicate().order(java.nio.ByteOrder.BIG_ENDIAN), names, names);
     }
 
     // ------------------------------------------------------------------ opening
@@ -566,14 +588,20 @@ public final class DatagramEndpoint implements AutoCloseable {
 
     /**
      * Queues {@code data} as one datagram back to {@code received}'s sender; with packet info on, it leaves from
-     * the local address {@code received} was sent to. No allocation: the sender's raw address is copied.
+     * the local address {@code received} was sent to. No allocation: the sender's raw address is copied. From
+     * another thread the sender and payload are copied and handed to the reactor. To send back the datagram's own
+     * bytes, {@link #reply(Datagram)} does it without copying them.
      *
      * @param received a datagram of the current batch
      * @param data     the payload, e.g. {@code received.data()} to echo it
      * @return {@code false} if the send queue was full and the datagram was dropped
      */
     public boolean reply(Datagram received, ByteBuffer data) {
-        checkLoop("reply");
+        Objects.requireNonNull(received, "received");
+        Objects.requireNonNull(data, "data");
+        if (!onLoop()) {
+            return later(received.detach(data));
+        }
         int len = data.remaining();
         if (!open) {
             data.position(data.limit());
@@ -585,15 +613,133 @@ public final class DatagramEndpoint implements AutoCloseable {
             data.position(data.limit());
             return false;
         }
-        ByteBuffer names = received.names();
-        int at = sendNamesAt + e * NAME;
-        int n = received.nameLen;
-        for (int i = 0; i < n; i += 8) {
-            sendMem.putLong(at + i, names.getLong(received.nameAt + i));
-        }
+        copyName(e, received.names(), received.nameAt, received.nameLen);
         int pkt = received.pktAt >= 0 ? putPktInfo(e, received) : 0;
-        commit(e, data, len, n, pkt, 0);
+        commit(e, data, len, received.nameLen, pkt, 0);
         return true;
+    }
+
+    /**
+     * Queues {@code received}'s own bytes back to its sender, as {@link #reply(Datagram, ByteBuffer) reply(received,
+     * received.data())} does, but without copying them: during the handler call that received it, the send points
+     * straight at the receive slot (and the sender's address the kernel wrote there), and the batch's replies leave
+     * in one {@code sendmmsg} when the handler returns. Whatever of them the kernel did not take by then (a full
+     * socket buffer) is copied into the send queue before the slots are reused, so nothing is lost and the order
+     * with other sends is kept. The send queue's room is reserved as for any send: the same limits, watermarks and
+     * {@code false} when full.
+     *
+     * <p>The bytes sent are the datagram's {@link Datagram#length() length()} bytes of the slot, whatever
+     * {@link Datagram#data() data()}'s position (it is not consumed). A handler may change them in place before
+     * this call; after it, leave them alone: the slot may be read when the batch is flushed. A GRO-coalesced
+     * datagram ({@link Datagram#segmentSize()} &gt; 0) goes back as its separate datagrams (one {@code UDP_SEGMENT}
+     * send where GSO is on). From another thread, or while the queue waits for {@code EPOLLOUT}, the bytes are
+     * copied at the call.
+     *
+     * @param received a datagram of the batch being handled
+     * @return {@code false} if the send queue was full and the datagram was dropped
+     * @throws IllegalStateException on the reactor's thread outside the handler call that received the datagram
+     */
+    public boolean reply(Datagram received) {
+        Objects.requireNonNull(received, "received");
+        if (!onLoop()) {
+            ByteBuffer d = received.data().duplicate();
+            d.limit(received.offset + received.length).position(received.offset);
+            return later(received.detach(d));
+        }
+        if (received.owner == null) { // a copy handed over from another thread
+            return reply(received, received.data());
+        }
+        if (received.owner != this || !inBatch || received.batch != batchNumber) {
+            throw new IllegalStateException("reply(datagram) needs a datagram of the batch this endpoint's handler is "
+                    + "handling now: a Datagram is valid only during the call that received it");
+        }
+        if (!open) {
+            dropped++;
+            return false;
+        }
+        int seg = received.segmentSize;
+        if (seg == 0 || received.length <= seg) {
+            return replySlot(received, received.offset, received.length, 0);
+        }
+        // a GRO-coalesced buffer: its datagrams, as sendSegments would send them
+        boolean all = true;
+        int end = received.offset + received.length;
+        int perEntry = gsoUsable ? seg * Math.min(MAX_GSO_SEGMENTS, MAX_UDP_PAYLOAD / seg) : seg;
+        for (int off = received.offset; off < end; off += perEntry) {
+            int len = Math.min(perEntry, end - off);
+            all &= replySlot(received, off, len, len > seg ? seg : 0);
+            if (!open) {
+                return false;
+            }
+        }
+        return all;
+    }
+
+    /** Hands a copy made off the loop to the reactor, to be queued there as an ordinary reply. */
+    private boolean later(Datagram copy) {
+        try {
+            reactor.execute(() -> reply(copy, copy.data()));
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Queues {@code len} bytes at {@code off} of the receive area back to {@code d}'s sender: pointing at the slot
+     * when the queue will be flushed before the handler returns, else copied.
+     */
+    private boolean replySlot(Datagram d, int off, int len, int seg) {
+        int e = reserve(len);
+        if (e < 0) {
+            return false;
+        }
+        int pkt = d.pktAt >= 0 ? putPktInfo(e, d) : 0;
+        int h = e * MmsgHdr.SIZE;
+        if (!waitingForOut) {
+            sendMem.putLong(h + MmsgHdr.MSG_NAME, recvVec + d.nameAt);
+            entrySrc[e] = off;
+            entryName[e] = d.nameAt;
+            inPlaceQueued++;
+            inPlaceReplies++;
+            link(e, recvDataAddress + off, len, d.nameLen, pkt, seg);
+        } else {
+            // EPOLLOUT first: it would not leave before the slots are reused
+            copyName(e, recvMem, d.nameAt, d.nameLen);
+            arena.put(entryOff[e], recvData, off, len);
+            entrySrc[e] = -1;
+            link(e, arenaAddress + entryOff[e], len, d.nameLen, pkt, seg);
+        }
+        return true;
+    }
+
+    /** Copies a raw sockaddr into entry e's name and points the entry's msg_name at it. */
+    private void copyName(int e, ByteBuffer names, int nameAt, int nameLen) {
+        int at = sendNamesAt + e * NAME;
+        for (int i = 0; i < nameLen; i += 8) {
+            sendMem.putLong(at + i, names.getLong(nameAt + i));
+        }
+        sendMem.putLong(e * MmsgHdr.SIZE + MmsgHdr.MSG_NAME, sendVec + at);
+    }
+
+    /**
+     * Copies the replies still pointing at receive slots into their reserved room in the arena: called when the
+     * handler's batch ends, before the slots can be reused.
+     */
+    private void copyInPlaceReplies() {
+        for (int i = 0, e = head; i < count && inPlaceQueued > 0; i++, e = e + 1 == entries ? 0 : e + 1) {
+            if (entrySrc[e] < 0) {
+                continue;
+            }
+            arena.put(entryOff[e], recvData, entrySrc[e], entryLen[e]);
+            copyName(e, recvMem, entryName[e], sendMem.getInt(e * MmsgHdr.SIZE + MmsgHdr.MSG_NAMELEN));
+            entryAddr[e] = arenaAddress + entryOff[e];
+            // a segmented entry part-sent without GSO is re-aimed by prepareGsoFallback from entryAddr + entrySent
+            sendMem.putLong(sendIovAt + e * 16, entryAddr[e]);
+            entrySrc[e] = -1;
+            inPlaceQueued--;
+            inPlaceCopies++;
+        }
     }
 
     private int putPktInfo(int e, Datagram d) {
@@ -688,15 +834,7 @@ public final class DatagramEndpoint implements AutoCloseable {
             data.position(data.position() + len);
             return false;
         }
-        int at = sendNamesAt + e * NAME;
-        for (int i = 0; i < nameLen; i += 8) {
-            sendMem.putLong(at + i, scratch.getLong(i));
-        }
-        if (segmentSize > 0) {
-            int c = sendControlAt + e * MmsgHdr.SEND_CONTROL;
-            MmsgHdr.putCmsgHeader(sendMem, c, LibC.SOL_UDP, LibC.UDP_SEGMENT, 2);
-            sendMem.putShort(c + MmsgHdr.CMSG_HDR, (short) segmentSize);
-        }
+        copyName(e, scratch, 0, nameLen);
         int limit = data.limit();
         data.limit(data.position() + len);
         commit(e, data, len, nameLen, 0, segmentSize);
@@ -742,23 +880,32 @@ public final class DatagramEndpoint implements AutoCloseable {
         return e;
     }
 
-    /** Fills entry {@code e} (its name and control already written) and makes it the queue's tail. */
+    /** Copies {@code data} into entry {@code e}'s arena room (its name and pktinfo already written) and queues it. */
     private void commit(int e, ByteBuffer data, int len, int nameLen, int pktLen, int segmentSize) {
         int off = entryOff[e];
         arena.put(off, data, data.position(), len);
         data.position(data.position() + len);
+        entrySrc[e] = -1;
+        link(e, arenaAddress + off, len, nameLen, pktLen, segmentSize);
+    }
+
+    /**
+     * Makes entry {@code e} the queue's tail: {@code len} bytes at {@code address}, its name (msg_name already set)
+     * and pktinfo ({@code pktLen} bytes of control) already written; adds the UDP_SEGMENT after the pktinfo.
+     */
+    private void link(int e, long address, int len, int nameLen, int pktLen, int segmentSize) {
+        entryAddr[e] = address;
         entryLen[e] = len;
         entrySeg[e] = segmentSize;
         entrySent[e] = 0;
         entryPkt[e] = pktLen;
-        if (segmentSize > 0 && pktLen > 0) {
-            // UDP_SEGMENT goes after the pktinfo: move it there
-            int c = sendControlAt + e * MmsgHdr.SEND_CONTROL;
-            MmsgHdr.putCmsgHeader(sendMem, c + pktLen, LibC.SOL_UDP, LibC.UDP_SEGMENT, 2);
-            sendMem.putShort(c + pktLen + MmsgHdr.CMSG_HDR, (short) segmentSize);
+        if (segmentSize > 0) {
+            int c = sendControlAt + e * MmsgHdr.SEND_CONTROL + pktLen;
+            MmsgHdr.putCmsgHeader(sendMem, c, LibC.SOL_UDP, LibC.UDP_SEGMENT, 2);
+            sendMem.putShort(c + MmsgHdr.CMSG_HDR, (short) segmentSize);
         }
         int h = e * MmsgHdr.SIZE;
-        sendMem.putLong(sendIovAt + e * 16, arenaAddress + off).putLong(sendIovAt + e * 16 + 8, len);
+        sendMem.putLong(sendIovAt + e * 16, address).putLong(sendIovAt + e * 16 + 8, len);
         sendMem.putInt(h + MmsgHdr.MSG_NAMELEN, nameLen);
         sendMem.putLong(h + MmsgHdr.MSG_CONTROLLEN, pktLen + (segmentSize > 0 ? MmsgHdr.cmsgSpace(2) : 0));
         tail = e + 1 == entries ? 0 : e + 1;
@@ -870,7 +1017,7 @@ public final class DatagramEndpoint implements AutoCloseable {
                 int h = e * MmsgHdr.SIZE;
                 int seg = entrySeg[e];
                 int left = entryLen[e] - entrySent[e];
-                sendMem.putLong(sendIovAt + e * 16, arenaAddress + entryOff[e] + entrySent[e])
+                sendMem.putLong(sendIovAt + e * 16, entryAddr[e] + entrySent[e])
                         .putLong(sendIovAt + e * 16 + 8, Math.min(seg, left));
                 sendMem.putLong(h + MmsgHdr.MSG_CONTROLLEN, entryPkt[e]);
                 return i + 1;
@@ -900,6 +1047,10 @@ public final class DatagramEndpoint implements AutoCloseable {
             arenaWrapped = false;
         }
         arenaHead = entryOff[e] + entryLen[e];
+        if (entrySrc[e] >= 0) {
+            entrySrc[e] = -1;
+            inPlaceQueued--;
+        }
         head = e + 1 == entries ? 0 : e + 1;
         count--;
         queuedBytes -= entryLen[e];
@@ -971,12 +1122,39 @@ public final class DatagramEndpoint implements AutoCloseable {
                 continue;
             }
             lastReceived = n;
+            batchNumber++;
             int views = fillBatch(n);
             received += n;
             batch.size = views;
-            handler.onBatch(this, batch);
+            handleBatch();
             if (!open || n < batchSize) {
                 return;
+            }
+        }
+    }
+
+    /**
+     * Runs the handler on the batch. Its replies in place leave in one sendmmsg as it returns; what the kernel did not
+     * take is copied out of the slots before the next recvmmsg reuses them (even if the handler threw).
+     */
+    private void handleBatch() throws Exception {
+        boolean handled = false;
+        inBatch = true;
+        try {
+            handler.onBatch(this, batch);
+            handled = true;
+        } finally {
+            inBatch = false;
+            if (inPlaceQueued > 0) {
+                try {
+                    if (handled && open) {
+                        flush();
+                    }
+                } finally {
+                    if (inPlaceQueued > 0) {
+                        copyInPlaceReplies();
+                    }
+                }
             }
         }
     }
@@ -1051,6 +1229,7 @@ public final class DatagramEndpoint implements AutoCloseable {
         d.pktType = pktType;
         d.segmentSize = seg;
         d.truncated = trunc;
+        d.batch = batchNumber;
     }
 
     // ------------------------------------------------------------------ state, stats, close
@@ -1108,6 +1287,16 @@ public final class DatagramEndpoint implements AutoCloseable {
     /** Errors reported to {@link DatagramHandler#onError}. */
     public long errorCount() {
         return errors;
+    }
+
+    /** Replies queued in place ({@link #reply(Datagram)} pointing at a receive slot): tests only. */
+    long inPlaceReplyCount() {
+        return inPlaceReplies;
+    }
+
+    /** Replies in place the kernel had not taken when their batch ended, copied into the send queue: tests only. */
+    long inPlaceCopyCount() {
+        return inPlaceCopies;
     }
 
     /** Times UDP_SEGMENT was refused at send time and the endpoint fell back to separate datagrams. */
@@ -1180,6 +1369,7 @@ public final class DatagramEndpoint implements AutoCloseable {
             IoFigures.unregister(reactor, figures);
             dropped += count;
             count = 0;
+            inPlaceQueued = 0;
             if (!(cause instanceof org.epoll4j.FdReusedException)) {
                 LibC.close(fd);
             }

@@ -39,7 +39,7 @@ class GuideDatagramsTest {
         // guide:echo
         Reactor reactor = Reactor.open();
         DatagramEndpoint echo = DatagramEndpoint.open(reactor, new InetSocketAddress("127.0.0.1", 9999),
-                (endpoint, datagram) -> endpoint.reply(datagram, datagram.data()));   // each datagram back to its sender
+                (endpoint, datagram) -> endpoint.reply(datagram));   // each datagram back to its sender, in place
         reactor.start();                                                          // or reactor.run() on this thread
         // end
         echo.close();
@@ -61,7 +61,7 @@ class GuideDatagramsTest {
                     @Override
                     public void onDatagram(DatagramEndpoint endpoint, Datagram datagram) {
                         if (endpoint.isWritable()) {
-                            endpoint.reply(datagram, datagram.data());
+                            endpoint.reply(datagram);
                         }
                     }
 
@@ -110,7 +110,7 @@ class GuideDatagramsTest {
         // guide:everyCore
         ReactorGroup group = ReactorGroup.open(4);
         List<DatagramEndpoint> endpoints = DatagramEndpoint.openOnEach(group, new InetSocketAddress("0.0.0.0", 9999),
-                DatagramConfig.defaults(), () -> (endpoint, datagram) -> endpoint.reply(datagram, datagram.data()));
+                DatagramConfig.defaults(), () -> (endpoint, datagram) -> endpoint.reply(datagram));
         // end
         assertEquals(4, endpoints.size());
         group.close();

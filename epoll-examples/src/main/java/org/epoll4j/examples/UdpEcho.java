@@ -14,8 +14,10 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code echo --udp}: every datagram goes back to its sender. Each batch of up to {@code --batch} datagrams comes
- * from one {@code recvmmsg}, and its echoes leave in one {@code sendmmsg} when the batch is handled; the payload is
- * copied once (receive slot to send queue), nothing is allocated per datagram.
+ * from one {@code recvmmsg}, and its echoes leave in one {@code sendmmsg} when the batch is handled. The echoes are
+ * replies in place ({@link DatagramEndpoint#reply(Datagram)}): the sendmmsg points at the receive slots, so the
+ * payload is not copied; only echoes the kernel did not take (a full socket buffer) are copied into the send queue
+ * before the slots are reused. Nothing is allocated per datagram.
  */
 final class UdpEcho {
     private UdpEcho() {
@@ -30,7 +32,7 @@ final class UdpEcho {
         public void onDatagram(DatagramEndpoint endpoint, Datagram datagram) {
             datagrams++;
             bytes += datagram.length();
-            endpoint.reply(datagram, datagram.data());
+            endpoint.reply(datagram);
         }
     }
 

@@ -24,21 +24,26 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The datagram hot path: a raw client socket sends {@code batch} datagrams of 64 B to a {@link DatagramEndpoint}
- * echo (handler: {@code reply(d, d.data())}), the reactor is polled on the benchmark thread until it has received
- * them in one recvmmsg and sent the echoes in one sendmmsg, and the client reads them back. Time per operation is
- * per batch; with {@code -prof gc} the allocation per operation shows that receive, dispatch and send allocate
- * nothing.
+ * The datagram hot path: a raw client socket sends {@code batch} datagrams of {@code size} bytes to a
+ * {@link DatagramEndpoint} echo, the reactor is polled on the benchmark thread until it has received them in one
+ * recvmmsg and sent the echoes in one sendmmsg, and the client reads them back. The handler copies each payload into
+ * the send queue ({@code reply=copy}: {@code reply(d, d.data())}) or replies in place ({@code reply=inPlace}:
+ * {@code reply(d)}, the sendmmsg pointing at the receive slots). Time per operation is per batch; with
+ * {@code -prof gc} the allocation per operation shows that receive, dispatch and send allocate nothing.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class DatagramEchoBenchmark {
-    private static final int SIZE = 64;
-
     @Param({"1", "32"})
     public int batch;
+
+    @Param({"64", "1200"})
+    public int size;
+
+    @Param({"copy", "inPlace"})
+    public String reply;
 
     private Reactor reactor;
     private DatagramEndpoint echo;
@@ -50,12 +55,13 @@ public class DatagramEchoBenchmark {
     public void setUp() throws Exception {
         reactor = Reactor.open();
         echo = DatagramEndpoint.open(reactor, new InetSocketAddress("127.0.0.1", 0),
-                DatagramConfig.builder().batchSize(Math.max(1, batch)).build(), (ep, d) -> ep.reply(d, d.data()));
+                DatagramConfig.builder().batchSize(Math.max(1, batch)).build(),
+                "inPlace".equals(reply) ? (ep, d) -> ep.reply(d) : (ep, d) -> ep.reply(d, d.data()));
         InetSocketAddress server = (InetSocketAddress) echo.localAddress();
         client = LibC.socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
         Sockets.bind(client, new InetSocketAddress("127.0.0.1", 0));
         Sockets.connect(client, server);
-        buf = NativeMemory.allocate(SIZE);
+        buf = NativeMemory.allocate(size);
         addr = NativeMemory.address(buf);
     }
 
@@ -70,7 +76,7 @@ public class DatagramEchoBenchmark {
     @Benchmark
     public long echo() throws Exception {
         for (int i = 0; i < batch; i++) {
-            if (LibC.send(client, addr, SIZE, LibC.MSG_DONTWAIT) != SIZE) {
+            if (LibC.send(client, addr, size, LibC.MSG_DONTWAIT) != size) {
                 throw new IllegalStateException("client send: errno " + LibC.errno());
             }
         }
@@ -78,8 +84,8 @@ public class DatagramEchoBenchmark {
         while (got < batch) {
             reactor.poll(Duration.ZERO);
             while (got < batch) {
-                long n = LibC.recv(client, addr, SIZE, LibC.MSG_DONTWAIT);
-                if (n == SIZE) {
+                long n = LibC.recv(client, addr, size, LibC.MSG_DONTWAIT);
+                if (n == size) {
                     got++;
                 } else if (n < 0 && LibC.errno() == 11) {
                     break;
