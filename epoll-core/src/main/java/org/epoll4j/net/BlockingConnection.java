@@ -27,17 +27,22 @@ import java.util.function.Consumer;
 
 /**
  * A blocking view of a {@link Connection} for straight-line code on virtual threads (Java 21+) or platform threads:
- * reads wait for bytes, writes wait for room, and every wait parks the calling thread (through a
+ * reads wait for bytes, writes wait for room, and every wait parks the calling thread (with {@code LockSupport} or a
  * {@link ReentrantLock}'s conditions, never {@code synchronized}: a virtual thread is not pinned) until the reactor
- * reports progress. The reactor still does all the I/O; no thread is blocked in a system call.
+ * reports progress. No thread is blocked in a system call: on plain TCP the calling thread makes non-blocking
+ * recv(2) and send(2) calls of its own (direct reads and sends, below); the reactor does the rest.
  *
  * <p>Get one from {@link BlockingService} (servers: one handler thread per accepted connection) or
  * {@link #connect(Reactor, SocketAddress, Duration)} (clients).
  *
- * <p><b>Reading.</b> The reactor copies what arrives into a bounded buffer of this view
- * ({@link BlockingService#inboundLimit}, 64 KiB by default); when it is full the connection stops reading (TCP then
- * pushes back on the peer) until a reader drained half of it. Memory per connection is bounded by the limit plus one
- * read of the reactor.
+ * <p><b>Reading.</b> A read first takes what this view buffered. With nothing buffered, on a plain TCP connection under
+ * EDGE (the default), the reading thread reads itself (a <em>direct read</em>): it takes the connection's read side
+ * for the call, recv(2)s straight into the caller's buffer, and while the socket has nothing parks until the reactor
+ * reports it readable (the reactor then only unparks it; it reads nothing while a thread owns the side). What arrives
+ * while no thread is in a read, and everything under TLS, splice, fd passing or LEVEL, or while reading is paused,
+ * the reactor copies into a bounded buffer of this view ({@link BlockingService#inboundLimit}, 64 KiB by default);
+ * when it is full the connection stops reading (TCP then pushes back on the peer) until a reader drained half of it.
+ * Memory per connection is bounded by the limit plus one read of the reactor.
  *
  * <p><b>Writing.</b> {@link #write(ByteBuffer)} copies the bytes into a staging buffer handed to the reactor, and
  * returns once all of them are queued with the connection's queue within its high watermark
@@ -72,6 +77,8 @@ public final class BlockingConnection implements Closeable {
     static final int DEFAULT_INBOUND_LIMIT = 64 * 1024;
     /** Buffers above this are dropped once empty, so an idle connection keeps at most this much of each. */
     private static final int KEEP_BUFFER = 4096;
+    /** Wrappers over the caller's arrays are kept for the next call only for arrays up to this size. */
+    private static final int KEEP_WINDOW = 64 * 1024;
     private static final byte[] EMPTY = new byte[0];
     private static final long POLL_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long POLL_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -85,10 +92,21 @@ public final class BlockingConnection implements Closeable {
      */
     static volatile java.util.function.Function<Connection, DirectSend> directSends = DIRECT_SENDS;
 
+    /** Where views get their connection's {@link DirectRead}. */
+    static final java.util.function.Function<Connection, DirectRead> DIRECT_READS = Connection::directReader;
+
+    /**
+     * Where views get their connection's {@link DirectRead} ({@link #DIRECT_READS}; null for a view whose every read
+     * waits for the loop's). Package-private: a seam for tests and benchmarks, not a setting.
+     */
+    static volatile java.util.function.Function<Connection, DirectRead> directReads = DIRECT_READS;
+
     private final Connection connection;
     private final Reactor reactor;
     /** The connection's direct send, or null: every write goes through the loop. */
     private final DirectSend direct;
+    /** The connection's direct read, or null: every read takes what the loop buffered. */
+    private final DirectRead directRead;
     private final int inboundLimit;
     private final int stageLimit;
 
@@ -103,11 +121,32 @@ public final class BlockingConnection implements Closeable {
     private int inEnd;
     /** The peer's FIN was read: after the buffered bytes, reads return -1. */
     private boolean eof;
-    /** The connection's onClose ran. */
-    private boolean ended;
+    /** The connection's onClose ran. Volatile: a direct reader looks without the lock. */
+    private volatile boolean ended;
     private Throwable endCause;
-    /** close() or abort() was called on this view. */
-    private boolean closedHere;
+    /** close() or abort() was called on this view. Volatile: a direct reader looks without the lock. */
+    private volatile boolean closedHere;
+    /** A reader reads directly now (without the lock): other readers wait for the buffer meanwhile. */
+    private boolean directReading;
+    /** Readers waiting on {@link #readable}: a direct read's end signals them. */
+    private int readWaiters;
+    /** A wrapper over the last array read into directly (kept: no allocation per read); used by one reader at once. */
+    private ByteBuffer arrayWindow;
+    /** A wrapper over {@link #in}, for direct reads that fill it (readLine). */
+    private ByteBuffer inWindow;
+    /** A wrapper over the last array written with a direct send; a writer takes it ({@link #WRITE_WINDOW}). */
+    @SuppressWarnings("unused") // through WRITE_WINDOW
+    private volatile ByteBuffer writeWindow;
+    private static final java.lang.invoke.VarHandle WRITE_WINDOW;
+
+    static {
+        try {
+            WRITE_WINDOW = java.lang.invoke.MethodHandles.lookup().findVarHandle(BlockingConnection.class,
+                    "writeWindow", ByteBuffer.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private boolean outputShut;
     /** Reading is paused by this view (full inbound buffer); changed only on the reactor thread. */
     private boolean readPaused;
@@ -127,6 +166,8 @@ public final class BlockingConnection implements Closeable {
     private boolean drainPollScheduled;
     private long drainPollNanos;
 
+    /** The thread that reads directly now (the one close() unparks); null if none. */
+    private volatile Thread directThread;
     private volatile long readTimeoutNanos;
     private volatile long writeTimeoutNanos;
     /** Test seam: told of the moments {@link Probe} lists; null outside tests (one volatile read at each). */
@@ -147,6 +188,7 @@ public final class BlockingConnection implements Closeable {
         this.inboundLimit = inboundLimit;
         this.stageLimit = Math.max(1, connection.config().highWatermark());
         this.direct = connection.isTls() ? null : directSends.apply(connection);
+        this.directRead = connection.isTls() ? null : directReads.apply(connection);
         this.readTimeoutNanos = nanos(readTimeout);
         this.writeTimeoutNanos = nanos(writeTimeout);
     }
@@ -236,8 +278,9 @@ public final class BlockingConnection implements Closeable {
         }
         lock.lock();
         try {
-            if (!awaitBytes("read")) {
-                return -1;
+            int r = awaitBytes("read", dst);
+            if (r != 0) {
+                return r; // read straight into dst, or -1 at end of stream
             }
             int n = Math.min(dst.remaining(), inEnd - inStart);
             dst.put(in, inStart, n);
@@ -265,8 +308,9 @@ public final class BlockingConnection implements Closeable {
         }
         lock.lock();
         try {
-            if (!awaitBytes("read")) {
-                return -1;
+            int r = awaitBytes("read", directRead != null && !directReading ? arrayWindow(b, off, len) : null);
+            if (r != 0) {
+                return r;
             }
             int n = Math.min(len, inEnd - inStart);
             System.arraycopy(in, inStart, b, off, n);
@@ -275,6 +319,17 @@ public final class BlockingConnection implements Closeable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A buffer over {@code b[off..off+len)} for a direct read, reusing the last one made for {@code b}. Holds the lock. */
+    private ByteBuffer arrayWindow(byte[] b, int off, int len) {
+        ByteBuffer w = arrayWindow;
+        if (w == null || w.array() != b) {
+            w = ByteBuffer.wrap(b);
+            arrayWindow = b.length <= KEEP_WINDOW ? w : null; // (a bigger array is not kept alive by this view)
+        }
+        w.limit(off + len).position(off);
+        return w;
     }
 
     /**
@@ -312,7 +367,7 @@ public final class BlockingConnection implements Closeable {
         lock.lock();
         try {
             while (true) {
-                if (!awaitBytes("readLine")) {
+                if (awaitBytes("readLine", null) < 0) {
                     return line == null ? null : new String(line, 0, len, StandardCharsets.UTF_8);
                 }
                 int lf = -1;
@@ -353,7 +408,7 @@ public final class BlockingConnection implements Closeable {
         }
     }
 
-    /** Bytes that can be read now without waiting. */
+    /** Bytes that can be read now without waiting: those this view buffered (not those a direct read would find). */
     public int available() {
         lock.lock();
         try {
@@ -363,26 +418,143 @@ public final class BlockingConnection implements Closeable {
         }
     }
 
-    /** Waits until bytes are buffered; false at end of stream. Holds the lock. */
-    private boolean awaitBytes(String op) throws IOException {
+    /**
+     * Waits until bytes are buffered (returns 0), or reads straight into {@code dst} (returns how many, {@code dst}'s
+     * position advanced); -1 at end of stream. With a direct read and nothing buffered, the calling thread reads
+     * itself: into {@code dst}, or (null) into the buffer. Else, or if the direct read cannot go on (the loop reads
+     * now, reading is paused, the stream ended or failed), it waits for what the loop buffers. Holds the lock.
+     */
+    private int awaitBytes(String op, ByteBuffer dst) throws IOException {
         long timeout = readTimeoutNanos;
-        long left = timeout;
-        while (inEnd == inStart) {
-            if (closedHere) {
-                throw closedException(op);
+        long deadline = timeout == 0 ? 0 : System.nanoTime() + timeout;
+        boolean tryDirect = directRead != null;
+        readWaiters++;
+        try {
+            while (inEnd == inStart) {
+                if (closedHere) {
+                    throw closedException(op);
+                }
+                if (eof) {
+                    return -1;
+                }
+                if (ended) {
+                    throw endedException(op);
+                }
+                if (tryDirect && !directReading) {
+                    int r = readDirectly(op, dst, timeout, deadline);
+                    if (r > 0) {
+                        if (closedHere) {
+                            throw closedException(op); // as for bytes buffered when close() came
+                        }
+                        if (dst != null) {
+                            return r;
+                        }
+                        inStart = 0;
+                        inEnd = r; // the buffer was empty: the bytes are at its start
+                        break;
+                    }
+                    if (r != RETRY) {
+                        tryDirect = false; // the loop's way from here on: it reads, or ends the stream or connection
+                    }
+                    continue;
+                }
+                long left = timeout == 0 ? 0 : deadline - System.nanoTime();
+                if (timeout != 0 && left <= 0) {
+                    throw timeoutException(op, timeout, ConnectionTimeoutException.Kind.READ, 0);
+                }
+                await(readable, timeout, left, op, ConnectionTimeoutException.Kind.READ, 0);
             }
-            if (eof) {
-                return false;
-            }
-            if (ended) {
-                throw endedException(op);
-            }
-            left = await(readable, timeout, left, op, ConnectionTimeoutException.Kind.READ, 0);
+        } finally {
+            readWaiters--;
         }
         if (closedHere) {
             throw closedException(op);
         }
-        return true;
+        return 0;
+    }
+
+    /** {@link #readDirectly}'s answer when the buffer got bytes or the view ended meanwhile: look again. */
+    private static final int RETRY = -100;
+
+    /**
+     * Reads on the calling thread (see {@link DirectRead}): takes the read side, recv(2)s into {@code dst} (null: the
+     * empty buffer), and while the socket has nothing parks until the loop reports it readable, the view closes or
+     * ends, or the read timeout or an interrupt ends the wait (then throws as a wait for the loop does). Returns the
+     * bytes read, {@link #RETRY}, or another {@link DirectRead} code (the caller then waits for the loop). Called and
+     * returns holding the lock; releases it meanwhile.
+     */
+    private int readDirectly(String op, ByteBuffer dst, long timeout, long deadline) throws IOException {
+        Thread me = Thread.currentThread();
+        directReading = true;
+        directThread = me; // before the flags are looked at below: a close after that look unparks this thread
+        lock.unlock();
+        try {
+            if (!directRead.acquireDirect(me)) {
+                return DirectRead.DECLINED;
+            }
+            boolean handBack = false;
+            try {
+                ByteBuffer into = dst;
+                lock.lock();
+                try {
+                    if (inEnd != inStart || closedHere || eof || ended) {
+                        return RETRY; // the loop delivered before the side was ours, or the view ended: not ours to read
+                    }
+                    if (into == null) { // fill the (empty) buffer: no one else touches it while the side is ours
+                        if (in.length == 0) {
+                            in = new byte[KEEP_BUFFER];
+                        }
+                        if (inWindow == null || inWindow.array() != in) {
+                            inWindow = ByteBuffer.wrap(in);
+                        }
+                        into = inWindow.clear();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                while (true) {
+                    int r = directRead.recvDirect(into);
+                    if (r != 0) {
+                        // the loop ends the stream, fails the connection, or reads what a declined recv left
+                        handBack = r < 0;
+                        return r;
+                    }
+                    // EAGAIN: park until the loop reports the socket readable (or the view ends, or time is up)
+                    if (closedHere || ended) {
+                        return RETRY;
+                    }
+                    if (!directRead.parkDirect()) {
+                        continue; // reported since the recv: look again
+                    }
+                    if (me.isInterrupted()) {
+                        InterruptedIOException e = new InterruptedIOException(op + ": interrupted; " + connection
+                                + " stays open");
+                        e.bytesTransferred = 0;
+                        throw e;
+                    }
+                    parking(op); // announced (parkDirect): a read event, a close or an interrupt from here unparks it
+                    if (timeout == 0) {
+                        java.util.concurrent.locks.LockSupport.park(this);
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            throw timeoutException(op, timeout, ConnectionTimeoutException.Kind.READ, 0);
+                        }
+                        java.util.concurrent.locks.LockSupport.parkNanos(this, left);
+                    }
+                    // woken by the loop, a close, the time or a spurious wake-up: the next recv tells
+                }
+            } finally {
+                directRead.releaseDirect(handBack);
+            }
+        } finally {
+            directThread = null;
+            lock.lock();
+            directReading = false;
+            if (readWaiters > 1) {
+                readable.signalAll(); // other readers waited for this one: the buffer is theirs to wait on again
+            }
+        }
     }
 
     /** {@code n} buffered bytes were taken: resume reading once half the limit is free. Holds the lock. */
@@ -535,7 +707,19 @@ public final class BlockingConnection implements Closeable {
     public void write(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
         if (direct != null) {
-            write(ByteBuffer.wrap(b, off, len)); // DirectSend takes a buffer
+            // DirectSend takes a buffer: the last wrapper is reused (taken, so two writers never share one)
+            ByteBuffer w = (ByteBuffer) WRITE_WINDOW.getAndSet(this, null);
+            if (w == null || w.array() != b) {
+                w = ByteBuffer.wrap(b);
+            }
+            w.clear().position(off).limit(off + len);
+            try {
+                write(w); // consumes the bytes: sent, or copied into the staging buffer
+            } finally {
+                if (b.length <= KEEP_WINDOW) {
+                    writeWindow = w; // (a bigger array is not kept alive by this view)
+                }
+            }
             return;
         }
         checkNotLoop("write");
@@ -1135,6 +1319,10 @@ public final class BlockingConnection implements Closeable {
         readable.signalAll();
         writable.signalAll();
         drained.signalAll();
+        Thread t = directThread;
+        if (t != null) {
+            java.util.concurrent.locks.LockSupport.unpark(t); // a direct reader parks without the condition
+        }
     }
 
     // ------------------------------------------------------------------ reactor side (Adapter)
@@ -1238,11 +1426,7 @@ public final class BlockingConnection implements Closeable {
                 return 0;
             }
             if (left <= 0) {
-                ConnectionTimeoutException e = new ConnectionTimeoutException(kind,
-                        op + ": " + kind.name().toLowerCase() + " timeout of " + Duration.ofNanos(timeout)
-                                + " expired on " + connection);
-                e.bytesTransferred = transferred;
-                throw e;
+                throw timeoutException(op, timeout, kind, transferred);
             }
             parking(op);
             return condition.awaitNanos(left);
@@ -1277,6 +1461,15 @@ public final class BlockingConnection implements Closeable {
         if (p != null) {
             p.writabilityChanged(isWritable);
         }
+    }
+
+    private ConnectionTimeoutException timeoutException(String op, long timeout, ConnectionTimeoutException.Kind kind,
+                                                        int transferred) {
+        ConnectionTimeoutException e = new ConnectionTimeoutException(kind,
+                op + ": " + kind.name().toLowerCase() + " timeout of " + Duration.ofNanos(timeout)
+                        + " expired on " + connection);
+        e.bytesTransferred = transferred;
+        return e;
     }
 
     private SocketException closedException(String op) {
@@ -1515,6 +1708,64 @@ public final class BlockingConnection implements Closeable {
         /** On the loop: the connection went above its high watermark ({@code false}) or back below its low. */
         default void writabilityChanged(boolean writable) {
         }
+    }
+
+    /**
+     * The connection's side of a direct read: while the view has nothing buffered, a reader's thread takes the read
+     * side for one blocking read, recv(2)s straight into the caller's buffer (no loop hand-off, no copy through the
+     * view), and parks while the socket has nothing until the loop reports it readable. {@link Connection} provides it
+     * ({@link Connection#directReader}, implemented by {@link Inbound}, whose class comment tells the protocol); the
+     * contract:
+     * <ul>
+     *   <li>Called on a thread that is not the loop, by one reader of the view at a time.</li>
+     *   <li>{@link #acquireDirect} succeeds only on an open plain-TCP (EDGE) connection whose input has not ended,
+     *       reading is not paused (but for the view's own full-buffer pause) and the loop is not reading: from then
+     *       until {@link #releaseDirect} the loop reads nothing (a read event only reports readiness), so bytes are
+     *       never read by both and reordered, and the fd stays open (a close leaves close(2) to the last one out).</li>
+     *   <li>{@link #recvDirect} counts what it reads in {@code bytesRead} and for the read-idle timeout.</li>
+     *   <li>The end of the stream and errors go back to the loop ({@code releaseDirect(true)}), which ends the stream
+     *       or fails the connection as its own read would; readiness reported after the last recv(2) does too.</li>
+     * </ul>
+     */
+    interface DirectRead {
+        /** {@link #recvDirect}: the peer's FIN (hand back: the loop ends the stream). */
+        int EOF = -1;
+        /** {@link #recvDirect}: recv(2) failed (hand back: the loop fails the connection with it). */
+        int FAILED = -2;
+        /** {@link #recvDirect} or the caller: a direct read is not possible now; the loop's way instead. */
+        int DECLINED = -3;
+
+        /**
+         * Takes the read side for {@code reader}.
+         *
+         * @param reader the calling thread (the one a read event unparks)
+         * @return false if not possible now: wait for what the loop buffers
+         */
+        boolean acquireDirect(Thread reader);
+
+        /**
+         * One non-blocking recv(2) into {@code dst} (heap buffers through a bounce buffer of the reactor); clears the
+         * readiness reported so far.
+         *
+         * @param dst where the bytes go (its position advances)
+         * @return bytes read, 0 if the socket had none (EAGAIN), {@link #EOF}, {@link #FAILED} or {@link #DECLINED}
+         */
+        int recvDirect(ByteBuffer dst);
+
+        /**
+         * The reader is about to park (after a recv that found nothing): from now on a read event unparks it.
+         *
+         * @return false if readiness was reported since the last recv: do not park, look again
+         */
+        boolean parkDirect();
+
+        /**
+         * Gives the read side back to the loop.
+         *
+         * @param handBack the last recv met the end of the stream or an error, or was declined: the loop then reads
+         *                 (and handles what that recv met) whether or not readiness was reported since
+         */
+        void releaseDirect(boolean handBack);
     }
 
     /** The callbacks that feed a view; one per connection. */

@@ -127,8 +127,9 @@ public final class Connection {
         this.edge = config.trigger() == TriggerMode.EDGE;
         this.idle = config.hasIdleTimeouts() ? new IdleTimer(this, config) : null;
         Sides sides = new Sides();
-        this.in = new Inbound(sides, ctx, fd, config, idle);
-        this.out = new Outbound(sides, ctx, fd, config, idle);
+        FdGuard fdGuard = new FdGuard(fd); // a blocking view's reader and writer may both be in the fd at a close
+        this.in = new Inbound(sides, ctx, fd, config, idle, fdGuard);
+        this.out = new Outbound(sides, ctx, fd, config, idle, fdGuard);
         this.transport = tlsConfig != null ? new TlsTransport(this, out, tlsConfig, ctx) : new PlainTransport(this, out);
     }
 
@@ -266,6 +267,16 @@ public final class Connection {
                 driverWritable();
             }
             if (phase == Phase.CLOSED) {
+                return;
+            }
+            if (ready.isError() && in.ownedByReader()) {
+                // A blocking view's reader owns the read side and was told: its recv(2) meets the error after the
+                // bytes that came before it (as the loop's read would), and the connection then fails with it.
+                return;
+            }
+            EpollException direct = ready.isError() ? in.takeDirectFailure() : null;
+            if (direct != null) {
+                fail(direct); // a direct read met the error (and consumed SO_ERROR with it) just before
                 return;
             }
             if (ready.isError()) {
@@ -804,6 +815,7 @@ public final class Connection {
             }
             phase = Phase.CLOSING;
             out.endDirectSends();
+            in.endDirectReads(); // what the peer still sends is the loop's to read and discard
             try {
                 transport.endOutput(); // uncorks; TLS: close_notify after every byte written so far
             } catch (Throwable t) {
@@ -925,8 +937,9 @@ public final class Connection {
             lingerTimer = null;
         }
         out.endDirectSends();
+        in.endDirectReads();
         if (ownsFd && out.claimFdForClose()) {
-            LibC.close(fd); // else a direct send is under way on another thread, and closes it when done
+            LibC.close(fd); // else a direct send or read is under way on another thread, and closes it when done
         }
         ctx.connectionClosed(this); // its byte counts are final now (a connection never opened is not there)
         if (countedOpen) {
@@ -1015,6 +1028,16 @@ public final class Connection {
         if (phase != Phase.CLOSED) {
             throw new ClosedConnectionException("reactor of " + this + " is closed");
         }
+    }
+
+    /** Whether a blocking view's direct reader is parked waiting for this connection's read event (tests). */
+    boolean directReaderWaiting() {
+        return in.readerWaiting();
+    }
+
+    /** Bytes read by direct reads (the blocking facade's readers) so far. */
+    long directBytesRead() {
+        return in.directBytesRead();
     }
 
     /** Write calls made by direct sends (the blocking facade's writers) so far. */
@@ -1159,6 +1182,7 @@ public final class Connection {
         in.driver(d);
         if (d != null) {
             out.endDirectSends(); // the driver writes to the socket itself
+            in.endDirectReads(); // and reads it
         }
         interestChanged();
     }
@@ -1222,6 +1246,20 @@ public final class Connection {
         }
         out.enableDirectSends();
         return out::trySendDirect;
+    }
+
+    /**
+     * The blocking facade's direct read for this connection (on the loop thread, while open): a reader on another
+     * thread recv(2)s straight into its own buffer while it owns the read side (see
+     * {@link BlockingConnection.DirectRead}); null under TLS, splice, fd passing or LEVEL, whose reads stay the loop's.
+     * (LEVEL would report the socket readable again on every loop iteration while the reader is away.)
+     */
+    BlockingConnection.DirectRead directReader() {
+        if (isTls() || driver != null || config.fileDescriptorPassing() || phase != Phase.OPEN || !edge) {
+            return null;
+        }
+        in.enableDirectReads();
+        return in;
     }
 
     /** Whether this connection runs TLS. */

@@ -23,6 +23,8 @@ final class IdleTimer implements Runnable {
     private long lastWrite;
     /** When a direct send (another thread's, see Outbound.trySendDirect) last sent; 0 if none did. */
     private volatile long lastWriteElsewhere;
+    /** When a direct read (another thread's, see Inbound.recvDirect) last read; 0 if none did. */
+    private volatile long lastReadElsewhere;
     private Timeout timer;
 
     IdleTimer(Connection connection, ConnectionConfig config) {
@@ -58,6 +60,11 @@ final class IdleTimer implements Runnable {
         lastWrite = connection.reactor().loopNanos();
     }
 
+    /** A read from another thread (a direct read): counted at the next check. */
+    void readElsewhere() {
+        lastReadElsewhere = System.nanoTime();
+    }
+
     /** A write from another thread (a direct send): counted at the next check. */
     void wroteElsewhere() {
         lastWriteElsewhere = System.nanoTime();
@@ -78,6 +85,10 @@ final class IdleTimer implements Runnable {
         long elsewhere = lastWriteElsewhere;
         if (elsewhere != 0 && elsewhere - lastWrite > 0) {
             lastWrite = elsewhere;
+        }
+        long readElsewhere = lastReadElsewhere;
+        if (readElsewhere != 0 && readElsewhere - lastRead > 0) {
+            lastRead = readElsewhere;
         }
         try {
             if (readIdle > 0) {

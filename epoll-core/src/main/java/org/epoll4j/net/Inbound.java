@@ -7,7 +7,10 @@ import org.epoll4j.TriggerMode;
 import org.epoll4j.internal.Errno;
 import org.epoll4j.internal.LibC;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The inbound half of a {@link Connection}, {@link Outbound}'s sibling: the read loop (bounded by the read budget,
@@ -16,8 +19,21 @@ import java.nio.ByteBuffer;
  *
  * <p>What it needs of its connection goes through {@link Owner}: the bytes it reads go to the connection's transport,
  * and the lifecycle (closing, epoll interest) stays the connection's.
+ *
+ * <p>Direct reads (the blocking facade, {@link BlockingConnection.DirectRead}): once {@link #enableDirectReads} ran, a
+ * reader on another thread may take the read side for the length of one blocking read and recv(2) straight into its
+ * own buffer. One token word ({@code direct}) keeps the loop's reads and the reader's apart without a lock: the loop
+ * takes {@code LOOP} around each read of its own; the reader takes {@code OWNED} (only while the loop does not read,
+ * so bytes are never read by both and reordered). While the reader owns the side, a read event of the loop reads
+ * nothing: it sets {@code READY} and, if the reader announced with {@code WAITING} that it parks, unparks it. The
+ * reader clears both before each recv(2), and parks only after one found nothing (EAGAIN) and no {@code READY}
+ * came since: bytes that arrive between its EAGAIN and its park raise an event after it looked, so they either stop
+ * the park or unpark it. Under EDGE (the only mode direct reads run in) such an event is reported once, so the loop
+ * does not spin while the reader is off-CPU. If an event came after the reader's last recv(2), its release hands the
+ * read back to the loop (a task), which then reads as usual. The reader holds the connection's {@link FdGuard} while
+ * it owns the side: a close meanwhile leaves the close(2) to the last thread out.
  */
-final class Inbound {
+final class Inbound implements BlockingConnection.DirectRead {
     /** The calls the inbound half makes into its connection; Connection has the one implementation. */
     interface Owner {
         /** Bytes were read: to the transport, and through it to the handler. */
@@ -82,8 +98,45 @@ final class Inbound {
     /** Moves the bytes instead of recv(2) while set (splice: {@link SocketDriver}); loop thread only. */
     private SocketDriver driver;
 
+    /** The direct-read token's bits (see the class comment). */
+    private static final int LOOP = 1;
+    private static final int OWNED = 2;
+    private static final int WAITING = 4;
+    private static final int READY = 8;
+    private static final VarHandle DIRECT;
+
+    static {
+        try {
+            DIRECT = MethodHandles.lookup().findVarHandle(Inbound.class, "direct", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Keeps the fd open while a direct reader is in it; shared with the connection's direct sends. */
+    private final FdGuard fdGuard;
+    /** Whether readers on other threads may read directly (set once, on the loop, before any of them can). */
+    private boolean directEnabled;
+    /** The direct-read token (see the class comment); only touched once direct reads are enabled. */
+    @SuppressWarnings("unused") // through DIRECT
+    private volatile int direct;
+    /** Cleared for good when direct reads end (closing, a splice driver): no reader takes the side from then on. */
+    private volatile boolean directOpen;
+    /** The thread that owns (or last owned) the read side: the one a read event unparks. */
+    private volatile Thread directReader;
+    /** A direct read's recv(2) failed: the loop's next read fails the connection with this instead of reading. */
+    private volatile EpollException directFailure;
+    private final Runnable readAfterDirect = this::readAfterDirect;
+    /** Bytes direct reads read (also in {@link #bytesRead}); written only by the side's owner. */
+    private volatile long directBytes;
+
     Inbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
+        this(owner, ctx, fd, config, idle, new FdGuard(fd));
+    }
+
+    Inbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle, FdGuard fdGuard) {
         this.owner = owner;
+        this.fdGuard = fdGuard;
         this.ctx = ctx;
         this.fd = fd;
         this.config = config;
@@ -117,10 +170,29 @@ final class Inbound {
      * extra read just to see EAGAIN), reading stops, or the read budget is spent.
      */
     void read(boolean drain) throws Exception {
-        if (fdPassing) {
+        if (directEnabled) {
+            readUnlessOwned(drain);
+        } else if (fdPassing) {
             readWithFds(drain);
         } else {
             readPlain(drain);
+        }
+    }
+
+    /** {@link #read} while direct reads are enabled: the loop reads only while no reader owns the side. */
+    private void readUnlessOwned(boolean drain) throws Exception {
+        if (!acquireLoop()) {
+            return; // a reader owns the side: it was told (READY, and unparked if waiting)
+        }
+        try {
+            EpollException failed = takeDirectFailure();
+            if (failed != null) {
+                owner.fail(failed); // a direct read met it first: the loop's read would not see it again
+                return;
+            }
+            readPlain(drain); // direct reads run on plain connections only (no fd passing)
+        } finally {
+            DIRECT.getAndBitwiseAnd(this, ~LOOP);
         }
     }
 
@@ -294,6 +366,188 @@ final class Inbound {
     /** Whether reading continues by tasks (EDGE, or a hung-up LEVEL connection switched to EDGE). */
     boolean selfDriven() {
         return edge || parked;
+    }
+
+    // ------------------------------------------------------------------ direct reads (another thread's)
+
+    /** Lets a reader on another thread read directly from now on (loop thread, before any reader can try). */
+    void enableDirectReads() {
+        directEnabled = true;
+        directOpen = true;
+    }
+
+    /** Direct reads end (closing, a splice driver takes the input): no reader takes the side from now on. */
+    void endDirectReads() {
+        directOpen = false;
+    }
+
+    /**
+     * The loop takes the token for a read of its own; false if a reader owns the side, which then learns of the
+     * event ({@code READY}; unparked if it waits) and reads the bytes itself.
+     */
+    private boolean acquireLoop() {
+        while (true) {
+            int s = direct;
+            if ((s & OWNED) == 0) {
+                if (DIRECT.compareAndSet(this, s, s | LOOP)) {
+                    return true;
+                }
+            } else if (DIRECT.compareAndSet(this, s, s | READY)) {
+                if ((s & WAITING) != 0) {
+                    LockSupport.unpark(directReader);
+                }
+                return false;
+            }
+        }
+    }
+
+    /**
+     * A reader takes the read side (see {@link BlockingConnection.DirectRead#acquire}): false if direct reads ended,
+     * the input ended, reading is paused for a reason the reader must respect, the loop is reading now, or the fd
+     * closes.
+     */
+    @Override
+    public boolean acquireDirect(Thread reader) {
+        if (!directOpen || inputClosed || (pauses & ~ReadPause.BLOCKING_READER.bit()) != 0) {
+            return false; // (the view's own pause only bounds its buffer, which direct reads do not fill)
+        }
+        if (!fdGuard.enter()) {
+            return false;
+        }
+        directReader = reader;
+        while (true) {
+            int s = direct;
+            if ((s & (LOOP | OWNED)) != 0) {
+                fdGuard.exit();
+                return false; // the loop reads now and delivers to the view
+            }
+            if (DIRECT.compareAndSet(this, s, OWNED)) { // a READY left from an earlier owner is stale: cleared
+                return true;
+            }
+        }
+    }
+
+    /**
+     * One recv(2) into {@code dst} by the reader that owns the side (see {@link BlockingConnection.DirectRead#recv}).
+     */
+    @Override
+    public int recvDirect(ByteBuffer dst) {
+        if (!directOpen) {
+            return BlockingConnection.DirectRead.DECLINED; // closing: the loop reads (and discards) from here on
+        }
+        DIRECT.getAndBitwiseAnd(this, ~(READY | WAITING)); // what the loop reports from here on comes after this look
+        int len = dst.remaining();
+        boolean heap = !dst.isDirect();
+        int slot = -1;
+        long addr;
+        if (heap) {
+            slot = ctx.takeSendBounce();
+            if (slot < 0) {
+                return BlockingConnection.DirectRead.DECLINED;
+            }
+            len = Math.min(len, NetContext.SEND_BOUNCE_SIZE);
+            addr = ctx.sendBounceAddress(slot);
+        } else {
+            addr = org.epoll4j.internal.NativeMemory.address(dst) + dst.position(); // not ctx.address: the loop's cache
+        }
+        try {
+            while (true) {
+                long n = LibC.recv(fd, addr, len, LibC.MSG_DONTWAIT);
+                if (n > 0) {
+                    if (heap) {
+                        dst.put(dst.position(), ctx.sendBounce(slot), 0, (int) n);
+                    }
+                    dst.position(dst.position() + (int) n);
+                    bytesRead += n; // the token keeps the loop's reads out: one writer at a time
+                    directBytes += n;
+                    if (idle != null) {
+                        idle.readElsewhere();
+                    }
+                    return (int) n;
+                }
+                if (n == 0) {
+                    return BlockingConnection.DirectRead.EOF;
+                }
+                int err = LibC.errno();
+                if (err == Errno.EAGAIN) {
+                    return 0;
+                }
+                if (err != Errno.EINTR) {
+                    directFailure = new EpollException("recv(fd=" + fd + ")", err);
+                    return BlockingConnection.DirectRead.FAILED;
+                }
+            }
+        } finally {
+            if (slot >= 0) {
+                ctx.giveSendBounce(slot);
+            }
+        }
+    }
+
+    /** The owning reader is about to park: false if the loop reported readiness since its last recv (look again). */
+    @Override
+    public boolean parkDirect() {
+        while (true) {
+            int s = direct;
+            if ((s & READY) != 0) {
+                return false;
+            }
+            if (DIRECT.compareAndSet(this, s, s | WAITING)) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * The reader gives the side back. If the loop reported readiness after the reader's last recv(2), or the reader
+     * met the end of the stream or an error, or gave up before a recv(2) that readiness had asked for
+     * ({@code handBack}), a task has the loop read: what arrived goes to the view's buffer, the FIN and errors take the
+     * loop's usual way.
+     */
+    @Override
+    public void releaseDirect(boolean handBack) {
+        int s = (int) DIRECT.getAndBitwiseAnd(this, ~(OWNED | WAITING | READY));
+        fdGuard.exit();
+        if ((handBack || (s & READY) != 0) && !fdGuard.claimed()) {
+            owner.later(readAfterDirect);
+        }
+    }
+
+    /** Whether a reader on another thread owns the read side now (the loop reads nothing meanwhile). */
+    boolean ownedByReader() {
+        return directEnabled && (direct & OWNED) != 0;
+    }
+
+    /** The error a direct read met and the loop has not failed the connection with yet (taken), or null. */
+    EpollException takeDirectFailure() {
+        EpollException e = directFailure;
+        if (e != null) {
+            directFailure = null;
+        }
+        return e;
+    }
+
+    /**
+     * Whether the reader that owns the side is parked (or about to park) waiting for a read event that has not come
+     * yet (tests).
+     */
+    boolean readerWaiting() {
+        return (direct & (OWNED | WAITING | READY)) == (OWNED | WAITING);
+    }
+
+    /** Bytes read by direct reads so far. */
+    long directBytesRead() {
+        return directBytes;
+    }
+
+    /** After a direct reader gave the side back with something left for the loop: reads (or fails) as usual. */
+    private void readAfterDirect() {
+        EpollException failed = takeDirectFailure();
+        if (failed != null) {
+            owner.fail(failed);
+            return;
+        }
+        readAgain();
     }
 
     // ------------------------------------------------------------------ pauses

@@ -22,8 +22,9 @@ import java.nio.channels.FileChannel;
  * a writer on another thread may send with one non-blocking send(2) of its own while nothing is queued. One token
  * word ({@code direct}) keeps that safe without a lock: the writer takes it from 0 to {@code VT} for its send; the
  * loop takes {@code LOOP} around each of its own sends, and if the writer holds the token it queues instead and sets
- * {@code DEFERRED}, so that the writer's release schedules the flush; a close sets {@code CLOSED}, and if the writer
- * holds the token then, the writer's release closes the fd, so the fd is never closed (and reused) under a send.
+ * {@code DEFERRED}, so that the writer's release schedules the flush. The writer also holds the connection's
+ * {@link FdGuard} while it holds the token: a close that comes meanwhile leaves the close(2) to the last thread out
+ * of the fd (this writer, or a blocking view's direct reader), so the fd is never closed (and reused) under a send.
  */
 final class Outbound {
     /**
@@ -66,7 +67,6 @@ final class Outbound {
     private static final int VT = 1;
     private static final int DEFERRED = 2;
     private static final int LOOP = 4;
-    private static final int CLOSED = 8;
     private static final VarHandle DIRECT;
 
     static {
@@ -82,6 +82,8 @@ final class Outbound {
     private final int fd;
     private final ConnectionConfig config;
     private final IdleTimer idle;
+    /** Keeps the fd open while a direct send is in it; shared with the connection's direct reads. */
+    private final FdGuard fdGuard;
     private final WriteQueue queue;
     private final Runnable flushAgain = this::flushAgain;
     private boolean flushScheduled;
@@ -104,7 +106,12 @@ final class Outbound {
     private final Runnable flushDeferred = this::flushDeferred;
 
     Outbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle) {
+        this(owner, ctx, fd, config, idle, new FdGuard(fd));
+    }
+
+    Outbound(Owner owner, NetContext ctx, int fd, ConnectionConfig config, IdleTimer idle, FdGuard fdGuard) {
         this.owner = owner;
+        this.fdGuard = fdGuard;
         this.ctx = ctx;
         this.fd = fd;
         this.config = config;
@@ -439,15 +446,13 @@ final class Outbound {
     }
 
     /**
-     * The connection is about to close its fd: true if it may now; false if a direct send holds the token, whose
-     * release closes the fd instead. Either way no direct send starts after this.
+     * The connection is about to close its fd: true if it may now; false if a direct send (or another user of the
+     * {@link FdGuard}) is in it, and the last one out closes the fd instead. Either way no direct send starts after
+     * this.
      */
     boolean claimFdForClose() {
-        if (!directEnabled) {
-            return true;
-        }
         directOpen = false;
-        return ((int) DIRECT.getAndBitwiseOr(this, CLOSED) & VT) == 0;
+        return fdGuard.claimForClose();
     }
 
     /**
@@ -467,9 +472,16 @@ final class Outbound {
         }
     }
 
-    /** A writer takes the token (false: the output ended, or the loop or another writer holds it). */
+    /** A writer takes the token (false: the output ended or the fd closes, or the loop or another writer holds it). */
     boolean acquireDirect() {
-        return directOpen && DIRECT.compareAndSet(this, 0, VT);
+        if (!directOpen || !DIRECT.compareAndSet(this, 0, VT)) {
+            return false;
+        }
+        if (!fdGuard.enter()) {
+            DIRECT.getAndBitwiseAnd(this, ~(VT | DEFERRED)); // closing: whatever the loop queued is dropped
+            return false;
+        }
+        return true;
     }
 
     /** {@link #trySendDirect}'s sends, with the token held. */
@@ -540,14 +552,13 @@ final class Outbound {
     }
 
     /**
-     * The writer gives the token back: if the connection closed meanwhile, it closes the fd (the close left that to
-     * it); if the loop queued bytes meanwhile, a task flushes them.
+     * The writer gives the token back: if the loop queued bytes meanwhile, a task flushes them; if the connection
+     * closed meanwhile and this was the last thread in the fd, it closes the fd (the close left that to it).
      */
     void releaseDirect() {
         int s = (int) DIRECT.getAndBitwiseAnd(this, ~(VT | DEFERRED));
-        if ((s & CLOSED) != 0) {
-            LibC.close(fd);
-        } else if ((s & DEFERRED) != 0) {
+        fdGuard.exit();
+        if ((s & DEFERRED) != 0 && !fdGuard.claimed()) {
             owner.later(flushDeferred);
         }
     }

@@ -4,6 +4,7 @@ import org.epoll4j.Reactor;
 import org.epoll4j.net.BlockingConnection;
 import org.epoll4j.net.BlockingService;
 import org.epoll4j.net.HandOffWrites;
+import org.epoll4j.net.LoopReads;
 import org.epoll4j.net.TcpServer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,9 +32,9 @@ import java.util.concurrent.TimeUnit;
  * {@link Socket} on the benchmark thread: the callback API ({@code CALLBACKS}: the reactor echoes in onData) against
  * the blocking facade ({@code BLOCKING}: a {@link BlockingService} handler, on a virtual thread on Java 21+, reads
  * and writes through {@link BlockingConnection}) and the JDK's own sockets on a virtual thread
- * ({@code JDK_SOCKETS}). The difference is the facade's cost per message: the hand-off of
- * the bytes read to the handler's thread and its wake-up, and (in {@code BLOCKING_HANDOFF} only) of its write back
- * to the reactor. Run with
+ * ({@code JDK_SOCKETS}). The difference is the facade's cost per message: the handler thread's wake-up, and (in
+ * {@code BLOCKING_LOOP_READS} and {@code BLOCKING_HANDOFF}) the hand-off of the bytes the reactor read to it, and (in
+ * {@code BLOCKING_HANDOFF} only) of its write back to the reactor. Run with
  * {@code -prof gc} for the allocation per round trip.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -47,9 +48,17 @@ public class BlockingEchoBenchmark {
     public enum Api {
         /** The reactor echoes in onData. */
         CALLBACKS,
-        /** The facade: the handler's thread sends directly while nothing is queued (the default). */
+        /**
+         * The facade: the handler's thread reads directly (recv(2) into its buffer, parked on EAGAIN until the reactor
+         * reports the socket readable) and sends directly while nothing is queued (the default).
+         */
         BLOCKING,
-        /** The facade with every write handed to the reactor ({@link HandOffWrites}), as before direct sends. */
+        /** The facade with direct sends but every read taken from what the reactor buffered ({@link LoopReads}). */
+        BLOCKING_LOOP_READS,
+        /**
+         * The facade with every write handed to the reactor ({@link HandOffWrites}) and every read taken from what it
+         * buffered ({@link LoopReads}), as before direct sends and reads.
+         */
         BLOCKING_HANDOFF,
         /**
          * No epoll4j: the JDK's own {@link ServerSocket}/{@link Socket} with the echo on a virtual thread (Java 21+;
@@ -58,7 +67,7 @@ public class BlockingEchoBenchmark {
         JDK_SOCKETS
     }
 
-    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_HANDOFF", "JDK_SOCKETS"})
+    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_LOOP_READS", "BLOCKING_HANDOFF", "JDK_SOCKETS"})
     public Api api;
 
     private Reactor reactor;
@@ -86,6 +95,9 @@ public class BlockingEchoBenchmark {
             if (api == Api.BLOCKING_HANDOFF) {
                 HandOffWrites.on();
             }
+            if (api == Api.BLOCKING_HANDOFF || api == Api.BLOCKING_LOOP_READS) {
+                LoopReads.on();
+            }
             b.handlerFactory(BlockingService.of(c -> {
                 byte[] buf = new byte[16 * 1024];
                 for (int n; (n = c.read(buf, 0, buf.length)) > 0; ) {
@@ -102,6 +114,7 @@ public class BlockingEchoBenchmark {
         in = client.getInputStream();
         echo64(); // the view exists: the switch is not needed for later ones
         HandOffWrites.off();
+        LoopReads.off();
         for (int i = 0; i < 1000; i++) { // the handler's thread started and warm
             echo64();
         }
