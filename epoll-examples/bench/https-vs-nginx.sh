@@ -3,10 +3,13 @@
 #
 # For each key type (ec: P-256, rsa: 2048) and each provider of the http example (jdk, accp, conscrypt), and nginx with the same
 # certificate, on the same pinned cores (server: SERVER_CPU, clients: CLIENT_CPU), TLS 1.3:
-#   full handshakes/s     openssl s_time -new   -time T
-#   resumed handshakes/s  openssl s_time -reuse -time T   (TLS 1.3 PSK from a session ticket)
+#   full handshakes/s     openssl s_time -new   -time T -www /plaintext
+#   resumed handshakes/s  openssl s_time -reuse -time T -www /plaintext   (TLS 1.3 PSK from a session ticket)
 #   requests/s            wrk -t1 -c100 -dT https://127.0.0.1:PORT/plaintext  (keep-alive, 13-byte body)
 #   MB/s                  wrk -t1 -c4 -dT https://127.0.0.1:PORT/big.bin      (a 10 MiB file)
+# Each s_time connection sends one HTTP/1.0 GET and reads the response: without it (no -www) a TLS 1.3 client closes
+# before the server's NewSessionTicket arrives, has nothing to resume with, and "-reuse" measures full handshakes
+# against every server, nginx included. The "% resumed" column counts the connections s_time marked reused ('r').
 # HANDSHAKES_ONLY=1 skips the wrk rows. Server CPU per handshake (user + system time of the server process over the
 # s_time run, per connection) is printed next to each rate: on a shared machine it moves far less than the rate.
 # Prints a markdown table (and, with CSV=FILE, appends round,key,server,full,resumed,rps,mbps lines to FILE for
@@ -90,7 +93,8 @@ start() { # server key
         SERVER=$!
         wait_port
         # JIT warm-up, not counted: handshakes and requests
-        taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" -new -time 3 >/dev/null 2>&1 || true
+        taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" -new -time 3 -www /plaintext \
+            >/dev/null 2>&1 || true
         taskset -c "$CLIENT_CPU" wrk -t1 -c100 -d3s "https://127.0.0.1:$PORT/plaintext" >/dev/null
     fi
 }
@@ -103,13 +107,16 @@ stop() {
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 
-s_time() { # -new|-reuse -> "connections/s server-CPU-ms-per-connection" (CPU: less sensitive to other load)
+s_time() { # -new|-reuse -> "connections/s server-CPU-ms-per-connection %-resumed" (CPU: less sensitive to load)
     local before after out
     before=$(cpu_ticks)
-    out=$(taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" "$1" -time "$T" 2>/dev/null)
+    out=$(taskset -c "$CLIENT_CPU" openssl s_time -connect "127.0.0.1:$PORT" "$1" -time "$T" -www /plaintext \
+        2>/dev/null)
     after=$(cpu_ticks)
-    awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/connections in .* real seconds/ {
-        printf "%.0f %.2f\n", $1 / $4, ($1 > 0 ? t / hz * 1000 / $1 : 0); exit }' <<<"$out"
+    # s_time prints one character per connection: 'r' resumed, '*' (or the version's letter) a full handshake
+    awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '/^[*rt3]+$/ { n += length($0); r += gsub(/r/, "") }
+        /connections in .* real seconds/ { printf "%.0f %.2f %.0f\n", $1 / $4, ($1 > 0 ? t / hz * 1000 / $1 : 0),
+        (n > 0 ? 100 * r / n : 0); exit }' <<<"$out"
 }
 
 rps() { taskset -c "$CLIENT_CPU" wrk -t1 -c100 -d"${T}s" "https://127.0.0.1:$PORT/plaintext" \
@@ -121,17 +128,17 @@ mbps() { # MB/s of the 10 MiB file
                 if (u == "GB") n *= 1024; else if (u == "KB") n /= 1024; printf "%.0f", n}'
 }
 
-echo "| round | key | server | full hs/s | CPU ms/full hs | resumed hs/s | CPU ms/resumed hs | req/s | MB/s (10 MiB) | load (1 min) |"
-echo "|------:|-----|--------|----------:|---------------:|-------------:|------------------:|------:|--------------:|-------------:|"
+echo "| round | key | server | full hs/s | CPU ms/full hs | resumed hs/s | CPU ms/resumed hs | % resumed | req/s | MB/s (10 MiB) | load (1 min) |"
+echo "|------:|-----|--------|----------:|---------------:|-------------:|------------------:|----------:|------:|--------------:|-------------:|"
 for round in $(seq 1 "$ROUNDS"); do
     for key in $KEYS; do
         for server in nginx $PROVIDERS; do
             start "$server" "$key"
-            read -r new newcpu < <(s_time -new); read -r reuse reusecpu < <(s_time -reuse)
+            read -r new newcpu _ < <(s_time -new); read -r reuse reusecpu reused < <(s_time -reuse)
             r=; m=
             if [ "${HANDSHAKES_ONLY:-0}" != 1 ]; then r=$(rps); m=$(mbps); fi
             stop
-            echo "| $round | $key | $server | $new | $newcpu | $reuse | $reusecpu | $r | $m | $(cut -d' ' -f1 /proc/loadavg) |"
+            echo "| $round | $key | $server | $new | $newcpu | $reuse | $reusecpu | $reused | $r | $m | $(cut -d' ' -f1 /proc/loadavg) |"
             [ -n "${CSV:-}" ] && echo "$round,$key,$server,$new,$reuse,$r,$m" >> "$CSV"
         done
     done

@@ -182,7 +182,8 @@ public final class TlsContextBuilder {
 
     /**
      * The JSSE provider whose {@code SSLContext} to use, e.g. {@code Conscrypt.newProvider()}; it need not be
-     * installed in {@link Security}.
+     * installed in {@link Security}. A provider with key factories of its own (Conscrypt) gets the private key as its
+     * own key object, converted once: given the JDK's key, Conscrypt re-parses it on every handshake.
      *
      * @param provider the provider
      * @return this builder
@@ -251,7 +252,8 @@ public final class TlsContextBuilder {
         } else {
             ctx = SSLContext.getInstance("TLS");
         }
-        ctx.init(keyManagers, trustManagers, null);
+        // the provider's own key objects: an engine with native crypto (Conscrypt) would convert JDK keys per handshake
+        ctx.init(ProviderKeyManager.wrap(keyManagers, ctx.getProvider()), trustManagers, null);
         SSLSessionContext sessions = client ? ctx.getClientSessionContext() : ctx.getServerSessionContext();
         if (sessions != null) {
             if (sessionCacheSize >= 0) {

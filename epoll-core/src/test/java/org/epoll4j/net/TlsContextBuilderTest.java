@@ -112,6 +112,41 @@ class TlsContextBuilderTest {
         ping(server, client); // the store's chain holds the intermediate: trusting it is enough
     }
 
+    /**
+     * A provider with key factories of its own (Conscrypt) gets its own key objects, converted once, so its engine does
+     * not re-parse a JDK key on every handshake; the JDK's engine (also over ACCP's primitives) gets the managers
+     * unwrapped. On the provider under test, for both key types, and a handshake on those managers works.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"rsa", "ec"})
+    void keysAreTheEngineProvidersOwn(String alg) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        char[] pw = "pw".toCharArray();
+        ks.setKeyEntry("k", PemFiles.privateKey(pki(alg + "-leaf.key"), null), pw,
+                PemFiles.certificates(pki(alg + "-chain.pem")).toArray(new X509Certificate[0]));
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("SunX509");
+        kmf.init(ks, pw);
+        javax.net.ssl.KeyManager[] managers = kmf.getKeyManagers();
+        SSLContext ctx = TlsTestProvider.newContext();
+        javax.net.ssl.KeyManager[] wrapped = ProviderKeyManager.wrap(managers, ctx.getProvider());
+        javax.net.ssl.X509KeyManager km = (javax.net.ssl.X509KeyManager) wrapped[0];
+        java.security.PrivateKey key = km.getPrivateKey("k");
+        if (TlsTestProvider.isConscrypt()) {
+            assertTrue(key.getClass().getName().startsWith("org.conscrypt."), key.getClass().getName());
+            assertSame(key, km.getPrivateKey("k"), "converted once, then the same object");
+            assertArrayEquals(((javax.net.ssl.X509KeyManager) managers[0]).getPrivateKey("k").getEncoded(),
+                    key.getEncoded(), "the same key");
+            assertEquals("k", km.chooseServerAlias(alg.equals("rsa") ? "RSA" : "EC", null, null));
+            assertEquals(2, km.getCertificateChain("k").length);
+            assertNull(km.getPrivateKey("nope"));
+        } else {
+            assertSame(managers, wrapped, "the JDK's engine takes the key managers as they are");
+        }
+        ctx.init(wrapped, null, null);
+        ping(TlsConfig.server(ctx), trusting(alg));
+    }
+
     // ------------------------------------------------------------------ errors name the file and the problem
 
     private static void assertFails(String[] expected, ThrowingBuild build) {
