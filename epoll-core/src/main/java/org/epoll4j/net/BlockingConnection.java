@@ -1745,10 +1745,12 @@ public final class BlockingConnection implements Closeable {
 
         /**
          * One non-blocking recv(2) into {@code dst} (heap buffers through a bounce buffer of the reactor); clears the
-         * readiness reported so far.
+         * readiness reported so far. Makes no call, and answers 0, when the last one emptied the socket (a short
+         * read) and no readiness was reported since: the caller parks, and the next event wakes it.
          *
          * @param dst where the bytes go (its position advances)
-         * @return bytes read, 0 if the socket had none (EAGAIN), {@link #EOF}, {@link #FAILED} or {@link #DECLINED}
+         * @return bytes read, 0 if the socket had none (EAGAIN, or known empty), {@link #EOF}, {@link #FAILED} or
+         *         {@link #DECLINED}
          */
         int recvDirect(ByteBuffer dst);
 

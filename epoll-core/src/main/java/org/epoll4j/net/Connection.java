@@ -1035,6 +1035,11 @@ public final class Connection {
         return in.readerWaiting();
     }
 
+    /** recv(2) calls made by direct reads (the blocking facade's readers) so far (tests). */
+    long directRecvCalls() {
+        return in.directRecvCalls();
+    }
+
     /** Bytes read by direct reads (the blocking facade's readers) so far. */
     long directBytesRead() {
         return in.directBytesRead();

@@ -21,6 +21,14 @@ final class EngineQuirks {
     private EngineQuirks() {
     }
 
+    /**
+     * Whether {@code engine} encrypts in native code and so wraps from and into direct buffers without a copy (and
+     * copies heap ones through JNI): Conscrypt. The JDK's engine is the other way round (Java code on arrays).
+     */
+    static boolean prefersDirectBuffers(SSLEngine engine) {
+        return engine.getClass().getName().startsWith(CONSCRYPT_PACKAGE);
+    }
+
     /** Applies what {@code engine}'s provider needs; a provider without quirks costs one class-name check. */
     static void apply(SSLEngine engine) {
         if (!engine.getClass().getName().startsWith(CONSCRYPT_PACKAGE)) {

@@ -127,6 +127,20 @@ final class Inbound implements BlockingConnection.DirectRead {
     /** A direct read's recv(2) failed: the loop's next read fails the connection with this instead of reading. */
     private volatile EpollException directFailure;
     private final Runnable readAfterDirect = this::readAfterDirect;
+    /**
+     * The last direct recv(2) got fewer bytes than it asked for: the socket was empty then, and under EDGE every byte
+     * that came since raised a read event (READY while a reader owns the side; a read of the loop's into the view's
+     * buffer otherwise), so the next direct read may park at once instead of making a recv(2) that finds nothing.
+     * The owner's; the token orders it with the loop, which clears it when it reads.
+     */
+    private boolean drainedByDirect;
+    /**
+     * The loop saw the peer's FIN, a hang-up or an error (once set, for good): a short read no longer says that the
+     * next recv(2) would find nothing, since the FIN that came with the last bytes raises no event after them.
+     */
+    private volatile boolean directHup;
+    /** recv(2) calls made by direct reads (tests); written only by the side's owner. */
+    private volatile long directRecvs;
     /** Bytes direct reads read (also in {@link #bytesRead}); written only by the side's owner. */
     private volatile long directBytes;
 
@@ -181,6 +195,9 @@ final class Inbound implements BlockingConnection.DirectRead {
 
     /** {@link #read} while direct reads are enabled: the loop reads only while no reader owns the side. */
     private void readUnlessOwned(boolean drain) throws Exception {
+        if (drain) {
+            directHup = true; // before READY (acquireLoop): a reader that sees READY clear after this looks for real
+        }
         if (!acquireLoop()) {
             return; // a reader owns the side: it was told (READY, and unparked if waiting)
         }
@@ -190,6 +207,7 @@ final class Inbound implements BlockingConnection.DirectRead {
                 owner.fail(failed); // a direct read met it first: the loop's read would not see it again
                 return;
             }
+            drainedByDirect = false; // the loop's read may stop before the socket is empty (budget, pause)
             readPlain(drain); // direct reads run on plain connections only (no fd passing)
         } finally {
             DIRECT.getAndBitwiseAnd(this, ~LOOP);
@@ -435,6 +453,12 @@ final class Inbound implements BlockingConnection.DirectRead {
         if (!directOpen) {
             return BlockingConnection.DirectRead.DECLINED; // closing: the loop reads (and discards) from here on
         }
+        if (drainedByDirect && !directHup && (direct & READY) == 0) {
+            // Nothing came since a recv that emptied the socket: EAGAIN without the system call. READY stays as it
+            // is (not cleared), so an event from before this look still stops the park that follows.
+            drainedByDirect = false; // after a wake-up without READY (spurious, a close): a real look
+            return 0;
+        }
         DIRECT.getAndBitwiseAnd(this, ~(READY | WAITING)); // what the loop reports from here on comes after this look
         int len = dst.remaining();
         boolean heap = !dst.isDirect();
@@ -453,6 +477,8 @@ final class Inbound implements BlockingConnection.DirectRead {
         try {
             while (true) {
                 long n = LibC.recv(fd, addr, len, LibC.MSG_DONTWAIT);
+                directRecvs++; // the token: one writer at a time
+                drainedByDirect = n > 0 && n < len;
                 if (n > 0) {
                     if (heap) {
                         dst.put(dst.position(), ctx.sendBounce(slot), 0, (int) n);
@@ -533,6 +559,11 @@ final class Inbound implements BlockingConnection.DirectRead {
      */
     boolean readerWaiting() {
         return (direct & (OWNED | WAITING | READY)) == (OWNED | WAITING);
+    }
+
+    /** recv(2) calls made by direct reads so far. */
+    long directRecvCalls() {
+        return directRecvs;
     }
 
     /** Bytes read by direct reads so far. */

@@ -47,6 +47,16 @@ final class NetContext implements IoFigures.Source {
     private ByteBuffer tlsNetIn;
     /** Ciphertext that TLS connections wrap into before handing it to their outbound queue (which copies it). */
     private ByteBuffer tlsNetOut;
+    /**
+     * Direct twin of {@link #tlsNetOut} for engines that encrypt in native code (Conscrypt): they read and write
+     * direct buffers in place, where a heap buffer costs a copy each way through JNI.
+     */
+    private ByteBuffer tlsNetOutDirect;
+    /** Direct buffers a native engine's sendFile reads file bytes into (one per file batch in progress). */
+    private final ArrayDeque<ByteBuffer> tlsFilePool = new ArrayDeque<>();
+    /** Direct file buffers made so far (pooled or lent): counted in {@link #directMemoryBytes()}. */
+    private int tlsFileBuffersMade;
+    static final int TLS_FILE_BUFFER_SIZE = 64 * 1024;
     /** TLS record-sized heap buffers lent to connections while they hold a partial record or held plaintext. */
     private final ArrayDeque<ByteBuffer> tlsPool = new ArrayDeque<>();
     static final int TLS_BUFFER_SIZE = 17 * 1024;
@@ -115,7 +125,9 @@ final class NetContext implements IoFigures.Source {
     long directMemoryBytes() {
         return (long) readBuffer.capacity() + bounce.capacity() + iov.capacity() + (long) chunks * CHUNK_SIZE
                 + (long) sendBouncesMade.get() * SEND_BOUNCE_SIZE
-                + (rightsOut != null ? rightsOut.capacity() : 0) + (rightsIn != null ? rightsIn.capacity() : 0);
+                + (rightsOut != null ? rightsOut.capacity() : 0) + (rightsIn != null ? rightsIn.capacity() : 0)
+                + (tlsNetOutDirect != null ? tlsNetOutDirect.capacity() : 0)
+                + (long) tlsFileBuffersMade * TLS_FILE_BUFFER_SIZE;
     }
 
     @Override
@@ -149,6 +161,37 @@ final class NetContext implements IoFigures.Source {
             tlsNetOut = ByteBuffer.allocate(size);
         }
         return tlsNetOut;
+    }
+
+    /** {@link #tlsNetOut}, direct: for an engine that encrypts in native code. */
+    ByteBuffer tlsNetOutDirect(int size) {
+        if (tlsNetOutDirect == null || tlsNetOutDirect.capacity() < size) {
+            tlsNetOutDirect = ByteBuffer.allocateDirect(size);
+        }
+        return tlsNetOutDirect;
+    }
+
+    /**
+     * A cleared direct buffer of {@link #TLS_FILE_BUFFER_SIZE} bytes for one batch of a file sent over a native
+     * engine (the file is read straight into it and encrypted from it without a copy); give it back when the batch
+     * is wrapped or copied aside. Lent, not shared: a callback run inside one connection's batch may start another's.
+     */
+    ByteBuffer takeTlsFileBuffer() {
+        ByteBuffer b = tlsFilePool.pollFirst();
+        if (b == null) {
+            tlsFileBuffersMade++;
+            b = ByteBuffer.allocateDirect(TLS_FILE_BUFFER_SIZE);
+        }
+        return b.clear();
+    }
+
+    /** Returns a buffer from {@link #takeTlsFileBuffer()}; past a few pooled, it is left to the GC. */
+    void releaseTlsFileBuffer(ByteBuffer b) {
+        if (tlsFilePool.size() < 4) {
+            tlsFilePool.addFirst(b);
+        } else {
+            tlsFileBuffersMade--;
+        }
     }
 
     /** A cleared heap buffer of at least {@code size} bytes: pooled when it fits {@link #TLS_BUFFER_SIZE}. */

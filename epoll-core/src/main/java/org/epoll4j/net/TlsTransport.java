@@ -34,6 +34,11 @@ final class TlsTransport implements Transport {
     private final SSLEngine engine;
     private final TlsConfig config;
     private final NetContext ctx;
+    /**
+     * The engine encrypts in native code (Conscrypt): its ciphertext goes into a direct buffer and files are read into
+     * direct ones, which it uses in place; a heap buffer would cost a JNI copy each way.
+     */
+    private final boolean directBuffers;
     /** Write mode: position = bytes held (a partial record). */
     private ByteBuffer netIn;
     private int appSize;
@@ -57,6 +62,7 @@ final class TlsTransport implements Transport {
         this.config = config;
         this.ctx = ctx;
         this.engine = config.newEngine(conn.remoteAddress());
+        this.directBuffers = EngineQuirks.prefersDirectBuffers(engine);
         this.appSize = engine.getSession().getApplicationBufferSize();
     }
 
@@ -485,6 +491,10 @@ final class TlsTransport implements Transport {
                     }
                 } else {
                     FileSource f = (FileSource) head;
+                    if (directBuffers) {
+                        wrapFileBatchDirect(f);
+                        continue;
+                    }
                     if (fileBuf == null) {
                         fileBuf = ByteBuffer.allocate(RECORDS_PER_SEND * 16 * 1024);
                     }
@@ -529,6 +539,41 @@ final class TlsTransport implements Transport {
         out.heldChanged();
         if (closeNotifyQueued && pending.isEmpty() && conn.isOpen() && out.isEmpty()) {
             conn.outputDrained();
+        }
+    }
+
+    /**
+     * One batch of a file for an engine that encrypts in place (see {@link #directBuffers}): read straight into a
+     * direct buffer lent for the batch, wrapped from it; what the engine does not take now is copied aside, ahead of
+     * the file's rest, and the buffer goes back before any later batch (or another connection's) can need it.
+     */
+    private void wrapFileBatchDirect(FileSource f) throws Exception {
+        ByteBuffer batch = ctx.takeTlsFileBuffer();
+        try {
+            batch.limit((int) Math.min(batch.capacity(), f.remaining));
+            int n = f.remaining == 0 ? 0 : f.channel.read(batch, f.position);
+            if (n < 0) {
+                throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining + " bytes early at position "
+                        + f.position);
+            }
+            f.position += n;
+            f.remaining -= n;
+            held -= n;
+            if (f.remaining == 0) {
+                pending.poll();
+                closeFile(f);
+            }
+            batch.flip();
+            while (batch.hasRemaining() && conn.isOpen()) {
+                if (!wrapBatch(batch)) { // the engine stalled: keep the rest ahead of the file's rest
+                    ByteBuffer rest = ByteBuffer.allocate(batch.remaining()).put(batch);
+                    pending.addFirst(rest);
+                    held += rest.position();
+                    break;
+                }
+            }
+        } finally {
+            ctx.releaseTlsFileBuffer(batch);
         }
     }
 
@@ -588,7 +633,8 @@ final class TlsTransport implements Transport {
      */
     private boolean wrapBatch(ByteBuffer src) throws SSLException {
         int packet = engine.getSession().getPacketBufferSize();
-        ByteBuffer netOut = ctx.tlsNetOut(packet * RECORDS_PER_SEND).clear();
+        ByteBuffer netOut = (directBuffers ? ctx.tlsNetOutDirect(packet * RECORDS_PER_SEND)
+                : ctx.tlsNetOut(packet * RECORDS_PER_SEND)).clear();
         boolean progress = false;
         while (src.hasRemaining() && netOut.remaining() >= packet) {
             SSLEngineResult r = engine.wrap(src, netOut);

@@ -175,6 +175,10 @@ class BlockingDirectReadTest {
             assertEquals(total, conn.bytesRead());
             assertEquals(total, conn.directBytesRead(), "every read was direct: the reader was parked each time");
             awaitUntil(conn::directReaderWaiting, "parked again");
+            // Each round's bytes came in one short recv(2), after which the socket was known empty: the next read
+            // parked without a recv(2) that would have found nothing (one EAGAIN look at the start, before any byte).
+            assertTrue(conn.directRecvCalls() <= 50 + 2, "recv(2) calls: " + conn.directRecvCalls()
+                    + " for 50 messages (no EAGAIN look after a short read)");
             client.shutdownOutput();
             assertEquals(-1, reads.poll(WAIT_SECONDS, TimeUnit.SECONDS), "the FIN, seen by a direct read");
         }
