@@ -95,11 +95,18 @@ public final class BlockingConnection implements Closeable {
     /** Where views get their connection's {@link DirectRead}. */
     static final java.util.function.Function<Connection, DirectRead> DIRECT_READS = Connection::directReader;
 
+    /** No direct reads: every read waits for what the loop buffered (the default). */
+    static final java.util.function.Function<Connection, DirectRead> LOOP_READS = c -> null;
+
     /**
-     * Where views get their connection's {@link DirectRead} ({@link #DIRECT_READS}; null for a view whose every read
-     * waits for the loop's). Package-private: a seam for tests and benchmarks, not a setting.
+     * Where views get their connection's {@link DirectRead}: {@link #LOOP_READS} unless the system property
+     * {@code epoll4j.blocking.directReads} is {@code true}. Off by default because it measured slower end to end
+     * (docs/benchmarks.md, "Direct reads"): cheaper per round trip on one quiet connection, but with 50 or 200 busy
+     * connections the reader's own EAGAIN look and wake-ups cost more than the loop's read and copy they save.
+     * Package-private and volatile: a seam for tests and benchmarks.
      */
-    static volatile java.util.function.Function<Connection, DirectRead> directReads = DIRECT_READS;
+    static volatile java.util.function.Function<Connection, DirectRead> directReads =
+            Boolean.getBoolean("epoll4j.blocking.directReads") ? DIRECT_READS : LOOP_READS;
 
     private final Connection connection;
     private final Reactor reactor;

@@ -55,11 +55,13 @@ class BlockingDirectReadTest {
 
     @BeforeEach
     void start() throws Exception {
+        BlockingConnection.directReads = BlockingConnection.DIRECT_READS; // off by default (measured slower)
         loop = Loop.start("direct-read");
     }
 
     @AfterEach
     void stop() {
+        BlockingConnection.directReads = BlockingConnection.LOOP_READS;
         loop.close();
         assertEquals(List.of(), loop.failures);
     }

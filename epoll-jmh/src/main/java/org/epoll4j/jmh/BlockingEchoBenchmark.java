@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * the blocking facade ({@code BLOCKING}: a {@link BlockingService} handler, on a virtual thread on Java 21+, reads
  * and writes through {@link BlockingConnection}) and the JDK's own sockets on a virtual thread
  * ({@code JDK_SOCKETS}). The difference is the facade's cost per message: the handler thread's wake-up, and (in
- * {@code BLOCKING_LOOP_READS} and {@code BLOCKING_HANDOFF}) the hand-off of the bytes the reactor read to it, and (in
+ * {@code BLOCKING} and {@code BLOCKING_HANDOFF}, not {@code BLOCKING_DIRECT_READS}) the hand-off of the bytes the
+ * reactor read to it, and (in
  * {@code BLOCKING_HANDOFF} only) of its write back to the reactor. Run with
  * {@code -prof gc} for the allocation per round trip.
  */
@@ -49,15 +50,19 @@ public class BlockingEchoBenchmark {
         /** The reactor echoes in onData. */
         CALLBACKS,
         /**
-         * The facade: the handler's thread reads directly (recv(2) into its buffer, parked on EAGAIN until the reactor
-         * reports the socket readable) and sends directly while nothing is queued (the default).
+         * The facade as it is by default: reads take what the reactor buffered, and the handler's thread sends
+         * directly while nothing is queued.
          */
         BLOCKING,
-        /** The facade with direct sends but every read taken from what the reactor buffered ({@link LoopReads}). */
-        BLOCKING_LOOP_READS,
+        /**
+         * The facade with direct reads too ({@link LoopReads#off()}, {@code -Depoll4j.blocking.directReads=true}):
+         * the handler's thread recv(2)s into its buffer, parked on EAGAIN until the reactor reports the socket
+         * readable.
+         */
+        BLOCKING_DIRECT_READS,
         /**
          * The facade with every write handed to the reactor ({@link HandOffWrites}) and every read taken from what it
-         * buffered ({@link LoopReads}), as before direct sends and reads.
+         * buffered, as before direct sends.
          */
         BLOCKING_HANDOFF,
         /**
@@ -67,7 +72,7 @@ public class BlockingEchoBenchmark {
         JDK_SOCKETS
     }
 
-    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_LOOP_READS", "BLOCKING_HANDOFF", "JDK_SOCKETS"})
+    @Param({"CALLBACKS", "BLOCKING", "BLOCKING_DIRECT_READS", "BLOCKING_HANDOFF", "JDK_SOCKETS"})
     public Api api;
 
     private Reactor reactor;
@@ -95,8 +100,8 @@ public class BlockingEchoBenchmark {
             if (api == Api.BLOCKING_HANDOFF) {
                 HandOffWrites.on();
             }
-            if (api == Api.BLOCKING_HANDOFF || api == Api.BLOCKING_LOOP_READS) {
-                LoopReads.on();
+            if (api == Api.BLOCKING_DIRECT_READS) {
+                LoopReads.off();
             }
             b.handlerFactory(BlockingService.of(c -> {
                 byte[] buf = new byte[16 * 1024];
@@ -114,7 +119,7 @@ public class BlockingEchoBenchmark {
         in = client.getInputStream();
         echo64(); // the view exists: the switch is not needed for later ones
         HandOffWrites.off();
-        LoopReads.off();
+        LoopReads.on();
         for (int i = 0; i < 1000; i++) { // the handler's thread started and warm
             echo64();
         }

@@ -10,12 +10,12 @@ public final class LoopReads {
     private LoopReads() {
     }
 
-    /** Views made from now on read only what the loop buffered for them. */
+    /** Views made from now on read only what the loop buffered for them (the default). */
     public static void on() {
-        BlockingConnection.directReads = c -> null;
+        BlockingConnection.directReads = BlockingConnection.LOOP_READS;
     }
 
-    /** Views made from now on read directly while nothing is buffered (the default). */
+    /** Views made from now on read directly while nothing is buffered ({@code -Depoll4j.blocking.directReads=true}). */
     public static void off() {
         BlockingConnection.directReads = BlockingConnection.DIRECT_READS;
     }
