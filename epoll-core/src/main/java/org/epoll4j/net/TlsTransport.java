@@ -492,38 +492,24 @@ final class TlsTransport implements Transport {
                 } else {
                     FileSource f = (FileSource) head;
                     if (directBuffers) {
-                        wrapFileBatchDirect(f);
+                        ByteBuffer batch = ctx.takeTlsFileBuffer();
+                        try {
+                            readFileBatch(f, batch);
+                            wrapFileBatch(batch);
+                        } finally {
+                            ctx.releaseTlsFileBuffer(batch);
+                        }
                         continue;
                     }
                     if (fileBuf == null) {
                         fileBuf = ByteBuffer.allocate(RECORDS_PER_SEND * 16 * 1024);
                     }
-                    fileBuf.clear().limit((int) Math.min(fileBuf.capacity(), f.remaining));
-                    int n = f.remaining == 0 ? 0 : f.channel.read(fileBuf, f.position);
-                    if (n < 0) {
-                        throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining
-                                + " bytes early at position " + f.position);
-                    }
-                    f.position += n;
-                    f.remaining -= n;
-                    held -= n;
-                    if (f.remaining == 0) {
-                        pending.poll();
-                        closeFile(f);
-                    }
                     ByteBuffer batch = fileBuf;
+                    readFileBatch(f, batch);
                     if (f.remaining == 0) {
                         fileBuf = null; // 64 KiB: not kept once the file is sent
                     }
-                    batch.flip();
-                    while (batch.hasRemaining() && conn.isOpen()) {
-                        if (!wrapBatch(batch)) { // the engine stalled: keep the rest ahead of the file's rest
-                            ByteBuffer rest = ByteBuffer.allocate(batch.remaining()).put(batch);
-                            pending.addFirst(rest);
-                            held += rest.position();
-                            break;
-                        }
-                    }
+                    wrapFileBatch(batch);
                 }
             }
             if (closeRequested && !closeNotifyQueued && pending.isEmpty() && !corked && conn.isOpen()) {
@@ -543,37 +529,36 @@ final class TlsTransport implements Transport {
     }
 
     /**
-     * One batch of a file for an engine that encrypts in place (see {@link #directBuffers}): read straight into a
-     * direct buffer lent for the batch, wrapped from it; what the engine does not take now is copied aside, ahead of
-     * the file's rest, and the buffer goes back before any later batch (or another connection's) can need it.
+     * Reads the next batch of {@code f} into {@code batch} (cleared first), counting it off what is held; a file read
+     * to its end leaves the queue and is closed. For a native engine (see {@link #directBuffers}) the batch is a
+     * direct buffer lent for the batch: the file is read and encrypted in place.
      */
-    private void wrapFileBatchDirect(FileSource f) throws Exception {
-        ByteBuffer batch = ctx.takeTlsFileBuffer();
-        try {
-            batch.limit((int) Math.min(batch.capacity(), f.remaining));
-            int n = f.remaining == 0 ? 0 : f.channel.read(batch, f.position);
-            if (n < 0) {
-                throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining + " bytes early at position "
-                        + f.position);
+    private void readFileBatch(FileSource f, ByteBuffer batch) throws java.io.IOException {
+        batch.clear().limit((int) Math.min(batch.capacity(), f.remaining));
+        int n = f.remaining == 0 ? 0 : f.channel.read(batch, f.position);
+        if (n < 0) {
+            throw new java.io.EOFException("sendFile over TLS: file ended " + f.remaining + " bytes early at position "
+                    + f.position);
+        }
+        f.position += n;
+        f.remaining -= n;
+        held -= n;
+        if (f.remaining == 0) {
+            pending.poll();
+            closeFile(f);
+        }
+    }
+
+    /** Wraps a file batch; what the engine does not take now is copied aside, ahead of the file's rest. */
+    private void wrapFileBatch(ByteBuffer batch) throws SSLException {
+        batch.flip();
+        while (batch.hasRemaining() && conn.isOpen()) {
+            if (!wrapBatch(batch)) { // the engine stalled: keep the rest ahead of the file's rest
+                ByteBuffer rest = ByteBuffer.allocate(batch.remaining()).put(batch);
+                pending.addFirst(rest);
+                held += rest.position();
+                break;
             }
-            f.position += n;
-            f.remaining -= n;
-            held -= n;
-            if (f.remaining == 0) {
-                pending.poll();
-                closeFile(f);
-            }
-            batch.flip();
-            while (batch.hasRemaining() && conn.isOpen()) {
-                if (!wrapBatch(batch)) { // the engine stalled: keep the rest ahead of the file's rest
-                    ByteBuffer rest = ByteBuffer.allocate(batch.remaining()).put(batch);
-                    pending.addFirst(rest);
-                    held += rest.position();
-                    break;
-                }
-            }
-        } finally {
-            ctx.releaseTlsFileBuffer(batch);
         }
     }
 
