@@ -29,20 +29,21 @@ import java.util.function.Consumer;
  * A blocking view of a {@link Connection} for straight-line code on virtual threads (Java 21+) or platform threads:
  * reads wait for bytes, writes wait for room, and every wait parks the calling thread (with {@code LockSupport} or a
  * {@link ReentrantLock}'s conditions, never {@code synchronized}: a virtual thread is not pinned) until the reactor
- * reports progress. No thread is blocked in a system call: on plain TCP the calling thread makes non-blocking
- * recv(2) and send(2) calls of its own (direct reads and sends, below); the reactor does the rest.
+ * reports progress. No thread is blocked in a system call: on plain TCP the calling thread makes non-blocking send(2)
+ * calls of its own (direct sends, below), and recv(2) calls too where reads are direct; the reactor does the rest.
  *
  * <p>Get one from {@link BlockingService} (servers: one handler thread per accepted connection) or
  * {@link #connect(Reactor, SocketAddress, Duration)} (clients).
  *
- * <p><b>Reading.</b> A read first takes what this view buffered. With nothing buffered, on a plain TCP connection under
- * EDGE (the default), the reading thread reads itself (a <em>direct read</em>): it takes the connection's read side
- * for the call, recv(2)s straight into the caller's buffer, and while the socket has nothing parks until the reactor
- * reports it readable (the reactor then only unparks it; it reads nothing while a thread owns the side). What arrives
- * while no thread is in a read, and everything under TLS, splice, fd passing or LEVEL, or while reading is paused,
- * the reactor copies into a bounded buffer of this view ({@link BlockingService#inboundLimit}, 64 KiB by default);
- * when it is full the connection stops reading (TCP then pushes back on the peer) until a reader drained half of it.
- * Memory per connection is bounded by the limit plus one read of the reactor.
+ * <p><b>Reading.</b> A read first takes what this view buffered: what the reactor read for it, into a bounded buffer
+ * ({@link BlockingService#inboundLimit}, 64 KiB by default); when that is full the connection stops reading (TCP
+ * then pushes back on the peer) until a reader drained half of it. Memory per connection is bounded by the limit plus
+ * one read of the reactor. <em>Direct reads</em>: for a view served on its reactor's thread
+ * ({@link BlockingService#onReactorThread()}), or anywhere with {@code -Depoll4j.blocking.directReads=true}, a read
+ * that finds nothing buffered on a plain TCP connection under EDGE (the default) reads itself: it takes the
+ * connection's read side for the call, recv(2)s straight into the caller's buffer, and while the socket has nothing
+ * parks until the reactor reports it readable (the reactor then only unparks it; it reads nothing while a thread owns
+ * the side). TLS, splice, fd passing, LEVEL and paused reading always take the reactor's way.
  *
  * <p><b>Writing.</b> {@link #write(ByteBuffer)} copies the bytes into a staging buffer handed to the reactor, and
  * returns once all of them are queued with the connection's queue within its high watermark
@@ -71,7 +72,8 @@ import java.util.function.Consumer;
  * more than 1024 the reader has not taken fails the connection.
  *
  * <p>The view is thread-safe: one thread may read while another writes. Its blocking calls must not run on the
- * reactor's thread (they throw {@link IllegalStateException} there).
+ * reactor's thread (they throw {@link IllegalStateException} there); a virtual thread the reactor carries
+ * ({@link BlockingService#onReactorThread()}) is a thread of its own, whose waits unmount it and let the loop go on.
  */
 public final class BlockingConnection implements Closeable {
     static final int DEFAULT_INBOUND_LIMIT = 64 * 1024;
@@ -107,6 +109,15 @@ public final class BlockingConnection implements Closeable {
      */
     static volatile java.util.function.Function<Connection, DirectRead> directReads =
             Boolean.getBoolean("epoll4j.blocking.directReads") ? DIRECT_READS : LOOP_READS;
+
+    /**
+     * Where views served on their reactor's thread ({@link BlockingService#onReactorThread()}) get their
+     * {@link DirectRead}: {@link #DIRECT_READS} unless {@code epoll4j.blocking.directReads} is {@code false}. There the
+     * reader's recv(2) runs on the loop's own CPU right after the event, so it saves the loop's copy without the
+     * cross-CPU wake-up that made direct reads lose elsewhere (docs/benchmarks.md). A seam for tests, as above.
+     */
+    static volatile java.util.function.Function<Connection, DirectRead> onReactorReads =
+            "false".equals(System.getProperty("epoll4j.blocking.directReads")) ? LOOP_READS : DIRECT_READS;
 
     private final Connection connection;
     private final Reactor reactor;
@@ -190,12 +201,18 @@ public final class BlockingConnection implements Closeable {
     private final Runnable drainPoll = this::drainPoll;
 
     BlockingConnection(Connection connection, int inboundLimit, Duration readTimeout, Duration writeTimeout) {
+        this(connection, inboundLimit, readTimeout, writeTimeout, false);
+    }
+
+    /** As above; {@code onReactor}: the view's reader is a thread carried by the connection's reactor. */
+    BlockingConnection(Connection connection, int inboundLimit, Duration readTimeout, Duration writeTimeout,
+                       boolean onReactor) {
         this.connection = connection;
         this.reactor = connection.reactor();
         this.inboundLimit = inboundLimit;
         this.stageLimit = Math.max(1, connection.config().highWatermark());
         this.direct = connection.isTls() ? null : directSends.apply(connection);
-        this.directRead = connection.isTls() ? null : directReads.apply(connection);
+        this.directRead = connection.isTls() ? null : (onReactor ? onReactorReads : directReads).apply(connection);
         this.readTimeoutNanos = nanos(readTimeout);
         this.writeTimeoutNanos = nanos(writeTimeout);
     }
@@ -1783,9 +1800,17 @@ public final class BlockingConnection implements Closeable {
         private final Duration readTimeout;
         private final Duration writeTimeout;
         private final Consumer<BlockingConnection> opened;
+        private final boolean onReactor;
         volatile BlockingConnection view;
 
         Adapter(int inboundLimit, Duration readTimeout, Duration writeTimeout, Consumer<BlockingConnection> opened) {
+            this(inboundLimit, readTimeout, writeTimeout, opened, false);
+        }
+
+        /** {@code onReactor}: {@code opened} serves the view on a thread its reactor carries. */
+        Adapter(int inboundLimit, Duration readTimeout, Duration writeTimeout, Consumer<BlockingConnection> opened,
+                boolean onReactor) {
+            this.onReactor = onReactor;
             this.inboundLimit = inboundLimit;
             this.readTimeout = readTimeout;
             this.writeTimeout = writeTimeout;
@@ -1794,7 +1819,8 @@ public final class BlockingConnection implements Closeable {
 
         @Override
         public void onOpen(Connection connection) {
-            BlockingConnection v = new BlockingConnection(connection, inboundLimit, readTimeout, writeTimeout);
+            BlockingConnection v = new BlockingConnection(connection, inboundLimit, readTimeout, writeTimeout,
+                    onReactor);
             view = v;
             if (opened != null) {
                 opened.accept(v);

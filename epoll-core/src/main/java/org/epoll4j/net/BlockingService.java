@@ -33,6 +33,7 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
     private static final System.Logger LOG = System.getLogger(BlockingService.class.getName());
 
     private final BlockingHandler handler;
+    /** Makes each handler's thread; null: a virtual thread carried by the connection's reactor. */
     private final ThreadFactory threads;
     private final int inboundLimit;
     private final Duration readTimeout;
@@ -77,6 +78,34 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
     public BlockingService threads(ThreadFactory factory) {
         return new BlockingService(handler, Objects.requireNonNull(factory, "threads"), inboundLimit, readTimeout,
                 writeTimeout, running);
+    }
+
+    /**
+     * Runs each handler on a virtual thread whose scheduler is its connection's reactor (Java 24+, and the JVM option
+     * {@code --add-opens java.base/java.lang=ALL-UNNAMED}): the thread's code runs on the reactor's own thread between
+     * the loop's events, so a wake-up is a task of the loop, not a hand-off to another CPU. Measured at about the
+     * callback API's speed (docs/benchmarks.md). The price is the callback API's rule: while a handler computes, its
+     * reactor serves no other connection, so a handler that computes long, or calls something that blocks its carrier
+     * (file I/O, a JNI call that waits), must hand that work to another thread. Parking (this view's reads and writes,
+     * locks, sleeps, the JDK's sockets) is fine. Threads that handlers start inherit the scheduler (the JDK's rule for
+     * virtual threads started from one).
+     *
+     * @return a copy that runs handlers on their reactors
+     * @throws UnsupportedOperationException before Java 24 or without the add-opens (the message says which)
+     */
+    public BlockingService onReactorThread() {
+        String why = ReactorCarriedThreads.unavailableReason();
+        if (why != null) {
+            throw new UnsupportedOperationException("BlockingService.onReactorThread() " + why);
+        }
+        return new BlockingService(handler, null, inboundLimit, readTimeout, writeTimeout, running);
+    }
+
+    /**
+     * Whether {@link #onReactorThread()} works in this JVM (Java 24+ with {@code java.lang} opened to this library).
+     */
+    public static boolean onReactorThreadAvailable() {
+        return ReactorCarriedThreads.unavailableReason() == null;
     }
 
     /**
@@ -131,12 +160,14 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
     /** A handler for one new connection (called by the server for each accepted connection). */
     @Override
     public ConnectionHandler get() {
-        return new BlockingConnection.Adapter(inboundLimit, readTimeout, writeTimeout, this::start);
+        return new BlockingConnection.Adapter(inboundLimit, readTimeout, writeTimeout, this::start, threads == null);
     }
 
     /** On the reactor thread, from onOpen: starts the connection's handler thread. */
     private void start(BlockingConnection connection) {
-        Thread thread = threads.newThread(() -> serve(connection));
+        Runnable task = () -> serve(connection);
+        Thread thread = threads != null ? threads.newThread(task)
+                : ReactorCarriedThreads.newThread(connection.connection().reactor(), task);
         if (thread == null) {
             throw new IllegalStateException("the ThreadFactory of " + this + " made no thread");
         }
@@ -187,7 +218,8 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
 
     @Override
     public String toString() {
-        return "BlockingService[" + handler + ", inboundLimit=" + inboundLimit + ", readTimeout=" + readTimeout
+        return "BlockingService[" + handler + (threads == null ? ", onReactorThread" : "") + ", inboundLimit="
+                + inboundLimit + ", readTimeout=" + readTimeout
                 + ", writeTimeout=" + writeTimeout + "]";
     }
 }

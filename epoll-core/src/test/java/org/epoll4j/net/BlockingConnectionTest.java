@@ -67,6 +67,14 @@ class BlockingConnectionTest {
         assertEquals(List.of(), loop.failures);
     }
 
+    /**
+     * The service under test for {@code handler}: the default (virtual threads of the JDK's scheduler where the JDK has
+     * them); {@link BlockingOnReactorTest} runs every test of this class again on the reactor's thread.
+     */
+    BlockingService service(BlockingHandler handler) {
+        return BlockingService.of(handler);
+    }
+
     private TcpServer serve(BlockingService service, ConnectionConfig config) throws Exception {
         TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
                 .config(config).handlerFactory(service).start();
@@ -233,7 +241,7 @@ class BlockingConnectionTest {
 
     @Test
     void echoesMegabytesByteExactWithPartialReadsAndWrites() throws Exception {
-        BlockingService service = BlockingService.of(ECHO);
+        BlockingService service = service(ECHO);
         TcpServer server = serve(service, ConnectionConfig.defaults().withWriteWatermarks(4096, 8192));
         BlockingConnection c = connect(server);
         int total = 3 << 20;
@@ -269,7 +277,7 @@ class BlockingConnectionTest {
             int size = 2 << 20;
             java.nio.file.Files.write(file, bytes(SEED, 0, size));
             CompletableFuture<Void> handler = new CompletableFuture<>();
-            TcpServer server = serve(BlockingService.of(c -> {
+            TcpServer server = serve(service(c -> {
                 try {
                     c.write("head|".getBytes(StandardCharsets.US_ASCII)); // staged: must go first
                     c.sendFile(file, 1000, size - 1000);
@@ -304,7 +312,7 @@ class BlockingConnectionTest {
     @Test
     void readReturnsWhatIsThereAndReadFullyWaitsForTheRest() throws Exception {
         CountDownLatch more = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             c.write("abc".getBytes(StandardCharsets.US_ASCII));
             more.await();
             c.write("defgh".getBytes(StandardCharsets.US_ASCII));
@@ -326,7 +334,7 @@ class BlockingConnectionTest {
 
     @Test
     void readLineSplitsOnLfAndCrLfAndRefusesLongLines() throws Exception {
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             c.write("one\r\ntwo\n\nthree-is-long\nlast".getBytes(StandardCharsets.UTF_8));
         }), ConnectionConfig.defaults());
         BlockingConnection c = connect(server);
@@ -341,7 +349,7 @@ class BlockingConnectionTest {
 
     @Test
     void streamAdaptersCarryDataStreams() throws Exception {
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             DataInputStream in = new DataInputStream(c.inputStream());
             DataOutputStream out = new DataOutputStream(c.outputStream());
             for (int i = 0; i < 1000; i++) {
@@ -369,7 +377,7 @@ class BlockingConnectionTest {
         CountDownLatch started = new CountDownLatch(1);
         Watch watch = new Watch();
         int total = 16 << 20; // far more than the socket buffers hold
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             c.probe = watch;
             serverSide.set(c);
             writerThread.set(Thread.currentThread());
@@ -399,7 +407,7 @@ class BlockingConnectionTest {
         CountDownLatch read = new CountDownLatch(1);
         CompletableFuture<BlockingConnection> serverSide = new CompletableFuture<>();
         CompletableFuture<Long> served = new CompletableFuture<>();
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             serverSide.complete(c);
             read.await();
             long n = 0;
@@ -455,7 +463,7 @@ class BlockingConnectionTest {
         int limit = 1024;
         CompletableFuture<BlockingConnection> serverSide = new CompletableFuture<>();
         CountDownLatch done = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             serverSide.complete(c);
             done.await(); // the test reads through this connection from its own thread
         }).inboundLimit(limit), ConnectionConfig.defaults());
@@ -488,7 +496,7 @@ class BlockingConnectionTest {
     @Test
     void readTimeoutEndsTheReadAndLeavesTheConnectionOpen() throws Exception {
         CountDownLatch send = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             send.await();
             c.write(new byte[] {42});
             c.read(ByteBuffer.allocate(1));
@@ -508,7 +516,7 @@ class BlockingConnectionTest {
     @Test
     void writeTimeoutEndsABlockedWriteAndTellsHowMuchWasQueued() throws Exception {
         CountDownLatch done = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> done.await()), ConnectionConfig.defaults());
+        TcpServer server = serve(service(c -> done.await()), ConnectionConfig.defaults());
         BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
                 .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
         closeAfter.add(c);
@@ -527,7 +535,7 @@ class BlockingConnectionTest {
     @Test
     void idleTimeoutEndsABlockedReadNamingTheTimeout() throws Exception {
         CompletableFuture<Throwable> seen = new CompletableFuture<>();
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             try {
                 c.read(ByteBuffer.allocate(1));
                 seen.complete(null);
@@ -586,7 +594,7 @@ class BlockingConnectionTest {
     @Test
     void interruptEndsABlockedReadAndABlockedWriteAndKeepsTheConnection() throws Exception {
         CountDownLatch send = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             send.await();
             c.write(new byte[] {7});
             c.read(ByteBuffer.allocate(1));
@@ -635,7 +643,7 @@ class BlockingConnectionTest {
     @Test
     void closeFromAnotherThreadWakesEveryBlockedCall() throws Exception {
         CountDownLatch done = new CountDownLatch(1);
-        TcpServer server = serve(BlockingService.of(c -> done.await()), ConnectionConfig.defaults());
+        TcpServer server = serve(service(c -> done.await()), ConnectionConfig.defaults());
         BlockingConnection c = BlockingConnection.connect(TcpClient.builder(loop.reactor).remote(server.localAddress())
                 .config(ConnectionConfig.defaults().withWriteWatermarks(1024, 4096)), seconds(10));
         closeAfter.add(c);
@@ -691,7 +699,7 @@ class BlockingConnectionTest {
 
     @Test
     void aResetEndsBlockedCallsWithTheCause() throws Exception {
-        TcpServer server = serve(BlockingService.of(c -> c.abort()), ConnectionConfig.defaults());
+        TcpServer server = serve(service(c -> c.abort()), ConnectionConfig.defaults());
         BlockingConnection c = connect(server);
         IOException e = assertThrows(IOException.class, () -> c.read(ByteBuffer.allocate(1)));
         assertInstanceOf(SocketException.class, e);
@@ -702,7 +710,7 @@ class BlockingConnectionTest {
 
     @Test
     void halfCloseFromTheClient() throws Exception {
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             byte[] all = c.inputStream().readAllBytes(); // until the client's FIN
             c.write(("got " + all.length).getBytes(StandardCharsets.US_ASCII));
         }), ConnectionConfig.defaults());
@@ -716,7 +724,7 @@ class BlockingConnectionTest {
     @Test
     void halfCloseFromTheServer() throws Exception {
         CompletableFuture<String> heard = new CompletableFuture<>();
-        TcpServer server = serve(BlockingService.of(c -> {
+        TcpServer server = serve(service(c -> {
             c.write("bye".getBytes(StandardCharsets.US_ASCII));
             c.shutdownOutput();
             heard.complete(new String(c.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
@@ -736,7 +744,7 @@ class BlockingConnectionTest {
         CompletableFuture<String> protocol = new CompletableFuture<>();
         TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
                 .tls(TlsConfig.server(kit.serverContext()))
-                .handlerFactory(BlockingService.of(c -> {
+                .handlerFactory(service(c -> {
                     protocol.complete(c.connection().tlsSession().getProtocol()); // complete before the handler
                     ECHO.handle(c);
                 })).start();
@@ -767,9 +775,23 @@ class BlockingConnectionTest {
     }
 
     @Test
+    void onReactorThreadIsOfferedFromJava24AndRefusedWithItsReasonBefore() {
+        if (Runtime.version().feature() >= 24) {
+            assertTrue(BlockingService.onReactorThreadAvailable(), "the build's test JVMs open java.lang to us");
+            assertTrue(BlockingService.of(ECHO).onReactorThread().toString().contains("onReactorThread"));
+        } else {
+            assertFalse(BlockingService.onReactorThreadAvailable());
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> BlockingService.of(ECHO).onReactorThread());
+            assertTrue(e.getMessage().contains("needs Java 24 or later")
+                    && e.getMessage().contains("this is Java " + Runtime.version().feature()), e.getMessage());
+        }
+    }
+
+    @Test
     void handlersRunOnVirtualThreadsWhereAvailableAndAllEnd() throws Exception {
         CompletableFuture<Thread> handlerThread = new CompletableFuture<>();
-        BlockingService service = BlockingService.of(c -> {
+        BlockingService service = service(c -> {
             handlerThread.complete(Thread.currentThread());
             ECHO.handle(c);
         });
@@ -800,7 +822,7 @@ class BlockingConnectionTest {
         CompletableFuture<Throwable> ended = new CompletableFuture<>();
         CompletableFuture<Thread> handler = new CompletableFuture<>();
         Watch watch = new Watch();
-        BlockingService service = BlockingService.of(c -> {
+        BlockingService service = service(c -> {
             c.probe = watch;
             handler.complete(Thread.currentThread());
             try {
@@ -822,7 +844,7 @@ class BlockingConnectionTest {
 
     @Test
     void aBlockingCallOnTheReactorThreadIsRefused() throws Exception {
-        TcpServer server = serve(BlockingService.of(ECHO), ConnectionConfig.defaults());
+        TcpServer server = serve(service(ECHO), ConnectionConfig.defaults());
         BlockingConnection c = connect(server);
         Exception e = assertThrows(ExecutionException.class, () -> loop.call(() -> c.read(ByteBuffer.allocate(1))));
         assertInstanceOf(IllegalStateException.class, e.getCause());

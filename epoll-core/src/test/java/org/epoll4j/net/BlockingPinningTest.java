@@ -47,6 +47,20 @@ class BlockingPinningTest {
         }
     }
 
+    /** The same control for the second recording (a class initializes once per JVM). */
+    static final class PinsInClassInitAgain {
+        static final int VALUE;
+
+        static {
+            try {
+                Thread.sleep(30);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            VALUE = 1;
+        }
+    }
+
     /** 50 clients on virtual threads, each 100 echo round trips over the watermark, a flush and a read timeout. */
     private static int load(Loop loop, TcpServer server, int clients) throws Exception {
         List<CompletableFuture<Integer>> futures = new ArrayList<>();
@@ -82,17 +96,31 @@ class BlockingPinningTest {
     @Test
     void noVirtualThreadIsPinnedWhileBlocked() throws Exception {
         assumeTrue(BlockingService.virtualThreadsAvailable(), "virtual threads need Java 21+");
+        assertNoPinning(BlockingService.of(BlockingConnectionTest.ECHO), () -> PinsInClassInit.VALUE,
+                PinsInClassInit.class);
+    }
+
+    @Test
+    void noVirtualThreadIsPinnedWhileBlockedOnTheReactorsThread() throws Exception {
+        assumeTrue(BlockingService.onReactorThreadAvailable(), "threads on the reactor need Java 24+");
+        assertNoPinning(BlockingService.of(BlockingConnectionTest.ECHO).onReactorThread(),
+                () -> PinsInClassInitAgain.VALUE, PinsInClassInitAgain.class);
+    }
+
+    /** Records pinning over the load against {@code service}; {@code control} pins once (in class {@code pins}). */
+    private static void assertNoPinning(BlockingService service, java.util.concurrent.Callable<Integer> control,
+                                        Class<?> pins) throws Exception {
         Path file = Files.createTempFile("epoll4j-pinning", ".jfr");
         try (Loop loop = Loop.start("pinning"); Recording recording = new Recording()) {
             TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
                     .config(ConnectionConfig.defaults().withWriteWatermarks(2048, 4096))
-                    .handlerFactory(BlockingService.of(BlockingConnectionTest.ECHO)).start();
+                    .handlerFactory(service).start();
             // classes load first: a virtual thread waiting for another to load or initialize a class is pinned,
             // which is the JDK's business, not the facade's
             assertEquals(1, load(loop, server, 1));
             recording.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
             recording.start();
-            await(async(() -> PinsInClassInit.VALUE));
+            await(async(control));
             assertEquals(50, load(loop, server, 50));
             server.close();
             recording.stop();
@@ -101,7 +129,7 @@ class BlockingPinningTest {
                     .filter(e -> e.getEventType().getName().equals("jdk.VirtualThreadPinned"))
                     .map(BlockingPinningTest::stack).collect(Collectors.toList());
             // the control: a virtual thread that sleeps inside a class initializer is pinned, and is seen
-            assertTrue(pinned.removeIf(s -> s.contains(PinsInClassInit.class.getName())),
+            assertTrue(pinned.removeIf(s -> s.contains(pins.getName())),
                     "the recording saw no pinning at all, not even the control's: " + pinned);
             assertEquals(List.of(), pinned, "virtual threads pinned while parked");
         } finally {

@@ -43,6 +43,10 @@ public final class EchoServer implements Callable<Integer> {
             + "of its own (virtual threads on Java 21+, platform threads before) instead of reactor callbacks")
     boolean blocking;
 
+    @Option(names = "--on-reactor", description = "with --blocking: run each connection's virtual thread on the "
+            + "reactor's own thread (Java 24+; the examples jar opens java.lang for it), about as fast as callbacks")
+    boolean onReactor;
+
     @Spec
     CommandSpec spec;
 
@@ -108,6 +112,9 @@ public final class EchoServer implements Callable<Integer> {
         if (udp && blocking) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--udp and --blocking do not mix");
         }
+        if (onReactor && !blocking) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--on-reactor needs --blocking");
+        }
         if (udp) {
             return UdpEcho.serve(options, batch, spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
         }
@@ -135,12 +142,13 @@ public final class EchoServer implements Callable<Integer> {
 
     private int callBlocking() throws Exception {
         BlockingEcho echo = new BlockingEcho();
+        BlockingService service = ServerOptions.blockingService(echo::serve, onReactor, spec);
         org.epoll4j.net.TlsConfig tls = tlsOptions.serverConfig(spec);
         return ServerRunner.serve("echo", options, DEFAULT_PORT, b -> {
             if (tls != null) {
                 b.tls(tls);
             }
-            b.handlerFactory(BlockingService.of(echo::serve));
+            b.handlerFactory(service);
         }, () -> echo.connections.sum() + " connections, " + echo.bytes.sum() + " bytes echoed",
                 spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
     }

@@ -190,4 +190,22 @@ public final class ServerOptions {
             }
         }
     }
+
+    /**
+     * The {@code --blocking} service of an example: {@code handler} on virtual threads of the JDK's scheduler, or with
+     * {@code --on-reactor} on their reactor's thread; a JVM that cannot do the latter is a usage error naming why.
+     */
+    public static org.epoll4j.net.BlockingService blockingService(org.epoll4j.net.BlockingHandler handler,
+                                                                   boolean onReactor,
+                                                                   picocli.CommandLine.Model.CommandSpec spec) {
+        org.epoll4j.net.BlockingService service = org.epoll4j.net.BlockingService.of(handler);
+        if (!onReactor) {
+            return service;
+        }
+        try {
+            return service.onReactorThread();
+        } catch (UnsupportedOperationException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--on-reactor: " + e.getMessage());
+        }
+    }
 }

@@ -25,7 +25,7 @@ public final class ChildJvm implements AutoCloseable {
     /** Starts {@code java ... Main program args...} with this JVM's class path; its stderr is discarded. */
     public static ChildJvm start(String program, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "-XX:TieredStopAtLevel=1", "--add-opens=java.base/java.lang=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 program));
         cmd.addAll(List.of(args));
         // stdout goes to a file: reading a pipe after the process exits races the JDK's draining of it.

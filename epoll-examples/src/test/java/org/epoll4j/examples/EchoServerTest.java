@@ -53,10 +53,10 @@ class EchoServerTest {
     @Test
     void badOptionsExitTwoWithAMessage() throws Exception {
         String[][] bad = {{"--bogus"}, {"--port"}, {"--port", "70000"}, {"--port", "x"}, {"--trigger", "sideways"},
-                {"--reactors", "0"}};
+                {"--reactors", "0"}, {"--on-reactor"}};
         String[] says = {"Unknown option: '--bogus'", "Missing required parameter for option '--port'",
                 "--port must be 0..65535: 70000", "Invalid value for option '--port': 'x' is not an int",
-                "'sideways' is not edge or level", "--reactors must be 1..1024: 0"};
+                "'sideways' is not edge or level", "--reactors must be 1..1024: 0", "--on-reactor needs --blocking"};
         for (int i = 0; i < bad.length; i++) {
             String[] args = new String[bad[i].length + 1];
             args[0] = "echo";
@@ -69,27 +69,46 @@ class EchoServerTest {
     }
 
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> strategiesAndModes() {
-        return java.util.stream.Stream.of("reuseport", "exclusive", "handoff").flatMap(a -> java.util.stream.Stream
-                .of(false, true).map(b -> org.junit.jupiter.params.provider.Arguments.of(a, b)));
+        return java.util.stream.Stream.of("reuseport", "exclusive", "handoff").flatMap(a -> modes()
+                .map(b -> org.junit.jupiter.params.provider.Arguments.of(a, b)));
     }
 
-    /** {@code args}, with {@code --blocking} appended for the straight-line mode of the example. */
-    static String[] args(boolean blocking, String... args) {
-        if (!blocking) {
-            return args;
+    /**
+     * The example's modes: {@code callbacks}, {@code blocking} (straight-line code on virtual threads of the JDK's
+     * scheduler) and, where the JVM has it (Java 24+), {@code on-reactor} (those threads carried by the reactor).
+     */
+    static java.util.stream.Stream<String> modes() {
+        return org.epoll4j.net.BlockingService.onReactorThreadAvailable()
+                ? java.util.stream.Stream.of("callbacks", "blocking", "on-reactor")
+                : java.util.stream.Stream.of("callbacks", "blocking");
+    }
+
+    /** {@code args}, with what selects {@code mode} appended. */
+    static String[] args(String mode, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        switch (mode) {
+            case "callbacks":
+                break;
+            case "blocking":
+                all.add("--blocking");
+                break;
+            case "on-reactor":
+                all.add("--blocking");
+                all.add("--on-reactor");
+                break;
+            default:
+                throw new IllegalArgumentException(mode);
         }
-        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
-        all[args.length] = "--blocking";
-        return all;
+        return all.toArray(new String[0]);
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, blocking={1}")
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, {1}")
     @org.junit.jupiter.params.provider.MethodSource("strategiesAndModes")
-    void twoReactorsEchoUnderEveryAcceptStrategy(String accept, boolean blocking) throws Exception {
+    void twoReactorsEchoUnderEveryAcceptStrategy(String accept, String mode) throws Exception {
         EchoServer echo = new EchoServer();
         echo.stop = new java.util.concurrent.CountDownLatch(1);
         ServerUnderTest server = ServerUnderTest.start(echo, echo.stop,
-                args(blocking, "--port", "0", "--reactors", "2", "--accept", accept));
+                args(mode, "--port", "0", "--reactors", "2", "--accept", accept));
         int clients = 6;
         List<Socket> sockets = new ArrayList<>();
         try {
@@ -117,10 +136,10 @@ class EchoServerTest {
         assertTrue(all.contains("echo: stopped; " + clients + " connections, "), all);
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void subprocessEchoesAndStopsCleanlyOnSigterm(boolean blocking) throws Exception {
-        try (ChildJvm child = ChildJvm.start("echo", args(blocking, "--port", "0", "--trigger", "edge"))) {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("modes")
+    void subprocessEchoesAndStopsCleanlyOnSigterm(String mode) throws Exception {
+        try (ChildJvm child = ChildJvm.start("echo", args(mode, "--port", "0", "--trigger", "edge"))) {
             Process p = child.process();
             Path stdout = child.stdout();
             String first = child.firstLine();
@@ -158,12 +177,12 @@ class EchoServerTest {
      * Hostile clients against both modes: one writes megabytes and never reads its echoes (the server must stop
      * reading from it, not buffer without bound), one resets mid-stream; a well-behaved client is served meanwhile.
      */
-    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void aClientThatNeverReadsOrResetsDoesNotHurtOthers(boolean blocking) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("modes")
+    void aClientThatNeverReadsOrResetsDoesNotHurtOthers(String mode) throws Exception {
         EchoServer echo = new EchoServer();
         echo.stop = new java.util.concurrent.CountDownLatch(1);
-        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop, args(blocking, "--port", "0"));
+        ServerUnderTest server = ServerUnderTest.start(echo, echo.stop, args(mode, "--port", "0"));
         try {
             int p = server.port();
             try (java.nio.channels.SocketChannel hog = java.nio.channels.SocketChannel.open(

@@ -34,9 +34,9 @@ class EchoTlsTest {
         assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + Files.readString(stdout));
     }
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "blocking={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void echoOverTlsWithKeystore(boolean blocking) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("org.epoll4j.examples.EchoServerTest#modes")
+    void echoOverTlsWithKeystore(String mode) throws Exception {
         Path ks = dir.resolve("server.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         run(dir.resolve("keytool.out"), keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname",
@@ -46,7 +46,7 @@ class EchoTlsTest {
         EchoServer echo = new EchoServer();
         echo.stop = new CountDownLatch(1);
         ServerUnderTest server = ServerUnderTest.start(echo, echo.stop,
-                EchoServerTest.args(blocking, "--port", "0", "--keystore", ks.toString()));
+                EchoServerTest.args(mode, "--port", "0", "--keystore", ks.toString()));
         try {
             int p = server.port();
             KeyStore trust = KeyStore.getInstance(ks.toFile(), "changeit".toCharArray());

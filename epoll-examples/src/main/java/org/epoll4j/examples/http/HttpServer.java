@@ -76,6 +76,10 @@ public final class HttpServer implements Callable<Integer> {
             + "of its own (virtual on Java 21+, platform on 17) through BlockingConnection; same protocol and options")
     boolean blocking;
 
+    @Option(names = "--on-reactor", description = "with --blocking: run each connection's virtual thread on the "
+            + "reactor's own thread (Java 24+; the examples jar opens java.lang for it)")
+    boolean onReactor;
+
     /** Counted down by tests to stop the server without a signal. */
     CountDownLatch stop;
 
@@ -126,14 +130,19 @@ public final class HttpServer implements Callable<Integer> {
     }
 
     private int serve(HttpSettings settings, TlsConfig tls) throws InterruptedException {
+        if (onReactor && !blocking) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--on-reactor needs --blocking");
+        }
         if (blocking) {
             BlockingHttp http = new BlockingHttp(settings);
+            BlockingService service = org.epoll4j.examples.ServerOptions.blockingService(http::serve, onReactor,
+                    spec);
             blockingHttp = http;
             return ServerRunner.serve("http", options, DEFAULT_PORT, b -> {
                 if (tls != null) {
                     b.tls(tls);
                 }
-                b.handlerFactory(BlockingService.of(http::serve));
+                b.handlerFactory(service);
             }, () -> http.connections.sum() + " connections, " + http.requests.sum() + " requests, "
                     + http.errors.sum() + " errors", spec.commandLine().getOut(), spec.commandLine().getErr(), stop);
         }

@@ -20,6 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 final class TestServer implements AutoCloseable {
     /** Set by {@link BlockingMode}: every server started meanwhile runs with {@code --blocking}. */
     static volatile boolean blocking;
+    /** Set by {@link OnReactorMode}: with {@link #blocking}, servers also run with {@code --on-reactor}. */
+    static volatile boolean onReactor;
+
+    /** As {@link BlockingMode}, with the handlers' virtual threads on the reactor ({@code --blocking --on-reactor}). */
+    static final class OnReactorMode implements BeforeAllCallback, AfterAllCallback {
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            blocking = true;
+            onReactor = true;
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            blocking = false;
+            onReactor = false;
+        }
+    }
 
     /**
      * On a test class: its servers (those of the {@code @BeforeAll} it inherits included, since an extension's
@@ -69,12 +86,16 @@ final class TestServer implements AutoCloseable {
         CommandLine cl = new CommandLine(command);
         cl.setOut(new PrintWriter(sink, true));
         cl.setErr(new PrintWriter(sink, true));
-        String[] all = new String[args.length + (blocking ? 3 : 2)];
+        boolean onThread = blocking && onReactor;
+        String[] all = new String[args.length + (blocking ? 3 : 2) + (onThread ? 1 : 0)];
         all[0] = "--port";
         all[1] = "0";
         System.arraycopy(args, 0, all, 2, args.length);
         if (blocking) {
-            all[all.length - 1] = "--blocking";
+            all[args.length + 2] = "--blocking";
+        }
+        if (onThread) {
+            all[all.length - 1] = "--on-reactor";
         }
         thread = new Thread(() -> {
             try {
