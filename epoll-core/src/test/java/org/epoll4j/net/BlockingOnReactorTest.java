@@ -170,6 +170,7 @@ class BlockingOnReactorTest extends BlockingConnectionTest {
         TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
                 .handlerFactory(service).start();
         try (java.net.Socket s = NetTestKit.connect(server.port())) {
+            assertTrue(s.isConnected());
             watch.awaitParked(handler.get(WAIT_SECONDS, TimeUnit.SECONDS), "read");
             loop.close();
             assertTrue(loop.reactor.awaitTermination(seconds(WAIT_SECONDS)));
