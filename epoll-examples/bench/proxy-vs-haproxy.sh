@@ -12,7 +12,7 @@
 #    "option splice-auto"; without it neither does (-a --splice splices epoll4j's alone).
 # -B echo (default): c-echo (../shared/bench) behind the proxies, the C loadgen as the client; LOADS are
 #    CONNSxDEPTHxSIZE (default 50x1x64,200x8x128,4x4x65536); -T MIB: one transfer of MIB MiB through one connection
-#    and back (default 100; 0 skips it).
+#    and back (default 1000: 100 MiB took 0.15 s, too short to measure a freshly started JVM; 0 skips it).
 # -B http: the http example (--reactors 1) behind them, wrk -t1 on /plaintext; LOADS are connection counts (50,200).
 # -B resp: the resp example behind them, redis-benchmark -c 50 -n REQUESTS×PIPELINE (200000×P, after a quarter of
 #    that unmeasured); LOADS are TEST:PIPELINE
@@ -23,7 +23,7 @@
 # resp: redis-benchmark (Debian redis-tools).
 set -euo pipefail
 
-BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=100 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
+BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=1000 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
 BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0
 while getopts "B:r:s:w:L:T:n:P:U:C:p:a:S" o; do
   case $o in
