@@ -7,12 +7,15 @@
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
-#            [-a "extra proxy args"] [-S]
+#            [-a "extra proxy args"] [-S] [-E]
 # -S: both proxies splice: epoll4j's with --splice (a pipe per direction, splice(2)), HAProxy with
 #    "option splice-auto"; without it neither does (-a --splice splices epoll4j's alone).
 # -B echo (default): c-echo (../shared/bench) behind the proxies, the C loadgen as the client; LOADS are
 #    CONNSxDEPTHxSIZE (default 50x1x64,200x8x128,4x4x65536); -T MIB: one transfer of MIB MiB through one connection
 #    and back (default 1000: 100 MiB took 0.15 s, too short to measure a freshly started JVM; 0 skips it).
+#    -E: the echo example (--reactors 1) instead of c-echo; it stops reading while it cannot write, where c-echo
+#    buffers without bound and compacts its backlog with memmove on every append (a slow client makes that
+#    quadratic, and the transfer then measures c-echo).
 # -B http: the http example (--reactors 1) behind them, wrk -t1 on /plaintext; LOADS are connection counts (50,200).
 # -B resp: the resp example behind them, redis-benchmark -c 50 -n REQUESTS×PIPELINE (200000×P, after a quarter of
 #    that unmeasured); LOADS are TEST:PIPELINE
@@ -24,12 +27,12 @@
 set -euo pipefail
 
 BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=1000 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
-BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0
-while getopts "B:r:s:w:L:T:n:P:U:C:p:a:S" o; do
+BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0
+while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SE" o; do
   case $o in
     B) BACKEND=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SECS=$OPTARG ;; w) WARM=$OPTARG ;; L) LOADS=$OPTARG ;;
     T) MIB=$OPTARG ;; n) REQUESTS=$OPTARG ;; P) PROXY_CPU=$OPTARG ;; U) UPSTREAM_CPU=$OPTARG ;;
-    C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;;
+    C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;; E) JAVA_ECHO=1 ;;
     *) sed -n '2,24p' "$0"; exit 2 ;;
   esac
 done
@@ -82,7 +85,12 @@ wait_port() { # port pid: until it accepts, at most 30 s
 
 UP_PORT=$BASE_PORT
 case $BACKEND in
-  echo) taskset -c "$UPSTREAM_CPU" "$BENCH/c-echo" "$UP_PORT" >"$TMP/upstream.log" 2>&1 & ;;
+  echo)
+    if [[ $JAVA_ECHO == 1 ]]; then
+      taskset -c "$UPSTREAM_CPU" java -jar "$JAR" echo --port "$UP_PORT" --reactors 1 >"$TMP/upstream.log" 2>&1 &
+    else
+      taskset -c "$UPSTREAM_CPU" "$BENCH/c-echo" "$UP_PORT" >"$TMP/upstream.log" 2>&1 &
+    fi ;;
   http) taskset -c "$UPSTREAM_CPU" java -jar "$JAR" http --port "$UP_PORT" --reactors 1 >"$TMP/upstream.log" 2>&1 & ;;
   resp) taskset -c "$UPSTREAM_CPU" java -jar "$JAR" resp --port "$UP_PORT" --reactors 1 >"$TMP/upstream.log" 2>&1 & ;;
 esac
@@ -222,7 +230,8 @@ done
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 case $BACKEND in
-  echo) what="c-echo behind them, the C loadgen as client"; unit="msgs/s"; lhead="load (conns x depth x bytes)" ;;
+  echo) what="$([[ $JAVA_ECHO == 1 ]] && echo "the echo example" || echo c-echo) behind them, the C loadgen as client"
+    unit="msgs/s"; lhead="load (conns x depth x bytes)" ;;
   http) what="the http example (1 reactor) behind them, wrk -t1 on /plaintext"; unit="req/s"; lhead="wrk connections" ;;
   resp) what="the resp example (1 reactor) behind them, redis-benchmark -c 50 -n $REQUESTS × pipeline"; unit="req/s"
         lhead="test:pipeline" ;;
