@@ -6,13 +6,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Per-connection behaviour: trigger mode, write watermarks, read and write budgets, idle timeouts, the linger
- * of a graceful close and whether reads take passed file descriptors. Immutable; each
+ * Per-connection behaviour: trigger mode, write watermarks, read and write budgets, the size of each read, idle
+ * timeouts, the linger of a graceful close and whether reads take passed file descriptors. Immutable; each
  * {@code withX} returns a copy.
  */
 public final class ConnectionConfig {
     private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.EDGE, 32 * 1024, 64 * 1024,
-            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2), false);
+            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2), false, NetContext.READ_BUFFER_SIZE);
 
     private final TriggerMode trigger;
     private final int lowWatermark;
@@ -24,10 +24,11 @@ public final class ConnectionConfig {
     private final Duration allIdle;
     private final Duration linger;
     private final boolean fdPassing;
+    private final int readSize;
 
     private ConnectionConfig(TriggerMode trigger, int low, int high, int readBudget, int writeBudget,
                              Duration readIdle, Duration writeIdle, Duration allIdle, Duration linger,
-                             boolean fdPassing) {
+                             boolean fdPassing, int readSize) {
         this.trigger = trigger;
         this.lowWatermark = low;
         this.highWatermark = high;
@@ -38,6 +39,7 @@ public final class ConnectionConfig {
         this.allIdle = allIdle;
         this.linger = linger;
         this.fdPassing = fdPassing;
+        this.readSize = readSize;
     }
 
     /**
@@ -56,7 +58,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withTrigger(TriggerMode mode) {
         return new ConnectionConfig(Objects.requireNonNull(mode, "trigger"), lowWatermark, highWatermark, readBudget,
-                writeBudget, readIdle, writeIdle, allIdle, linger, fdPassing);
+                writeBudget, readIdle, writeIdle, allIdle, linger, fdPassing, readSize);
     }
 
     /**
@@ -73,7 +75,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("write watermarks need 0 <= low < high: low=" + low + ", high=" + high);
         }
         return new ConnectionConfig(trigger, low, high, readBudget, writeBudget, readIdle, writeIdle, allIdle, linger,
-                fdPassing);
+                fdPassing, readSize);
     }
 
     /**
@@ -87,7 +89,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("read budget must be >= 1: " + reads);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, reads, writeBudget, readIdle, writeIdle,
-                allIdle, linger, fdPassing);
+                allIdle, linger, fdPassing, readSize);
     }
 
     /**
@@ -103,7 +105,7 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException("write budget must be >= 1: " + writes);
         }
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writes, readIdle, writeIdle,
-                allIdle, linger, fdPassing);
+                allIdle, linger, fdPassing, readSize);
     }
 
     /**
@@ -119,7 +121,7 @@ public final class ConnectionConfig {
     public ConnectionConfig withIdleTimeouts(Duration readIdle, Duration writeIdle, Duration allIdle) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget,
                 nonNegative(readIdle, "readIdle"),
-                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"), linger, fdPassing);
+                nonNegative(writeIdle, "writeIdle"), nonNegative(allIdle, "allIdle"), linger, fdPassing, readSize);
     }
 
     /**
@@ -133,7 +135,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withLingerTimeout(Duration linger) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
-                writeIdle, allIdle, nonNegative(linger, "linger"), fdPassing);
+                writeIdle, allIdle, nonNegative(linger, "linger"), fdPassing, readSize);
     }
 
     /**
@@ -148,7 +150,7 @@ public final class ConnectionConfig {
      */
     public ConnectionConfig withFileDescriptorPassing(boolean enabled) {
         return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
-                writeIdle, allIdle, linger, enabled);
+                writeIdle, allIdle, linger, enabled, readSize);
     }
 
     private static Duration nonNegative(Duration d, String what) {
@@ -157,6 +159,30 @@ public final class ConnectionConfig {
             throw new IllegalArgumentException(what + " must not be negative: " + d);
         }
         return d;
+    }
+
+    /**
+     * The most bytes one read of the connection asks the kernel for (recv(2) into the reactor's shared 64 KiB buffer),
+     * so the most one {@link ConnectionHandler#onData} sees. Smaller reads hand bytes on sooner: a proxy relaying one
+     * bulk stream between two sockets moved 1,000 MiB each way 1.2× faster with 16 KiB reads than with 64 KiB
+     * (docs/examples.md, the proxy's benchmark), while bigger reads make fewer system calls for many big messages.
+     * Applies to plain reads and splice; TLS reads and reads that take passed file descriptors use the whole buffer.
+     *
+     * @param bytes 1 to 65536 (the default)
+     * @return a copy with that read size
+     */
+    public ConnectionConfig withReadSize(int bytes) {
+        if (bytes < 1 || bytes > NetContext.READ_BUFFER_SIZE) {
+            throw new IllegalArgumentException("read size must be 1.." + NetContext.READ_BUFFER_SIZE
+                    + " (the reactor's read buffer): " + bytes);
+        }
+        return new ConnectionConfig(trigger, lowWatermark, highWatermark, readBudget, writeBudget, readIdle,
+                writeIdle, allIdle, linger, fdPassing, bytes);
+    }
+
+    /** The most bytes one read asks for ({@link #withReadSize}). */
+    public int readSize() {
+        return readSize;
     }
 
     /** The trigger mode. */
@@ -217,6 +243,7 @@ public final class ConnectionConfig {
     public String toString() {
         return "ConnectionConfig[" + trigger + ", watermarks=" + lowWatermark + "/" + highWatermark + ", readBudget="
                 + readBudget + ", writeBudget=" + writeBudget + ", idle read/write/all=" + readIdle + "/" + writeIdle
-                + "/" + allIdle + ", linger=" + linger + (fdPassing ? ", fd passing" : "") + "]";
+                + "/" + allIdle + ", linger=" + linger + ", readSize=" + readSize + (fdPassing ? ", fd passing" : "")
+                + "]";
     }
 }

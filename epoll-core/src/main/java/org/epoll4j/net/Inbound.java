@@ -223,7 +223,7 @@ final class Inbound implements BlockingConnection.DirectRead {
         int budget = config.readBudget();
         ByteBuffer buf = ctx.readBuffer;
         long addr = ctx.readAddress;
-        int cap = buf.capacity();
+        int cap = Math.min(buf.capacity(), config.readSize());
         SocketDriver d = owner.closing() ? null : driver; // a graceful close reads to discard, driver or not
         while (true) {
             long n = d == null ? LibC.recv(fd, addr, cap, 0) : d.read(cap);

@@ -47,11 +47,15 @@ class NetEchoPropertyTest {
         return lists().of(lists().of(integers().between(1, MAX_CHUNK)).ofSizeBetween(1, 6)).ofSizeBetween(1, 20);
     }
 
-    /** Server settings that change the code paths: reads per event, and how soon the echo pauses reading. */
+    /**
+     * Server settings that change the code paths: reads per event, how soon the echo pauses reading, and how much each
+     * read asks for.
+     */
     static Gen<ConnectionConfig> configs() {
         Gen<Integer> highs = Generate.pick(List.of(1024, 64 * 1024, 1 << 20));
-        return integers().between(1, 16).zip(highs, (budget, high) -> ConnectionConfig.defaults()
-                .withReadBudget(budget).withWriteWatermarks(high / 2, high));
+        Gen<Integer> readSizes = Generate.pick(List.of(97, 1000, 16 * 1024, 64 * 1024));
+        return integers().between(1, 16).zip(highs, readSizes, (budget, high, size) -> ConnectionConfig.defaults()
+                .withReadBudget(budget).withWriteWatermarks(high / 2, high).withReadSize(size));
     }
 
     @Test

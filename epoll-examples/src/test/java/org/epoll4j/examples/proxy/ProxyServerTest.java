@@ -193,19 +193,20 @@ class ProxyServerTest {
         assertTrue(help.startsWith("Usage: java -jar epoll-examples.jar proxy"), help);
         for (String option : List.of("--to=HOST:PORT", "--connect-timeout-ms=MS", "--idle-timeout-ms=MS",
                 "--max-connections=N", "--watermark=BYTES", "--rate-limit=BYTES", "--socket-buffer=BYTES",
-                "--reactors=N", "--splice", "--pipe-size=BYTES")) {
+                "--reactors=N", "--splice", "--pipe-size=BYTES", "--read-size=BYTES")) {
             assertTrue(help.contains(option), option + " in " + help);
         }
         String[][] bad = {{}, {"--to", "nohost"}, {"--to", "::1:80"}, {"--to", "h:0"},
                 {"--to", "h:1", "--watermark", "1"}, {"--to", "h:1", "--max-connections", "0"},
                 {"--to", "h:1", "--connect-timeout-ms", "0"}, {"--to", "h:1", "--rate-limit", "-1"},
                 {"--to", "h:1", "--socket-buffer", "-1"}, {"--to", "h:1", "--splice", "--rate-limit", "1000"},
-                {"--to", "h:1", "--splice", "--pipe-size", "100"}};
+                {"--to", "h:1", "--splice", "--pipe-size", "100"}, {"--to", "h:1", "--read-size", "65537"}};
         String[] says = {"Missing required option: '--to=HOST:PORT'", "--to must be HOST:PORT",
                 "--to must be HOST:PORT", "--to must be HOST:PORT", "--watermark must be 2..1073741824: 1",
                 "--max-connections must be at least 1: 0", "--connect-timeout-ms must be 1..600000: 0",
                 "--rate-limit must be >= 0: -1", "--socket-buffer must be >= 0: -1",
-                "--splice and --rate-limit cannot be combined", "--pipe-size must be 4096..1073741824: 100"};
+                "--splice and --rate-limit cannot be combined", "--pipe-size must be 4096..1073741824: 100",
+                "--read-size must be 1..65536: 65537"};
         for (int i = 0; i < bad.length; i++) {
             String[] args = Stream.concat(Stream.of("proxy"), Arrays.stream(bad[i])).toArray(String[]::new);
             ByteArrayOutputStream o = new ByteArrayOutputStream();
