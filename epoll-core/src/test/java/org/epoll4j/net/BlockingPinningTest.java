@@ -35,30 +35,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class BlockingPinningTest {
     /** Sleeps in its static initializer: a virtual thread initializing it is pinned (the recording's control). */
     static final class PinsInClassInit {
-        static final int VALUE;
-
-        static {
-            try {
-                Thread.sleep(30);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            VALUE = 1;
-        }
+        static final int VALUE = sleepInClassInit();
     }
 
     /** The same control for the second recording (a class initializes once per JVM). */
     static final class PinsInClassInitAgain {
-        static final int VALUE;
+        static final int VALUE = sleepInClassInit();
+    }
 
-        static {
-            try {
-                Thread.sleep(30);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            VALUE = 1;
+    /** Called from a static initializer: the sleep happens while the class initializes. */
+    private static int sleepInClassInit() {
+        try {
+            Thread.sleep(30);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        return 1;
     }
 
     /** 50 clients on virtual threads, each 100 echo round trips over the watermark, a flush and a read timeout. */
