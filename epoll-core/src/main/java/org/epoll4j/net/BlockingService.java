@@ -83,12 +83,12 @@ public final class BlockingService implements Supplier<ConnectionHandler> {
     /**
      * Runs each handler on a virtual thread whose scheduler is its connection's reactor (Java 24+, and the JVM option
      * {@code --add-opens java.base/java.lang=ALL-UNNAMED}): the thread's code runs on the reactor's own thread between
-     * the loop's events, so a wake-up is a task of the loop, not a hand-off to another CPU. Measured at about the
-     * callback API's speed (docs/benchmarks.md). The price is the callback API's rule: while a handler computes, its
-     * reactor serves no other connection, so a handler that computes long, or calls something that blocks its carrier
-     * (file I/O, a JNI call that waits), must hand that work to another thread. Parking (this view's reads and writes,
-     * locks, sleeps, the JDK's sockets) is fine. Threads that handlers start inherit the scheduler (the JDK's rule for
-     * virtual threads started from one).
+     * the loop's events, so a wake-up is a task of the loop, not a hand-off to another CPU. Measured at 0.86-0.88x the
+     * callback API's messages per second (docs/benchmarks.md). The price is the callback API's rule: while a handler
+     * computes, its reactor serves no other connection, so a handler that computes long, or calls something that
+     * blocks its carrier (file I/O, a JNI call that waits), must hand that work to another thread. Parking (this
+     * view's reads and writes, locks, sleeps, the JDK's sockets) is fine. Threads that handlers start inherit the
+     * scheduler (the JDK's rule for virtual threads started from one).
      *
      * @return a copy that runs handlers on their reactors
      * @throws UnsupportedOperationException before Java 24 or without the add-opens (the message says which)
