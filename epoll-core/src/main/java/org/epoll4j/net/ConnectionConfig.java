@@ -12,7 +12,8 @@ import java.util.Objects;
  */
 public final class ConnectionConfig {
     private static final ConnectionConfig DEFAULTS = new ConnectionConfig(TriggerMode.EDGE, 32 * 1024, 64 * 1024,
-            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2), false, NetContext.READ_BUFFER_SIZE);
+            16, 16, Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(2), false,
+            NetContext.READ_BUFFER_SIZE);
 
     private final TriggerMode trigger;
     private final int lowWatermark;
