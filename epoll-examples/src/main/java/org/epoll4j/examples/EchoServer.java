@@ -44,7 +44,8 @@ public final class EchoServer implements Callable<Integer> {
     boolean blocking;
 
     @Option(names = "--on-reactor", description = "with --blocking: run each connection's virtual thread on the "
-            + "reactor's own thread (Java 24+; the examples jar opens java.lang for it), about as fast as callbacks")
+            + "reactor's own thread (Java 24+; the examples jar opens java.lang for it): 0.86-0.88x the callbacks' "
+            + "messages per second, against 0.63x without")
     boolean onReactor;
 
     @Spec
