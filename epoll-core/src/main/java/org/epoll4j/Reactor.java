@@ -87,6 +87,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private final WakeupSignal wakeups;
     private final TaskQueue tasks;
     private final TimerQueue timers = new TimerQueue();
+    /** What {@link #afterBatch} holds for the end of the current phase. Loop thread only. */
+    private final AfterBatchQueue batchEnd = new AfterBatchQueue();
     private long timerSeq;
     private final ReactorCounters counters = new ReactorCounters();
 
@@ -572,7 +574,7 @@ public final class Reactor implements Executor, AutoCloseable {
                 waitNanos = untilTimer;
             }
         }
-        if (!tasks.isEmpty() || !life.isOpen()) {
+        if (!tasks.isEmpty() || !batchEnd.isEmpty() || !life.isOpen()) {
             waitNanos = 0;
         }
         if (waitNanos != 0 || ++iterationsSinceLevelRead > LOG_LEVEL_REFRESH_MASK) {
@@ -602,6 +604,9 @@ public final class Reactor implements Executor, AutoCloseable {
         }
         loopNanos = 0;
         int dispatched = n > 0 ? dispatch(n) : 0;
+        if (!batchEnd.isEmpty()) {
+            batchEnd.run(taskFailure);
+        }
         if (n == events.capacity() && n < MAX_EVENT_CAPACITY) {
             events.grow(Math.min(MAX_EVENT_CAPACITY, n * 2));
             counters.eventCapacity(events.capacity());
@@ -609,10 +614,16 @@ public final class Reactor implements Executor, AutoCloseable {
         if (timers.size() > 0) {
             loopNanos = 0;
             fireTimers();
+            if (!batchEnd.isEmpty()) {
+                batchEnd.run(taskFailure);
+            }
         }
         loopNanos = 0;
         counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure,
                 ReactorEvents.timingEnabled() ? taskTiming : null));
+        if (!batchEnd.isEmpty()) {
+            batchEnd.run(taskFailure);
+        }
         counters.iteration();
         return dispatched;
     }
@@ -794,6 +805,29 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     /**
+     * Runs {@code task} on the loop's thread once the current phase of this iteration is done: after the handlers of
+     * every event of this batch (what one epoll_wait returned), or after the timers due, or after the tasks run,
+     * whichever phase called it; before the loop waits again. For work that many handlers of one batch would each do
+     * and that is cheaper done once at its end, like libuv's check handles: {@link
+     * org.epoll4j.net.ConnectionConfig#withBatchedWrites} holds each connection's writes until then and sends them
+     * in one call. A task it schedules runs at the end of the next phase; one that throws goes to the error handler
+     * and the others still run; a close runs what the ending handlers schedule. Allocates nothing once its array
+     * has grown to the most tasks one phase holds.
+     *
+     * @param task what to run
+     * @throws IllegalStateException if the calling thread is not running this reactor's loop (use
+     *                               {@link #execute} there)
+     */
+    public void afterBatch(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        if (!life.inLoop()) {
+            throw new IllegalStateException("afterBatch called on thread " + Thread.currentThread().getName()
+                    + ", not on " + name + "'s loop: only its own handlers, timers and tasks may; use execute()");
+        }
+        batchEnd.add(task);
+    }
+
+    /**
      * Runs {@code task} on the reactor's thread after {@code delay}. Timers are exact to the nanosecond in the
      * queue; the wait itself uses epoll_pwait2's nanosecond timeout where the kernel has it, else epoll_wait's
      * milliseconds (rounded up, so never early). If the reactor closes first, the timeout ends cancelled.
@@ -913,9 +947,14 @@ public final class Reactor implements Executor, AutoCloseable {
             for (Registration r : table.snapshot()) {
                 end(r, cause, false);
             }
+            batchEnd.run(taskFailure); // what the ending handlers scheduled (a last flush) still runs
             timers.cancelAll();
             life.markClosed();
             counters.tasksRun(tasks.runAll(taskFailure));
+            for (int pass = 0; pass < 16 && !batchEnd.isEmpty(); pass++) {
+                batchEnd.run(taskFailure); // what the final tasks scheduled; bounded: one may keep rescheduling
+            }
+            batchEnd.clear();
             LibC.close(wakeups.fd());
             LibC.close(epfd);
         } finally {

@@ -1131,6 +1131,11 @@ public final class Connection {
         }
 
         @Override
+        public void afterBatch(Runnable task) {
+            reactor.afterBatch(task);
+        }
+
+        @Override
         public void fail(Throwable cause) {
             Connection.this.fail(cause);
         }

@@ -44,6 +44,9 @@ final class Outbound {
         /** Runs {@code task} on the loop after other work; a closing reactor drops it (its close ends us anyway). */
         void later(Runnable task);
 
+        /** Runs {@code task} when the reactor's current batch of events (or timers, or tasks) is done. */
+        void afterBatch(Runnable task);
+
         /** Closes at once with {@code cause}: a send failed, or a handler callback threw. */
         void fail(Throwable cause);
 
@@ -87,6 +90,14 @@ final class Outbound {
     private final WriteQueue queue;
     private final Runnable flushAgain = this::flushAgain;
     private boolean flushScheduled;
+    /**
+     * Batched writes ({@link ConnectionConfig#withBatchedWrites}): writes queue while set, and the end of the
+     * reactor's batch sends them ({@link #batchEnded()}). Set by the first write of a batch that would have gone
+     * straight to the socket; like the cork, but cleared by the loop, not the user.
+     */
+    private boolean batchHeld;
+    /** {@link #batchEnded()} as a task, made only with batched writes (an idle connection costs nothing more). */
+    private final Runnable batchEndTask;
     private long writeCalls;
     /** Volatile for the getters on other threads; the loop thread is the only writer. */
     private volatile boolean corked;
@@ -117,6 +128,7 @@ final class Outbound {
         this.config = config;
         this.idle = idle;
         this.queue = new WriteQueue(ctx);
+        this.batchEndTask = config.batchedWrites() ? this::batchEnded : null;
     }
 
     // ------------------------------------------------------------------ writes
@@ -126,7 +138,7 @@ final class Outbound {
         if (!src.hasRemaining()) {
             return;
         }
-        if (queue.isEmpty() && !owner.connecting() && !corked && acquire()) {
+        if (queue.isEmpty() && !owner.connecting() && !corked && !holdForBatch() && acquire()) {
             boolean sent = sendNow(src);
             release();
             if (!sent) {
@@ -160,7 +172,7 @@ final class Outbound {
     void addFile(int file, FileChannel channel, long position, long count) {
         boolean wasEmpty = queue.isEmpty();
         queue.addFile(file, channel, position, count);
-        if (wasEmpty && !owner.connecting() && !corked) {
+        if (wasEmpty && !owner.connecting() && !corked && !holdForBatch()) {
             flush();
         } else {
             owner.interestChanged();
@@ -175,7 +187,7 @@ final class Outbound {
      * connection closes.
      */
     void writeWithRights(ByteBuffer src, int[] fds) {
-        if (queue.isEmpty() && !owner.connecting() && !corked && acquire()) {
+        if (queue.isEmpty() && !owner.connecting() && !corked && !holdForBatch() && acquire()) {
             int r;
             try {
                 r = sendRightsNow(src, fds);
@@ -293,9 +305,9 @@ final class Outbound {
 
     // ------------------------------------------------------------------ flushing
 
-    /** EPOLLOUT came: sends what is queued unless corked. */
+    /** EPOLLOUT came: sends what is queued unless corked or held for the batch's end (the event that wrote it). */
     void onWritable() {
-        if (!queue.isEmpty() && !corked) {
+        if (!queue.isEmpty() && !corked && !batchHeld) {
             flush();
         }
     }
@@ -376,6 +388,32 @@ final class Outbound {
         flushScheduled = false;
         if (!owner.closed() && !owner.connecting() && !corked && !queue.isEmpty()) {
             flush();
+        }
+    }
+
+    /**
+     * With batched writes: whether this write must wait for the end of the reactor's batch (true), scheduling that
+     * end's flush with the first one. False without batched writes, so the caller sends at once.
+     */
+    private boolean holdForBatch() {
+        if (!config.batchedWrites()) {
+            return false;
+        }
+        if (!batchHeld) {
+            batchHeld = true;
+            owner.afterBatch(batchEndTask);
+        }
+        return true;
+    }
+
+    /** The batch that held the writes is done: send them now, in one gathering send (as an uncork does). */
+    private void batchEnded() {
+        batchHeld = false;
+        if (!corked && !owner.closed() && !queue.isEmpty()) {
+            flushNowOrLater();
+            if (!owner.closed() && !queue.isEmpty()) {
+                owner.interestChanged(); // the rest waits for EPOLLOUT, which the hold kept out of the interest
+            }
         }
     }
 
@@ -585,7 +623,7 @@ final class Outbound {
             return;
         }
         corked = false;
-        if (!owner.closed() && !queue.isEmpty()) {
+        if (!owner.closed() && !queue.isEmpty() && !holdForBatch()) {
             flushNowOrLater();
             if (!owner.closed() && !queue.isEmpty()) {
                 owner.interestChanged(); // the rest waits for EPOLLOUT, which the cork had turned off
@@ -606,9 +644,9 @@ final class Outbound {
 
     // ------------------------------------------------------------------ state
 
-    /** Whether the connection needs EPOLLOUT: bytes are queued and may be sent. */
+    /** Whether the connection needs EPOLLOUT: bytes are queued and may be sent (not corked, not held for a batch). */
     boolean wantsWrite() {
-        return !queue.isEmpty() && !corked;
+        return !queue.isEmpty() && !corked && !batchHeld;
     }
 
     boolean isEmpty() {

@@ -48,14 +48,16 @@ class NetEchoPropertyTest {
     }
 
     /**
-     * Server settings that change the code paths: reads per event, how soon the echo pauses reading, and how much each
-     * read asks for.
+     * Server settings that change the code paths: reads per event, how soon the echo pauses reading, how much each
+     * read asks for, and whether writes wait for the end of the batch.
      */
     static Gen<ConnectionConfig> configs() {
         Gen<Integer> highs = Generate.pick(List.of(1024, 64 * 1024, 1 << 20));
         Gen<Integer> readSizes = Generate.pick(List.of(97, 1000, 16 * 1024, 64 * 1024));
-        return integers().between(1, 16).zip(highs, readSizes, (budget, high, size) -> ConnectionConfig.defaults()
-                .withReadBudget(budget).withWriteWatermarks(high / 2, high).withReadSize(size));
+        Gen<Boolean> batched = Generate.booleans();
+        return integers().between(1, 16).zip(highs, readSizes, batched, (budget, high, size, batch) ->
+                ConnectionConfig.defaults().withReadBudget(budget).withWriteWatermarks(high / 2, high)
+                        .withReadSize(size).withBatchedWrites(batch));
     }
 
     @Test

@@ -66,6 +66,8 @@ class OutboundTest {
         /** Tasks are expected here although LEVEL (a direct send's deferred flush). */
         boolean tasksAllowed;
         final List<Runnable> tasks = new ArrayList<>();
+        /** What waits for the end of the batch (batched writes); the test runs it. */
+        final List<Runnable> batchEnd = new ArrayList<>();
         boolean closed;
         long held;
         int interestChanged;
@@ -95,6 +97,11 @@ class OutboundTest {
             assertTrue(selfDriven || tasksAllowed,
                     "a task asked for, but only EDGE (selfDriven) continues a flush by a task");
             tasks.add(task);
+        }
+
+        @Override
+        public void afterBatch(Runnable task) {
+            batchEnd.add(task);
         }
 
         @Override
@@ -150,6 +157,53 @@ class OutboundTest {
 
     private Outbound outbound(UnixPair pair) {
         return outbound(pair, 1 << 20, 1 << 21); // watermarks out of the way
+    }
+
+    // ------------------------------------------------------------------ batched writes
+
+    @Test
+    @Timeout(10)
+    void batchedWritesWaitForTheBatchEndThenLeaveInOneSendWithoutAskingForEpollout() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair, ConnectionConfig.defaults().withBatchedWrites(true));
+        byte[] a = random(100, 60);
+        byte[] b = random(200, 61);
+        out.write(ByteBuffer.wrap(a));
+        out.write(ByteBuffer.wrap(b));
+        out.onWritable(); // an EPOLLOUT in the same event does not send them early
+        assertEquals(0, out.writeCalls(), "held");
+        assertEquals(300, out.queuedBytes(), "and counted as queued");
+        assertFalse(out.wantsWrite(), "no EPOLLOUT while held: under LEVEL that would be an epoll_ctl per batch");
+        assertEquals(1, owner.batchEnd.size(), "one batch-end flush, however many writes");
+        assertTrue(out.directWriteCalls() == 0 && out.trySendDirect(ByteBuffer.wrap(a)) == -1, "no direct send");
+
+        owner.batchEnd.remove(0).run();
+        assertEquals(1, out.writeCalls(), "one gathering send");
+        assertEquals(0, out.queuedBytes());
+        assertArrayEquals(concat(a, b), pair.readAll());
+        out.write(ByteBuffer.wrap(a));
+        assertEquals(1, owner.batchEnd.size(), "the next batch holds again");
+    }
+
+    @Test
+    @Timeout(10)
+    void aCorkOutlastsTheBatchEndAndAnUncorkWaitsForTheNextOne() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair, ConnectionConfig.defaults().withBatchedWrites(true));
+        out.cork();
+        out.write(ByteBuffer.wrap(random(50, 62)));
+        assertTrue(owner.batchEnd.isEmpty(), "corked: nothing would have been sent, nothing to hold");
+        out.uncork();
+        assertEquals(0, out.writeCalls(), "an uncork inside a batch sends at its end");
+        assertEquals(1, owner.batchEnd.size());
+        owner.batchEnd.remove(0).run();
+        assertEquals(50, pair.readAll().length);
+
+        out.write(ByteBuffer.wrap(random(10, 63)));
+        out.cork();
+        owner.batchEnd.remove(0).run();
+        assertEquals(0, out.bytesWritten() - 50, "corked at the batch's end: still held");
+        assertEquals(10, out.queuedBytes());
     }
 
     // ------------------------------------------------------------------ direct sends (another thread's)

@@ -67,6 +67,13 @@ public final class ProxyServer implements Callable<Integer> {
                     + "64 KiB; default: ${DEFAULT-VALUE})")
     int readSize;
 
+    @Option(names = "--batched-writes", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "hold what each socket's reads relay until the loop has handled the whole batch of ready "
+                    + "sockets, then send each connection's share in one call: the peers wake once per batch, not "
+                    + "once per write (docs/examples.md has what it gains; on by default, "
+                    + "--no-batched-writes sends each read's bytes at once)")
+    boolean batchedWrites;
+
     @Option(names = "--rate-limit", paramLabel = "BYTES", defaultValue = "0",
             description = "bytes per second each client may send, and receive, at most (each direction of each pair "
                     + "is read no faster; bursts of a tenth of a second; 0 = no limit; default: ${DEFAULT-VALUE})")
@@ -149,7 +156,8 @@ public final class ProxyServer implements Callable<Integer> {
         // The all-idle timer of each connection is only the idle check's clock: ProxyPair closes a pair when
         // neither of its sockets moved a byte since the previous check.
         ConnectionConfig config = options.config().withWriteWatermarks(watermark / 2, watermark)
-                .withIdleTimeouts(Duration.ZERO, Duration.ZERO, idle).withReadSize(readSize);
+                .withIdleTimeouts(Duration.ZERO, Duration.ZERO, idle).withReadSize(readSize)
+                .withBatchedWrites(batchedWrites);
         ProxySettings settings = new ProxySettings(upstream.host(), upstream.port(), Resolver.system(),
                 Duration.ofMillis(connectTimeoutMs), config, idle, maxConnections, limit, socketOptions,
                 splice ? pipeSize : 0);
