@@ -183,6 +183,8 @@ public final class BlockingConnection implements Closeable {
     private int flushWaiters;
     private boolean drainPollScheduled;
     private long drainPollNanos;
+    /** This flush wait already looked once at the batch's end (batched writes send what they held there). */
+    private boolean drainPolledAfterBatch;
 
     /** The thread that reads directly now (the one close() unparks); null if none. */
     private volatile Thread directThread;
@@ -883,6 +885,7 @@ public final class BlockingConnection implements Closeable {
                     // the rest sits in the connection's queue: no callback reports "empty", so look again soon
                     drainPollScheduled = true;
                     drainPollNanos = POLL_MIN_NANOS;
+                    drainPolledAfterBatch = false;
                     try {
                         reactor.execute(drainPoll);
                     } catch (RejectedExecutionException e) {
@@ -1013,6 +1016,12 @@ public final class BlockingConnection implements Closeable {
                 return;
             }
             drainPollScheduled = true;
+            if (!drainPolledAfterBatch && connection.config().batchedWrites()) {
+                // held by the batch this task runs in: sent when it ends, so look right then, not a timer later
+                drainPolledAfterBatch = true;
+                reactor.afterBatch(drainPoll);
+                return;
+            }
             long delay = drainPollNanos;
             drainPollNanos = Math.min(POLL_MAX_NANOS, delay * 2);
             reactor.schedule(Duration.ofNanos(delay), drainPoll);

@@ -920,6 +920,9 @@ public final class Connection {
     /** The one end of every path (phase already CLOSED): releases everything, closes the fd if ours, tells the handler. */
     private void end(Throwable cause, boolean ownsFd) {
         closeCause = cause;
+        if (ownsFd) {
+            out.sendHeldBeforeClose(); // batched writes: what this batch wrote goes out before the close, as unbatched
+        }
         out.clear();
         transport.closed();
         if (driver != null) {

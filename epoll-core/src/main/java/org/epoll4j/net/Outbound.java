@@ -96,6 +96,8 @@ final class Outbound {
      * straight to the socket; like the cork, but cleared by the loop, not the user.
      */
     private boolean batchHeld;
+    /** The batch-end flush runs: what its callbacks write (TLS refills, writable handlers) is not held again. */
+    private boolean batchFlushing;
     /** {@link #batchEnded()} as a task, made only with batched writes (an idle connection costs nothing more). */
     private final Runnable batchEndTask;
     private long writeCalls;
@@ -396,12 +398,12 @@ final class Outbound {
      * end's flush with the first one. False without batched writes, so the caller sends at once.
      */
     private boolean holdForBatch() {
-        if (!config.batchedWrites()) {
+        if (!config.batchedWrites() || batchFlushing) {
             return false;
         }
         if (!batchHeld) {
-            batchHeld = true;
             owner.afterBatch(batchEndTask);
+            batchHeld = true; // after: were afterBatch to throw, nothing would stay held with no flush to come
         }
         return true;
     }
@@ -410,10 +412,41 @@ final class Outbound {
     private void batchEnded() {
         batchHeld = false;
         if (!corked && !owner.closed() && !queue.isEmpty()) {
-            flushNowOrLater();
+            batchFlushing = true;
+            try {
+                flushNowOrLater(); // a TLS refill's records and writes from the callbacks go on in this one flush
+            } finally {
+                batchFlushing = false;
+            }
             if (!owner.closed() && !queue.isEmpty()) {
                 owner.interestChanged(); // the rest waits for EPOLLOUT, which the hold kept out of the interest
             }
+        }
+    }
+
+    /**
+     * The connection closes at once (closeWith, abort, a failure, its reactor closing) while a batch holds bytes: they
+     * go to the socket now, as far as it takes them without waiting, as they would have gone without the hold (a TLS
+     * alert sent just before the failure's close, a reply written just before closeWith). No callbacks: the
+     * connection is ending. Only while the fd is still the connection's.
+     */
+    void sendHeldBeforeClose() {
+        if (!batchHeld) {
+            return;
+        }
+        batchHeld = false;
+        if (queue.isEmpty() || corked || !acquire()) {
+            return;
+        }
+        try {
+            long before = queue.bytes();
+            queue.flush(fd, config.writeBudget());
+            writeCalls += queue.lastCalls();
+            bytesWritten += before - queue.bytes();
+        } catch (IOException ignored) {
+            // the peer is gone already: the close goes on
+        } finally {
+            release();
         }
     }
 

@@ -17,6 +17,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
 
 import static org.epoll4j.net.NetTestKit.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -24,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * {@link ConnectionConfig#withBatchedWrites}: writes a handler makes while the reactor dispatches a batch are held
  * (counted as queued) and leave after the batch in one send; a cork still holds at the batch's end; a close in the
- * same batch sends everything, then the FIN; writes from other threads and under LEVEL arrive intact, LEVEL without an
- * epoll_ctl per write; off by default.
+ * same batch sends everything, then the FIN, and so does an abrupt one (a refused TLS handshake's alert too); writes
+ * from other threads and under LEVEL arrive intact, LEVEL without an epoll_ctl per write; off by default.
  */
 @Timeout(60)
 @ExtendWith({FdLeakCheck.class, ThreadLeakCheck.class})
@@ -118,6 +121,44 @@ class NetBatchedWritesTest {
             InputStream in = s.getInputStream();
             assertArrayEquals(message, readFully(in, message.length));
             assertEquals(-1, in.read(), "then EOF");
+        }
+    }
+
+    /** closeWith drops what the socket did not take; what the batch held, the socket would have taken: it goes. */
+    @Test
+    void anAbruptCloseInTheSameBatchStillSendsWhatTheBatchHeld() throws Exception {
+        byte[] message = bytes(10, 0, 30);
+        ConnectionHandler replyThenFail = (connection, data) -> {
+            connection.write(data);
+            connection.closeWith(new IllegalStateException("done with you"));
+        };
+        try (TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                .config(BATCHED).handler(replyThenFail).start();
+             Socket s = NetTestKit.connect(server.port())) {
+            s.getOutputStream().write(message);
+            InputStream in = s.getInputStream();
+            assertArrayEquals(message, readFully(in, message.length));
+            assertEquals(-1, in.read(), "then EOF");
+        }
+    }
+
+    /** A TLS failure's alert is written, then the connection fails at once: the alert must still reach the peer. */
+    @Test
+    void aRefusedTlsHandshakeStillSendsItsAlert() throws Exception {
+        TlsTestKit kit = TlsTestKit.get();
+        Tracking h = new Tracking();
+        try (TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                .config(BATCHED).tls(TlsConfig.server(kit.serverContext())).handler(h).start()) {
+            InetSocketAddress at = (InetSocketAddress) server.localAddress();
+            try (SSLSocket s = (SSLSocket) kit.peerClientContext().getSocketFactory()
+                    .createSocket(at.getAddress(), at.getPort())) {
+                s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                s.setEnabledProtocols(new String[]{"TLSv1.2"});
+                s.setEnabledCipherSuites(new String[]{"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"}); // refused
+                SSLException refused = assertThrows(SSLException.class, s::startHandshake);
+                assertTrue(refused.getMessage().contains("alert"), "an alert, not a bare EOF: " + refused);
+            }
+            assertInstanceOf(SSLHandshakeException.class, h.nextClose().cause());
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One 64-byte echo through a {@link TcpServer} connection on loopback, everything on the benchmark thread: the
  * client writes with a raw send, the reactor polls until the server has read and echoed, the client reads the echo
- * back. Shows the net layer's per-message cost and, with {@code -prof gc}, that the read/echo path allocates nothing.
+ * back. Shows the net layer's per-message cost and, with {@code -prof gc}, that the read/echo path allocates nothing,
+ * with batched writes too.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -39,6 +40,10 @@ public class ConnectionEchoBenchmark {
     @Param({"LEVEL", "EDGE"})
     public TriggerMode trigger;
 
+    /** With {@link ConnectionConfig#withBatchedWrites}: the echo is held until the batch ends, then sent. */
+    @Param({"false", "true"})
+    public boolean batched;
+
     private Reactor reactor;
     private TcpServer server;
     private int client;
@@ -49,7 +54,7 @@ public class ConnectionEchoBenchmark {
     public void setUp() throws Exception {
         reactor = Reactor.open();
         server = TcpServer.builder(reactor)
-                .config(ConnectionConfig.defaults().withTrigger(trigger))
+                .config(ConnectionConfig.defaults().withTrigger(trigger).withBatchedWrites(batched))
                 .handler((c, data) -> c.write(data))
                 .start();
         InetSocketAddress remote = new InetSocketAddress("127.0.0.1", server.port());
