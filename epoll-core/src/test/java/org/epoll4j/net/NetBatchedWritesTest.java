@@ -162,6 +162,34 @@ class NetBatchedWritesTest {
         }
     }
 
+    /** TLS over batched writes: records wrapped during the batch-end flush (refills) go on in that flush, intact. */
+    @Test
+    void aTlsEchoOfAMebibyteArrivesIntact() throws Exception {
+        TlsTestKit kit = TlsTestKit.get();
+        int total = 1 << 20;
+        try (TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
+                .config(BATCHED).tls(TlsConfig.server(kit.serverContext())).handler(new Echo()).start()) {
+            InetSocketAddress at = (InetSocketAddress) server.localAddress();
+            try (SSLSocket s = (SSLSocket) kit.peerClientContext().getSocketFactory()
+                    .createSocket(at.getAddress(), at.getPort())) {
+                s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        OutputStream out = s.getOutputStream();
+                        for (int pos = 0; pos < total; pos += 10_000) {
+                            out.write(bytes(11, pos, Math.min(10_000, total - pos)));
+                        }
+                        out.flush();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertArrayEquals(bytes(11, 0, total), readFully(s.getInputStream(), total));
+                writer.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     @Test
     void aCorkStillHoldsWhenTheBatchEnds() throws Exception {
         CompletableFuture<Long> queuedInLaterTask = new CompletableFuture<>();
