@@ -233,8 +233,19 @@ final class TlsTransport implements Transport {
                     appSize = Math.max(appSize * 2, engine.getSession().getApplicationBufferSize());
                     continue;
                 case CLOSED:
+                    if (!engine.isInboundDone()) {
+                        // Not the peer's end: Conscrypt's engine answers CLOSED to every unwrap once our own
+                        // close_notify is out (shutdownOutput(): its state, not the peer's), plaintext and all. The
+                        // record was the peer's data (TLS 1.3 half-close): delivered below as for OK.
+                        break;
+                    }
+                    if (plain.position() > 0 && conn.isOpen()) {
+                        conn.deliver(plain.flip()); // what the same unwrap decrypted comes before the end
+                    }
                     inboundDone = true;
-                    conn.peerEnded();
+                    if (conn.isOpen()) {
+                        conn.peerEnded();
+                    }
                     continue; // TLS 1.2 answers with its own close_notify (NEED_WRAP)
                 default:
                     break;
@@ -624,7 +635,9 @@ final class TlsTransport implements Transport {
         while (src.hasRemaining() && netOut.remaining() >= packet) {
             SSLEngineResult r = engine.wrap(src, netOut);
             if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-                throw new SSLException("TLS output of " + conn + " is closed");
+                throw new SSLException("TLS output of " + conn + " is closed" + (engine.isInboundDone()
+                        ? ": the engine closed it when the peer's close_notify arrived (TLS 1.2, or a provider without"
+                        + " the TLS 1.3 half-close that way, such as Conscrypt): nothing can be sent after it" : ""));
             }
             if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) {
                 break; // nothing consumed, nothing produced: never ask again in this loop

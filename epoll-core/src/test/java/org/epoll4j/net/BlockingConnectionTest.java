@@ -740,6 +740,11 @@ class BlockingConnectionTest {
 
     @Test
     void tlsEchoWithHandshakeBeforeTheHandler() throws Exception {
+        // Only a run with -Dtest puts this class into the pom's tls-conscrypt execution; there the echo after the
+        // client's half-close cannot work: the reactor unwraps the client's close_notify while the handler still has
+        // up to inboundLimit bytes to echo, and Conscrypt's engine closes its output then (TlsFlowTest, guide).
+        org.junit.jupiter.api.Assumptions.assumeFalse(TlsTestProvider.isConscrypt(),
+                "Conscrypt's engine sends nothing after the peer's close_notify (no TLS 1.3 half-close that way)");
         TlsTestKit kit = TlsTestKit.get();
         CompletableFuture<String> protocol = new CompletableFuture<>();
         TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))

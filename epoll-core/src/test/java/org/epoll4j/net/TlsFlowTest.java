@@ -251,10 +251,14 @@ class TlsFlowTest {
         }
     }
 
+    /**
+     * TLS 1.3 half-close, our side first: after our close_notify the peer's records are still delivered. Conscrypt's
+     * engine answers CLOSED to every unwrap once its output is closed, plaintext and all; that CLOSED was once taken
+     * for the peer's close_notify, and the stream ended early without an error (a blocking client that wrote, called
+     * shutdownOutput() and read the echo got a correct prefix, then EOF).
+     */
     @Test
     void shutdownOutputSendsCloseNotifyThenReadsOn() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(TlsTestProvider.isConscrypt(),
-                "Conscrypt's engine delivers nothing the peer sends after its own close_notify (no TLS 1.3 half-close)");
         CompletableFuture<String> got = new CompletableFuture<>();
         Tracking h = new Tracking() {
             @Override
@@ -281,6 +285,40 @@ class TlsFlowTest {
                 assertEquals("back", got.get(WAIT_SECONDS, TimeUnit.SECONDS));
             }
             h.nextClose();
+            server.close();
+        }
+    }
+
+    /**
+     * TLS 1.3 half-close, the peer's side first: the JDK's engine still sends after the peer's close_notify;
+     * Conscrypt's closes its output when that close_notify is unwrapped (as TLS 1.2 does), so a write after it fails
+     * the connection with an exception that says so, never silently.
+     */
+    @Test
+    void aWriteAfterThePeersCloseNotifyIsSentOrFailsSayingWhy() throws Exception {
+        Tracking h = new Tracking() {
+            @Override
+            public void onReadHangup(Connection c) {
+                c.write("back");
+                c.close();
+            }
+        };
+        try (Loop loop = Loop.start("tls-peer-half-close")) {
+            TcpServer server = TcpServer.builder(loop.reactor)
+                    .tls(TlsConfig.server(kit.serverContext()).protocols("TLSv1.3")).handler(h).start();
+            try (SSLSocket s = client(server)) {
+                s.startHandshake();
+                s.shutdownOutput(); // close_notify; TLS 1.3: the socket reads on
+                Closed closed = h.nextClose();
+                if (TlsTestProvider.isConscrypt()) {
+                    assertNotNull(closed.cause(), "the write after the peer's close_notify cannot be sent");
+                    assertTrue(closed.cause().getMessage().contains("peer's close_notify"), closed.cause().toString());
+                } else {
+                    assertNull(closed.cause());
+                    assertEquals("back", new String(readN(s.getInputStream(), 4), StandardCharsets.US_ASCII));
+                    assertEquals(-1, s.getInputStream().read(), "close_notify");
+                }
+            }
             server.close();
         }
     }
