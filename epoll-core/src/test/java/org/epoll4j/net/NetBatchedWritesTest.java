@@ -112,10 +112,13 @@ class NetBatchedWritesTest {
 
     @Test
     void aCloseInTheSameBatchSendsEverythingThenTheFin() throws Exception {
-        byte[] message = bytes(5, 0, 30);
-        SplitEcho echo = new SplitEcho(true);
+        assertRepliedThenEof(new SplitEcho(true), bytes(5, 0, 30));
+    }
+
+    /** Sends {@code message} to a batched server with {@code handler}: the reply is the message, then EOF. */
+    private void assertRepliedThenEof(ConnectionHandler handler, byte[] message) throws Exception {
         try (TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
-                .config(BATCHED).handler(echo).start();
+                .config(BATCHED).handler(handler).start();
              Socket s = NetTestKit.connect(server.port())) {
             s.getOutputStream().write(message);
             InputStream in = s.getInputStream();
@@ -127,19 +130,11 @@ class NetBatchedWritesTest {
     /** closeWith drops what the socket did not take; what the batch held, the socket would have taken: it goes. */
     @Test
     void anAbruptCloseInTheSameBatchStillSendsWhatTheBatchHeld() throws Exception {
-        byte[] message = bytes(10, 0, 30);
         ConnectionHandler replyThenFail = (connection, data) -> {
             connection.write(data);
             connection.closeWith(new IllegalStateException("done with you"));
         };
-        try (TcpServer server = TcpServer.builder(loop.reactor).bind(new InetSocketAddress("127.0.0.1", 0))
-                .config(BATCHED).handler(replyThenFail).start();
-             Socket s = NetTestKit.connect(server.port())) {
-            s.getOutputStream().write(message);
-            InputStream in = s.getInputStream();
-            assertArrayEquals(message, readFully(in, message.length));
-            assertEquals(-1, in.read(), "then EOF");
-        }
+        assertRepliedThenEof(replyThenFail, bytes(10, 0, 30));
     }
 
     /** A TLS failure's alert is written, then the connection fails at once: the alert must still reach the peer. */
