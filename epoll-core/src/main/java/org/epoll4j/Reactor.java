@@ -604,9 +604,7 @@ public final class Reactor implements Executor, AutoCloseable {
         }
         loopNanos = 0;
         int dispatched = n > 0 ? dispatch(n) : 0;
-        if (!batchEnd.isEmpty()) {
-            batchEnd.run(taskFailure);
-        }
+        runAfterBatch();
         if (n == events.capacity() && n < MAX_EVENT_CAPACITY) {
             events.grow(Math.min(MAX_EVENT_CAPACITY, n * 2));
             counters.eventCapacity(events.capacity());
@@ -614,18 +612,21 @@ public final class Reactor implements Executor, AutoCloseable {
         if (timers.size() > 0) {
             loopNanos = 0;
             fireTimers();
-            if (!batchEnd.isEmpty()) {
-                batchEnd.run(taskFailure);
-            }
+            runAfterBatch();
         }
         loopNanos = 0;
         counters.tasksRun(tasks.runSome(MAX_TASKS_PER_ITERATION, taskFailure,
                 ReactorEvents.timingEnabled() ? taskTiming : null));
+        runAfterBatch();
+        counters.iteration();
+        return dispatched;
+    }
+
+    /** The end of a phase: what its handlers, timers or tasks gave {@link #afterBatch}. */
+    private void runAfterBatch() {
         if (!batchEnd.isEmpty()) {
             batchEnd.run(taskFailure);
         }
-        counters.iteration();
-        return dispatched;
     }
 
     private int waitOnce(long waitNanos, boolean precise) throws EpollException {
@@ -947,7 +948,7 @@ public final class Reactor implements Executor, AutoCloseable {
             for (Registration r : table.snapshot()) {
                 end(r, cause, false);
             }
-            batchEnd.run(taskFailure); // what the ending handlers scheduled (a last flush) still runs
+            batchEnd.run(taskFailure); // what the ending handlers scheduled (their own held bytes went as they ended)
             timers.cancelAll();
             life.markClosed();
             counters.tasksRun(tasks.runAll(taskFailure));

@@ -414,13 +414,18 @@ final class Outbound {
         if (!corked && !owner.closed() && !queue.isEmpty()) {
             batchFlushing = true;
             try {
-                flushNowOrLater(); // a TLS refill's records and writes from the callbacks go on in this one flush
+                sendReleased(); // a TLS refill's records and writes from the callbacks go on in this one flush
             } finally {
                 batchFlushing = false;
             }
-            if (!owner.closed() && !queue.isEmpty()) {
-                owner.interestChanged(); // the rest waits for EPOLLOUT, which the hold kept out of the interest
-            }
+        }
+    }
+
+    /** A cork or a batch's hold let go of queued bytes: send them, and watch EPOLLOUT for what the socket refuses. */
+    private void sendReleased() {
+        flushNowOrLater();
+        if (!owner.closed() && !queue.isEmpty()) {
+            owner.interestChanged(); // the rest waits for EPOLLOUT, which the cork or the hold kept out of the interest
         }
     }
 
@@ -657,10 +662,7 @@ final class Outbound {
         }
         corked = false;
         if (!owner.closed() && !queue.isEmpty() && !holdForBatch()) {
-            flushNowOrLater();
-            if (!owner.closed() && !queue.isEmpty()) {
-                owner.interestChanged(); // the rest waits for EPOLLOUT, which the cork had turned off
-            }
+            sendReleased();
         }
     }
 
