@@ -20,8 +20,10 @@
 # -B resp: the resp example behind them, redis-benchmark -c 50 -n REQUESTS×PIPELINE (200000×P, after a quarter of
 #    that unmeasured); LOADS are TEST:PIPELINE
 #    (get:1,set:1,get:16,set:16).
-# -W: unmeasured warm-up runs of the http and resp clients before each measured one (default 3; was 1): each opens
-#    and closes its connections, and the proxy's JIT needs a few such cycles before its loop stops being recompiled.
+# -W: unmeasured warm-up runs of the http and resp clients before each measured one (default 8; was 3, and 1
+#    before): each opens and closes its connections, and the proxy's JIT needs a few such cycles before its loop
+#    stops being recompiled; on its one core that took about 15 s of load (wrk's p99 at 200 connections: 2.8-4.0 ms
+#    after 3 runs of 2 s, 1.9-2.0 ms after 8, HAProxy's 2.0-2.2).
 # Defaults: 3 rounds of 5 s after 2 s of warm-up; proxies on CPU 0, the back end and the client on CPU 1.
 # needs: haproxy (Debian haproxy), taskset, java 17+, the jar (mvn -B -o -pl epoll-examples -am package -DskipTests);
 # echo: python3, /tmp/epoll4j-bench/{c-echo,loadgen} (../shared/bench/build.sh c-echo loadgen); http: wrk;
@@ -29,14 +31,14 @@
 set -euo pipefail
 
 BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=1000 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
-BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=3
+BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=8
 while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:" o; do
   case $o in
     B) BACKEND=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SECS=$OPTARG ;; w) WARM=$OPTARG ;; L) LOADS=$OPTARG ;;
     T) MIB=$OPTARG ;; n) REQUESTS=$OPTARG ;; P) PROXY_CPU=$OPTARG ;; U) UPSTREAM_CPU=$OPTARG ;;
     C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;; E) JAVA_ECHO=1 ;;
     W) WARMUPS=$OPTARG ;;
-    *) sed -n '2,24p' "$0"; exit 2 ;;
+    *) sed -n '2,30p' "$0"; exit 2 ;;
   esac
 done
 case $BACKEND in
@@ -229,10 +231,13 @@ for round in $(seq "$ROUNDS"); do
       port=$((port + 1))
       start_proxy $proxy $port
       transfer "$port" >/dev/null # warm-up pass (JIT), same for both
+      c0=$(cpu_ticks "$PX_PID")
       secs=$(transfer "$port")
+      cpu_ms=$(( ($(cpu_ticks "$PX_PID") - c0) * 1000 / HZ )) # the proxy's CPU time (user + system) for the transfer
       stop "$PX_PID"; PX_PID=""
-      echo "transfer $proxy $secs" >>"$TMP/results"
-      echo "round $round transfer $proxy: $MIB MiB each way in $secs s (load average $(cut -d' ' -f1 /proc/loadavg))" >&2
+      echo "transfer $proxy $secs $cpu_ms" >>"$TMP/results"
+      echo "round $round transfer $proxy: $MIB MiB each way in $secs s, proxy CPU $cpu_ms ms" \
+          "(load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
   fi
 done
@@ -267,9 +272,13 @@ done
 if [[ $MIB -gt 0 ]]; then
   h=$(awk '$1 == "transfer" && $2 == "haproxy" {print $3}' "$TMP/results" | median)
   e=$(awk '$1 == "transfer" && $2 == "epoll4j" {print $3}' "$TMP/results" | median)
+  hc=$(awk '$1 == "transfer" && $2 == "haproxy" {print $4}' "$TMP/results" | median)
+  ec=$(awk '$1 == "transfer" && $2 == "epoll4j" {print $4}' "$TMP/results" | median)
   echo
   echo "| $MIB MiB through one connection and back | HAProxy | epoll4j | epoll4j / HAProxy (throughput) |"
   echo "|---|---|---|---|"
   awk -v h="$h" -v e="$e" -v m="$MIB" 'BEGIN {printf "| MB/s each way | %.0f | %.0f | %.2f× |\n",
       m * 1.048576 / h, m * 1.048576 / e, h / e}'
+  awk -v h="$hc" -v e="$ec" 'BEGIN {printf "| proxy CPU ms for the transfer (ratio: HAProxy / epoll4j, above 1 = epoll4j used less) | %.0f | %.0f | %.2f× |\n",
+      h, e, (e > 0 ? h / e : 0)}'
 fi

@@ -87,6 +87,8 @@ public final class Reactor implements Executor, AutoCloseable {
     private final WakeupSignal wakeups;
     private final TaskQueue tasks;
     private final TimerQueue timers = new TimerQueue();
+    /** The events of the batch whose handlers run now ({@link #batchEvents()}); 0 outside that phase. */
+    private int batchEvents;
     /** What {@link #afterBatch} holds for the end of the current phase. Loop thread only. */
     private final AfterBatchQueue batchEnd = new AfterBatchQueue();
     private long timerSeq;
@@ -603,7 +605,13 @@ public final class Reactor implements Executor, AutoCloseable {
             n = waitOnce(0, false);
         }
         loopNanos = 0;
-        int dispatched = n > 0 ? dispatch(n) : 0;
+        int dispatched;
+        batchEvents = n;
+        try {
+            dispatched = n > 0 ? dispatch(n) : 0;
+        } finally {
+            batchEvents = 0;
+        }
         runAfterBatch();
         if (n == events.capacity() && n < MAX_EVENT_CAPACITY) {
             events.grow(Math.min(MAX_EVENT_CAPACITY, n * 2));
@@ -826,6 +834,18 @@ public final class Reactor implements Executor, AutoCloseable {
                     + ", not on " + name + "'s loop: only its own handlers, timers and tasks may; use execute()");
         }
         batchEnd.add(task);
+    }
+
+    /**
+     * How many events the batch whose handlers run now carries: what this iteration's epoll_wait returned (the
+     * loop's own wake-up included) while their handlers run; 0 while timers or tasks run, and on other threads. Tells
+     * a saturated loop (many ready sockets per wait, its peers busy too) from a quiet one: batched writes ({@link
+     * org.epoll4j.net.ConnectionConfig#withBatchedWrites}) go out at once in a batch of 32 events or more.
+     *
+     * @return the current batch's size, or 0
+     */
+    public int batchEvents() {
+        return life.inLoop() ? batchEvents : 0;
     }
 
     /**

@@ -53,6 +53,40 @@ class ReactorAfterBatchTest {
     }
 
     @Test
+    void batchEventsIsTheBatchsSizeWhileItsHandlersRunAndZeroElsewhere() throws Exception {
+        int[] fds = new int[5];
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Reactor reactor = Reactor.open()) {
+            for (int i = 0; i < fds.length; i++) {
+                int fd = fds[i] = Fds.eventfd();
+                reactor.register(fd, Interest.READ, TriggerMode.LEVEL, (reg, ready) -> {
+                    Fds.drain(fd);
+                    seen.add("handler " + reactor.batchEvents());
+                    if (seen.size() == 1) {
+                        reactor.afterBatch(() -> seen.add("after " + reactor.batchEvents()));
+                        reactor.execute(() -> seen.add("task " + reactor.batchEvents()));
+                        reactor.schedule(Duration.ZERO, () -> seen.add("timer " + reactor.batchEvents()));
+                        int other = CompletableFuture.supplyAsync(reactor::batchEvents).join();
+                        seen.add("other thread " + other);
+                    }
+                });
+                Fds.signal(fd, 1);
+            }
+            assertEquals(5, reactor.poll(Duration.ZERO), "every eventfd in one batch");
+            for (int i = 0; i < 5 && seen.size() < 9; i++) {
+                reactor.poll(Duration.ofSeconds(5)); // the timer is due at once
+            }
+            assertEquals(List.of("handler 5", "other thread 0", "handler 5", "handler 5", "handler 5", "handler 5",
+                    "after 0", "timer 0", "task 0"), seen);
+            assertEquals(0, reactor.batchEvents(), "between iterations");
+        } finally {
+            for (int fd : fds) {
+                LibC.close(fd);
+            }
+        }
+    }
+
+    @Test
     void fromTasksItRunsAfterTheTasksOfThatIteration() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         try (Reactor reactor = Reactor.open()) {

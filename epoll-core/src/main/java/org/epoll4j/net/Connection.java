@@ -1139,6 +1139,11 @@ public final class Connection {
         }
 
         @Override
+        public int batchEvents() {
+            return reactor.batchEvents();
+        }
+
+        @Override
         public void fail(Throwable cause) {
             Connection.this.fail(cause);
         }

@@ -68,6 +68,8 @@ class OutboundTest {
         final List<Runnable> tasks = new ArrayList<>();
         /** What waits for the end of the batch (batched writes); the test runs it. */
         final List<Runnable> batchEnd = new ArrayList<>();
+        /** The reactor's current batch size as the outbound half sees it. */
+        int batchEvents;
         boolean closed;
         long held;
         int interestChanged;
@@ -102,6 +104,11 @@ class OutboundTest {
         @Override
         public void afterBatch(Runnable task) {
             batchEnd.add(task);
+        }
+
+        @Override
+        public int batchEvents() {
+            return batchEvents;
         }
 
         @Override
@@ -183,6 +190,26 @@ class OutboundTest {
         assertArrayEquals(concat(a, b), pair.readAll());
         out.write(ByteBuffer.wrap(a));
         assertEquals(1, owner.batchEnd.size(), "the next batch holds again");
+    }
+
+    @Test
+    @Timeout(10)
+    void inASaturatedBatchBatchedWritesGoAtOnce() {
+        UnixPair pair = pair(0);
+        Outbound out = outbound(pair, ConnectionConfig.defaults().withBatchedWrites(true));
+        byte[] a = random(100, 64);
+        owner.batchEvents = Outbound.SATURATED_BATCH;
+        out.write(ByteBuffer.wrap(a));
+        assertEquals(1, out.writeCalls(), "sent at once");
+        assertTrue(owner.batchEnd.isEmpty(), "nothing held: no batch-end flush");
+        assertArrayEquals(a, pair.readAll());
+
+        owner.batchEvents = Outbound.SATURATED_BATCH - 1;
+        out.write(ByteBuffer.wrap(a));
+        assertEquals(1, out.writeCalls(), "one event fewer: held");
+        assertEquals(1, owner.batchEnd.size());
+        owner.batchEnd.remove(0).run();
+        assertArrayEquals(a, pair.readAll());
     }
 
     @Test
