@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # proxy (epoll4j example) against HAProxy in TCP mode, one thread each, pinned to the same core, in one run. Each
-# round starts each proxy fresh per load (haproxy, epoll4j, haproxy, epoll4j ...) in front of one back end, and the
-# client on another core. Prints a markdown table: requests (messages) per second through each proxy and the ratio
-# epoll4j / HAProxy, latency, the proxy's CPU time per request (which a busy machine disturbs far less than the
-# rate), errors; with the echo back end also MB/s each way and the time of one large transfer (-T).
+# round starts each proxy fresh per load (haproxy then epoll4j, the other way round in even rounds) in front of one
+# back end, and the client on another core. Prints a markdown table: requests (messages) per second through each
+# proxy and the ratio epoll4j / HAProxy, latency, the proxy's CPU time per request (which a busy machine disturbs far
+# less than the rate), errors; with the echo back end also MB/s each way and the time of one large transfer (-T).
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
@@ -210,8 +210,12 @@ run_load() {
 : >"$TMP/results"
 port=$((BASE_PORT + 1))
 for round in $(seq "$ROUNDS"); do
+  # which proxy goes first alternates by round: the back end lives through the whole run, and whatever state the
+  # first proxy's load leaves it in (heap, caches) must not always favour the same one
+  order="haproxy epoll4j"
+  if ((round % 2 == 0)); then order="epoll4j haproxy"; fi
   for load in ${LOADS//,/ }; do
-    for proxy in haproxy epoll4j; do
+    for proxy in $order; do
       port=$((port + 1))
       start_proxy $proxy $port
       load_avg=$(cut -d' ' -f1 /proc/loadavg)
@@ -227,7 +231,7 @@ for round in $(seq "$ROUNDS"); do
     done
   done
   if [[ $MIB -gt 0 ]]; then
-    for proxy in haproxy epoll4j; do
+    for proxy in $order; do
       port=$((port + 1))
       start_proxy $proxy $port
       transfer "$port" >/dev/null # warm-up pass (JIT), same for both
