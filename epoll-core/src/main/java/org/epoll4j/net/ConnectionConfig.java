@@ -195,10 +195,9 @@ public final class ConnectionConfig {
      * of sent from the caller's buffer. In a saturated batch (32 ready events or more, {@link
      * org.epoll4j.Reactor#batchEvents()}) writes go at once as without this: the peers are busy, not asleep, and the
      * copy was the only effect (2% more CPU per message at 200 connections × 8 messages in flight). Writes from other
-     * threads reach the loop as tasks and are held until those
-     * tasks ran. {@link Connection#cork()} still holds past the batch's end; {@link Connection#close()} and {@link
-     * Connection#shutdownOutput()} wait for the held bytes as for any queued ones. Off by default: measure before
-     * turning it on elsewhere.
+     * threads reach the loop as tasks and are held until those tasks ran. {@link Connection#cork()} still holds past
+     * the batch's end; {@link Connection#close()} and {@link Connection#shutdownOutput()} wait for the held bytes as
+     * for any queued ones. Off by default: measure before turning it on elsewhere.
      *
      * @param enabled whether writes wait for the end of the batch
      * @return a copy with that setting

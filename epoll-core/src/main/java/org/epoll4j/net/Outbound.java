@@ -407,16 +407,17 @@ final class Outbound {
 
     /**
      * With batched writes: whether this write must wait for the end of the reactor's batch (true), scheduling that
-     * end's flush with the first one. False without batched writes, so the caller sends at once.
+     * end's flush with the first one. False without batched writes, or in a saturated batch that holds nothing yet,
+     * so the caller sends at once.
      */
     private boolean holdForBatch() {
         if (!config.batchedWrites() || batchFlushing) {
             return false;
         }
-        if (!batchHeld && owner.batchEvents() >= SATURATED_BATCH) {
-            return false; // a saturated loop: its peers are awake anyway, and holding would cost a copy per write
-        }
         if (!batchHeld) {
+            if (owner.batchEvents() >= SATURATED_BATCH) {
+                return false; // a saturated loop: its peers are awake anyway, and holding would cost a copy per write
+            }
             owner.afterBatch(batchEndTask);
             batchHeld = true; // after: were afterBatch to throw, nothing would stay held with no flush to come
         }
