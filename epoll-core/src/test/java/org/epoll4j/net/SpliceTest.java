@@ -369,6 +369,24 @@ class SpliceTest {
         }
     }
 
+    /**
+     * The read size bounds what passes through memory, not splice(2): 1 MiB spliced with a read size of 1 KiB takes
+     * far fewer than a thousand calls into the pipe, each moving up to the pipe's room.
+     */
+    @Test
+    void spliceMovesUpToThePipesRoomNotTheReadSize() throws Exception {
+        int readSize = 1024;
+        long total = 1024 * 1024;
+        try (Loop loop = Loop.start("splice-read-size");
+             Pair p = new Pair(loop, config(Mode.EDGE).withReadSize(readSize), 64 * 1024, false, 0)) {
+            CompletableFuture<Long> got = receive(p.s2, 4);
+            assertEquals(total, get(send(p.s1, 4, total, true)));
+            assertEquals(total, get(got), "byte-exact, then the FIN");
+            long calls = loop.call(() -> p.splice.spliceCalls(p.c1));
+            assertTrue(calls > 0 && calls < total / readSize / 4, "splice calls into the pipe for 1 MiB: " + calls);
+        }
+    }
+
     /** What {@code action} threw on the loop. */
     private static Throwable failure(Loop loop, java.util.concurrent.Callable<?> action) {
         java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
