@@ -7,12 +7,14 @@
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
-#            [-a "extra proxy args"] [-S] [-E] [-W WARMUPS]
+#            [-a "extra proxy args"] [-S] [-E] [-W WARMUPS] [-X TRANSFERS]
 # -S: both proxies splice: epoll4j's with --splice (a pipe per direction, splice(2)), HAProxy with
 #    "option splice-auto"; without it neither does (-a --splice splices epoll4j's alone).
 # -B echo (default): c-echo (../shared/bench) behind the proxies, the C loadgen as the client; LOADS are
 #    CONNSxDEPTHxSIZE (default 50x1x64,200x8x128,4x4x65536); -T MIB: one transfer of MIB MiB through one connection
-#    and back (default 1000: 100 MiB took 0.15 s, too short to measure a freshly started JVM; 0 skips it).
+#    and back (default 1000: 100 MiB took 0.15 s, too short to measure a freshly started JVM; 0 skips it);
+#    -X: measured transfers per proxy per round (default 3, after one unmeasured): one transfer's time varies by
+#    +-10% between runs, so the table gives the median of ROUNDS x TRANSFERS and each pair's ratio.
 #    -E: the echo example (--reactors 1) instead of c-echo; it stops reading while it cannot write, where c-echo
 #    buffers without bound and compacts its backlog with memmove on every append (a slow client makes that
 #    quadratic, and the transfer then measures c-echo).
@@ -31,14 +33,14 @@
 set -euo pipefail
 
 BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=1000 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
-BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=8
-while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:" o; do
+BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=8 TRANSFERS=3
+while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:X:" o; do
   case $o in
     B) BACKEND=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SECS=$OPTARG ;; w) WARM=$OPTARG ;; L) LOADS=$OPTARG ;;
     T) MIB=$OPTARG ;; n) REQUESTS=$OPTARG ;; P) PROXY_CPU=$OPTARG ;; U) UPSTREAM_CPU=$OPTARG ;;
     C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;; E) JAVA_ECHO=1 ;;
-    W) WARMUPS=$OPTARG ;;
-    *) sed -n '2,30p' "$0"; exit 2 ;;
+    W) WARMUPS=$OPTARG ;; X) TRANSFERS=$OPTARG ;;
+    *) sed -n '2,32p' "$0"; exit 2 ;;
   esac
 done
 case $BACKEND in
@@ -235,13 +237,15 @@ for round in $(seq "$ROUNDS"); do
       port=$((port + 1))
       start_proxy $proxy $port
       transfer "$port" >/dev/null # warm-up pass (JIT), same for both
-      c0=$(cpu_ticks "$PX_PID")
-      secs=$(transfer "$port")
-      cpu_ms=$(( ($(cpu_ticks "$PX_PID") - c0) * 1000 / HZ )) # the proxy's CPU time (user + system) for the transfer
+      for i in $(seq 1 "$TRANSFERS"); do
+        c0=$(cpu_ticks "$PX_PID")
+        secs=$(transfer "$port")
+        cpu_ms=$(( ($(cpu_ticks "$PX_PID") - c0) * 1000 / HZ )) # the proxy's CPU time (user + system) for it
+        echo "transfer $proxy $secs $cpu_ms $round.$i" >>"$TMP/results"
+        echo "round $round transfer $i $proxy: $MIB MiB each way in $secs s, proxy CPU $cpu_ms ms" \
+            "(load average $(cut -d' ' -f1 /proc/loadavg))" >&2
+      done
       stop "$PX_PID"; PX_PID=""
-      echo "transfer $proxy $secs $cpu_ms" >>"$TMP/results"
-      echo "round $round transfer $proxy: $MIB MiB each way in $secs s, proxy CPU $cpu_ms ms" \
-          "(load average $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
   fi
 done
@@ -279,10 +283,16 @@ if [[ $MIB -gt 0 ]]; then
   hc=$(awk '$1 == "transfer" && $2 == "haproxy" {print $4}' "$TMP/results" | median)
   ec=$(awk '$1 == "transfer" && $2 == "epoll4j" {print $4}' "$TMP/results" | median)
   echo
-  echo "| $MIB MiB through one connection and back | HAProxy | epoll4j | epoll4j / HAProxy (throughput) |"
+  echo "| $MIB MiB through one connection and back ($ROUNDS × $TRANSFERS each, medians) | HAProxy | epoll4j | epoll4j / HAProxy (throughput) |"
   echo "|---|---|---|---|"
   awk -v h="$h" -v e="$e" -v m="$MIB" 'BEGIN {printf "| MB/s each way | %.0f | %.0f | %.2f× |\n",
       m * 1.048576 / h, m * 1.048576 / e, h / e}'
   awk -v h="$hc" -v e="$ec" 'BEGIN {printf "| proxy CPU ms for the transfer (ratio: HAProxy / epoll4j, above 1 = epoll4j used less) | %.0f | %.0f | %.2f× |\n",
       h, e, (e > 0 ? h / e : 0)}'
+  # each pair: the same round and index through both proxies (HAProxy's time / epoll4j's: above 1, epoll4j faster)
+  pairs=$(awk '$1 == "transfer" {t[$2, $5] = $3; k[$5] = 1} END {for (i in k) if (t["haproxy", i] && t["epoll4j", i])
+      printf "%.2f\n", t["haproxy", i] / t["epoll4j", i]}' "$TMP/results" | sort -g)
+  echo
+  echo "each pair's throughput ratio (epoll4j / HAProxy), sorted: $(tr '\n' ' ' <<<"$pairs")"
+  echo "pairs where epoll4j was faster: $(awk '$1 > 1' <<<"$pairs" | wc -l) of $(wc -l <<<"$pairs")"
 fi
