@@ -7,14 +7,16 @@
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
-#            [-a "extra proxy args"] [-S] [-E] [-W WARMUPS] [-X TRANSFERS]
+#            [-a "extra proxy args"] [-S] [-E] [-W WARMUPS] [-X TRANSFERS] [-V WARM_TRANSFERS]
 # -S: both proxies splice: epoll4j's with --splice (a pipe per direction, splice(2)), HAProxy with
 #    "option splice-auto"; without it neither does (-a --splice splices epoll4j's alone).
 # -B echo (default): c-echo (../shared/bench) behind the proxies, the C loadgen as the client; LOADS are
 #    CONNSxDEPTHxSIZE (default 50x1x64,200x8x128,4x4x65536); -T MIB: one transfer of MIB MiB through one connection
 #    and back (default 1000: 100 MiB took 0.15 s, too short to measure a freshly started JVM; 0 skips it);
-#    -X: measured transfers per proxy per round (default 3, after one unmeasured): one transfer's time varies by
-#    +-10% between runs, so the table gives the median of ROUNDS x TRANSFERS and each pair's ratio.
+#    -X: measured transfers per proxy per round (default 3): one transfer's time varies by +-10% between runs, so
+#    the table gives the median of ROUNDS x TRANSFERS and each pair's ratio; -V: unmeasured transfers before them
+#    (default 2: the JVM proxy's loop was still being recompiled during the second, 39 compilations during it and 1
+#    during the third).
 #    -E: the echo example (--reactors 1) instead of c-echo; it stops reading while it cannot write, where c-echo
 #    buffers without bound and compacts its backlog with memmove on every append (a slow client makes that
 #    quadratic, and the transfer then measures c-echo).
@@ -33,14 +35,14 @@
 set -euo pipefail
 
 BACKEND=echo ROUNDS=3 SECS=5 WARM=2 LOADS="" MIB=1000 REQUESTS=200000 PROXY_CPU=0 UPSTREAM_CPU=1 CLIENT_CPU=1
-BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=8 TRANSFERS=3
-while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:X:" o; do
+BASE_PORT=$((24000 + RANDOM % 4000)) PROXY_ARGS="" SPLICE=0 JAVA_ECHO=0 WARMUPS=8 TRANSFERS=3 WARM_TRANSFERS=2
+while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:X:V:" o; do
   case $o in
     B) BACKEND=$OPTARG ;; r) ROUNDS=$OPTARG ;; s) SECS=$OPTARG ;; w) WARM=$OPTARG ;; L) LOADS=$OPTARG ;;
     T) MIB=$OPTARG ;; n) REQUESTS=$OPTARG ;; P) PROXY_CPU=$OPTARG ;; U) UPSTREAM_CPU=$OPTARG ;;
     C) CLIENT_CPU=$OPTARG ;; p) BASE_PORT=$OPTARG ;; a) PROXY_ARGS=$OPTARG ;; S) SPLICE=1 ;; E) JAVA_ECHO=1 ;;
-    W) WARMUPS=$OPTARG ;; X) TRANSFERS=$OPTARG ;;
-    *) sed -n '2,32p' "$0"; exit 2 ;;
+    W) WARMUPS=$OPTARG ;; X) TRANSFERS=$OPTARG ;; V) WARM_TRANSFERS=$OPTARG ;;
+    *) sed -n '2,34p' "$0"; exit 2 ;;
   esac
 done
 case $BACKEND in
@@ -236,7 +238,9 @@ for round in $(seq "$ROUNDS"); do
     for proxy in $order; do
       port=$((port + 1))
       start_proxy $proxy $port
-      transfer "$port" >/dev/null # warm-up pass (JIT), same for both
+      for i in $(seq 1 "$WARM_TRANSFERS"); do
+        transfer "$port" >/dev/null # warm-up (JIT), the same for both
+      done
       for i in $(seq 1 "$TRANSFERS"); do
         c0=$(cpu_ticks "$PX_PID")
         secs=$(transfer "$port")

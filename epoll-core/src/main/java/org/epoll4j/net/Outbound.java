@@ -330,23 +330,29 @@ final class Outbound {
         if (!acquire()) {
             return; // a direct send runs: its release schedules flushDeferred
         }
-        long before = queue.bytes();
         int result;
         try {
-            result = queue.flush(fd, config.writeBudget());
-            writeCalls += queue.lastCalls();
+            result = sendQueued();
         } catch (IOException e) {
             release();
             owner.fail(e);
             return;
         }
         release();
+        afterFlush(result);
+    }
+
+    /** One budgeted flush of the queue to the socket, counted (calls, bytes, the idle timer); the token is held. */
+    private int sendQueued() throws IOException {
+        long before = queue.bytes();
+        int result = queue.flush(fd, config.writeBudget());
+        writeCalls += queue.lastCalls();
         long sent = before - queue.bytes();
         bytesWritten += sent;
         if (sent > 0 && idle != null) {
             idle.wrote();
         }
-        afterFlush(result);
+        return result;
     }
 
     /**
@@ -460,10 +466,7 @@ final class Outbound {
             return;
         }
         try {
-            long before = queue.bytes();
-            queue.flush(fd, config.writeBudget());
-            writeCalls += queue.lastCalls();
-            bytesWritten += before - queue.bytes();
+            sendQueued();
         } catch (IOException ignored) {
             // the peer is gone already: the close goes on
         } finally {
