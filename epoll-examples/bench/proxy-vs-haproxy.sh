@@ -3,7 +3,7 @@
 # round starts each proxy fresh per load (haproxy then epoll4j, the other way round in even rounds) in front of one
 # back end, and the client on another core. Prints a markdown table: requests (messages) per second through each
 # proxy and the ratio epoll4j / HAProxy, latency, the proxy's CPU time per request (which a busy machine disturbs far
-# less than the rate), errors; with the echo back end also MB/s each way and the time of one large transfer (-T).
+# less than the rate), errors; with the echo back end also MB/s each way and the times of large transfers (-T).
 #
 # usage: epoll-examples/bench/proxy-vs-haproxy.sh [-B echo|http|resp] [-r ROUNDS] [-s SECONDS] [-w WARMUP]
 #            [-L LOADS] [-T MIB] [-n REQUESTS] [-P PROXY_CPU] [-U UPSTREAM_CPU] [-C CLIENT_CPU] [-p BASE_PORT]
@@ -45,6 +45,8 @@ while getopts "B:r:s:w:L:T:n:P:U:C:p:a:SEW:X:V:" o; do
     *) sed -n '2,34p' "$0"; exit 2 ;;
   esac
 done
+[[ $TRANSFERS =~ ^[1-9][0-9]*$ ]] || { echo "-X must be 1 or more: $TRANSFERS" >&2; exit 2; }
+[[ $WARM_TRANSFERS =~ ^[0-9]+$ ]] || { echo "-V must be 0 or more: $WARM_TRANSFERS" >&2; exit 2; }
 case $BACKEND in
   echo) : "${LOADS:=50x1x64,200x8x128,4x4x65536}" ;;
   http) : "${LOADS:=50,200}"; MIB=0 ;;
@@ -295,8 +297,8 @@ if [[ $MIB -gt 0 ]]; then
       h, e, (e > 0 ? h / e : 0)}'
   # each pair: the same round and index through both proxies (HAProxy's time / epoll4j's: above 1, epoll4j faster)
   pairs=$(awk '$1 == "transfer" {t[$2, $5] = $3; k[$5] = 1} END {for (i in k) if (t["haproxy", i] && t["epoll4j", i])
-      printf "%.2f\n", t["haproxy", i] / t["epoll4j", i]}' "$TMP/results" | sort -g)
+      print t["haproxy", i] / t["epoll4j", i]}' "$TMP/results" | sort -g)
   echo
-  echo "each pair's throughput ratio (epoll4j / HAProxy), sorted: $(tr '\n' ' ' <<<"$pairs")"
-  echo "pairs where epoll4j was faster: $(awk '$1 > 1' <<<"$pairs" | wc -l) of $(wc -l <<<"$pairs")"
+  echo "each pair's throughput ratio (epoll4j / HAProxy), sorted: $(awk '{printf "%.2f ", $1}' <<<"$pairs")"
+  echo "pairs where epoll4j was faster: $(awk '$1 > 1 {n++} END {print n + 0}' <<<"$pairs") of $(awk 'NF {n++} END {print n + 0}' <<<"$pairs")"
 fi

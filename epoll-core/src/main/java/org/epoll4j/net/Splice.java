@@ -145,7 +145,7 @@ public final class Splice {
         return from == aToB.src ? aToB.relayed : from == bToA.src ? bToA.relayed : 0;
     }
 
-    /** splice(2) calls that moved bytes out of {@code from} into its pipe so far; loop thread (tests). */
+    /** splice(2) calls made from {@code from} into its pipe so far, EAGAIN and end-of-stream included (tests). */
     long spliceCalls(Connection from) {
         return from == aToB.src ? aToB.fills : from == bToA.src ? bToA.fills : 0;
     }
@@ -219,7 +219,7 @@ public final class Splice {
         /** Bytes held for dst; volatile for queuedBytes() on other threads. */
         volatile long held;
         volatile long relayed;
-        /** splice(2) calls from src into the pipe (tests: each may move more than the read size). */
+        /** splice(2) calls made from src into the pipe, EAGAIN and end-of-stream included (tests). */
         long fills;
         /** src's FIN was read: dst's output shuts once the pipe drained. */
         boolean srcEnded;
@@ -261,6 +261,7 @@ public final class Splice {
                 err = n < 0 ? LibC.errno() : 0;
                 if (err == Errno.EINVAL && held == 0) {
                     toCopy(); // src cannot splice: copy from now on
+                    len = (int) Math.min(max, room);
                 }
             }
             if (copy != null) {

@@ -60,7 +60,10 @@ class BlockingOnReactorTest extends BlockingConnectionTest {
         }
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         try {
+            // HANDOFF deals the 8 connections round-robin, 4 to each reactor; REUSEPORT's 4-tuple hash put all 8 on one
+            // reactor once in a CI run (1 in 128)
             TcpServerGroup server = TcpServerGroup.builder(group).bind(new InetSocketAddress("127.0.0.1", 0))
+                    .accept(TcpServerGroup.AcceptStrategy.HANDOFF)
                     .handlerFactory(service(c -> {
                         CompletableFuture<String> mine = seen.get(next.getAndIncrement());
                         try {

@@ -382,6 +382,7 @@ class SpliceTest {
             CompletableFuture<Long> got = receive(p.s2, 4);
             assertEquals(total, get(send(p.s1, 4, total, true)));
             assertEquals(total, get(got), "byte-exact, then the FIN");
+            assertTrue(p.splice.isZeroCopy(), "spliced, not the copy fallback");
             long calls = loop.call(() -> p.splice.spliceCalls(p.c1));
             assertTrue(calls > 0 && calls < total / readSize / 4, "splice calls into the pipe for 1 MiB: " + calls);
         }

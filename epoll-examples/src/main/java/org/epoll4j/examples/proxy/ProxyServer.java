@@ -64,7 +64,8 @@ public final class ProxyServer implements Callable<Integer> {
     @Option(names = "--read-size", paramLabel = "BYTES", defaultValue = "16384",
             description = "the most bytes each read of a socket takes (1..65536): smaller reads pass a bulk stream on "
                     + "sooner (16 KiB, HAProxy's buffer size, relayed one connection's 1,000 MiB 1.2x faster than "
-                    + "64 KiB; default: ${DEFAULT-VALUE})")
+                    + "64 KiB; with --splice each splice call moves up to the pipe's room instead; "
+                    + "default: ${DEFAULT-VALUE})")
     int readSize;
 
     @Option(names = "--batched-writes", negatable = true, defaultValue = "true", fallbackValue = "true",
