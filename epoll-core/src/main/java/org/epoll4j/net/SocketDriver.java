@@ -17,9 +17,9 @@ interface SocketDriver {
     /**
      * Instead of read(2): moves bytes from the socket. {@code max} is the connection's read size, which bounds
      * what passes through memory; a driver that moves page references instead (splice(2) into a pipe) may move
-     * more, up to what it can hold. Returns the bytes moved, 0 at the peer's
-     * FIN, {@code -errno} on failure ({@code -EAGAIN}: nothing now; a driver that cannot take more pauses the
-     * connection for {@link ReadPause#SPLICE}), or {@link #DECLINE}.
+     * more, up to what it can hold. Returns the bytes moved, 0 at the peer's FIN, {@code -errno} on failure
+     * ({@code -EAGAIN}: nothing now; a driver that cannot take more pauses the connection for
+     * {@link ReadPause#SPLICE}), or {@link #DECLINE}.
      */
     long read(int max);
 
